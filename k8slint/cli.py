@@ -1,0 +1,190 @@
+"""Command line: ``k8slint check | rules | explain | test``.
+
+Imports stay light here (click only); each command imports what it needs when it runs,
+so ``k8slint --version`` and ``--help`` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageProblem(click.ClickException):
+    """Exit 2 with one sentence on stderr."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file=None) -> None:
+        click.echo(f"k8slint: error: {self.format_message()}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="k8slint", message="%(prog)s %(version)s")
+def main() -> None:
+    """k8slint: policy-as-code linter for Kubernetes deploy repositories.
+
+    It renders what will really be applied (a kustomize overlay, a Helm chart with an
+    environment's values, or a stream from `kustomize build` / `helm template`) and checks
+    it against the deploy-repo invariants: immutable image tags per environment, probes,
+    PVC naming, no plaintext Secrets, no Dockerfiles in the deploy repo, and more.
+    Findings point at the source line of the base, overlay, patch or template.
+
+    \b
+    Examples:
+      k8slint check                                  # every overlay and chart of this repo
+      k8slint check infra/k8s/overlays/production
+      k8slint check infra/helm/apps/api -f values-prod.yaml
+      kustomize build overlays/prod | k8slint check - --env production
+      k8slint rules                                  # the rule catalog
+      k8slint explain image-tag-policy
+
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 could not check.
+    """
+
+
+def _decide_root(paths: list[str], flag: str | None) -> Path:
+    from .targets import find_repo_root
+
+    if flag:
+        root = Path(flag).resolve()
+        if not root.is_dir():
+            raise UsageProblem(f"--repo-root {flag}: not a directory")
+        return root
+    real = [Path(p).resolve() for p in paths if p != "-"]
+    start = real[0] if real else Path.cwd().resolve()
+    if not start.exists():
+        raise UsageProblem(f"{paths[0]}: no such file or directory")
+    found = find_repo_root(start)
+    start_dir = start if start.is_dir() else start.parent
+    if found != start_dir or (found / ".git").exists() or (found / ".k8slint.yaml").is_file():
+        return found
+    cwd = Path.cwd().resolve()
+    if start_dir == cwd or cwd in start_dir.parents:
+        return cwd
+    return start_dir
+
+
+@main.command()
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option("--env", "-e", metavar="ENV", help="Environment of every target (production|prod|staging|stg|development|dev). Default: from config globs, then from the path.")
+@click.option("-f", "--values", "values", multiple=True, metavar="FILE", help="Helm values file, applied after values.yaml and values-<env>.yaml (repeatable).")
+@click.option("--set", "set_values", multiple=True, metavar="KEY=VAL", help="Helm --set expression (repeatable).")
+@click.option("--release-name", metavar="NAME", help="Helm release name (default: the chart name).")
+@click.option("--namespace", "-n", metavar="NS", help="Helm release namespace (default: from config, else 'default').")
+@click.option("--config", "-c", "config_path", metavar="FILE", help="Config file (default: nearest .k8slint.yaml or [tool.k8slint] in pyproject.toml).")
+@click.option("--repo-root", metavar="DIR", help="Deploy repository root (default: nearest folder with .k8slint.yaml or .git).")
+@click.option("--format", "-o", "formats", multiple=True, metavar="NAME", help="Output format: text, json, or an installed plugin; repeatable, each paired with an --output.")
+@click.option("--output", "outputs", multiple=True, metavar="FILE", help="Where the matching --format writes ('-' = stdout).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), help="Lowest severity that fails the run (default: error).")
+@click.option("--select", "select", multiple=True, metavar="RULE", help="Run only these rules (repeatable).")
+@click.option("--skip", "skip", multiple=True, metavar="RULE", help="Do not run these rules (repeatable).")
+@click.option("--allow-empty", is_flag=True, help="An input that renders no objects is not an error.")
+@click.option("--allow-remote", is_flag=True, default=None, help="Let kustomize fetch remote bases (off by default: no network).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Targets rendered in parallel (default: CPU count).")
+@click.option("--color/--no-color", default=None, help="Colour text output (default: only on a TTY; NO_COLOR is honoured).")
+def check(paths, env, values, set_values, release_name, namespace, config_path, repo_root, formats, outputs, fail_on,
+          select, skip, allow_empty, allow_remote, jobs, color) -> None:
+    """Render and check deploy-repo targets.
+
+    \b
+    PATH can be:
+      a kustomize directory     (kustomization.yaml / .yml / Kustomization)
+      a Helm chart directory    (Chart.yaml; with -f/--set/--release-name/--namespace)
+      a YAML file or a directory of plain YAML files
+      -                         a rendered stream on stdin (use --env)
+    With no PATH, every overlay (kustomization no other kustomization includes) and every
+    chart x values-<env>.yaml of the repository is checked, or the config's `targets:`.
+    """
+    from .run import RunOptions, execute
+
+    options = RunOptions(
+        paths=list(paths), env=env, values=list(values), set_values=list(set_values), release_name=release_name,
+        namespace=namespace, config_path=config_path, formats=list(formats) or ["text"], outputs=list(outputs),
+        fail_on=fail_on, select=list(select), skip=list(skip), allow_empty=allow_empty, allow_remote=allow_remote,
+        jobs=jobs, color=color,
+    )
+    try:
+        code = execute(options, _decide_root(list(paths), repo_root))
+    except UsageProblem:
+        raise
+    except Exception as exc:  # every expected failure is turned into one sentence by execute()
+        from .run import RunError
+
+        if isinstance(exc, RunError):
+            raise UsageProblem(str(exc)) from None
+        raise
+    sys.exit(code)
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", help="Output format.")
+@click.option("--config", "-c", "config_path", metavar="FILE", help="Also list custom rules from this config.")
+def rules_command(fmt: str, config_path: str | None) -> None:
+    """List every rule: id, severity, environments and summary."""
+    from .docs import list_rules
+    from .run import RunError, load_all_rules
+
+    try:
+        rules = load_all_rules(config_path, Path.cwd())
+    except RunError as exc:
+        raise UsageProblem(str(exc)) from None
+    click.echo(list_rules(rules, fmt), nl=False)
+
+
+@main.command()
+@click.argument("rule_id", metavar="RULE")
+@click.option("--config", "-c", "config_path", metavar="FILE", help="Also look in custom rules from this config.")
+def explain(rule_id: str, config_path: str | None) -> None:
+    """Explain a rule: what it checks, why, examples, how to fix and suppress it."""
+    from .docs import explain_rule
+    from .run import RunError, load_all_rules
+
+    try:
+        rules = load_all_rules(config_path, Path.cwd())
+    except RunError as exc:
+        raise UsageProblem(str(exc)) from None
+    if rule_id not in rules:
+        import difflib
+
+        close = difflib.get_close_matches(rule_id, list(rules), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else " (see `k8slint rules`)"
+        raise UsageProblem(f"no rule {rule_id!r}{hint}")
+    click.echo(explain_rule(rules[rule_id]), nl=False)
+
+
+@main.command("test")
+@click.option("--config", "-c", "config_path", metavar="FILE", help="Config that lists custom rules (default: nearest .k8slint.yaml).")
+@click.option("--builtin", is_flag=True, help="Also test the built-in rules' examples.")
+def test_command(config_path: str | None, builtin: bool) -> None:
+    """Run each custom rule's own `examples:` and report the ones that disagree."""
+    from .run import RunError, load_all_rules
+    from .selftest import run_examples
+
+    try:
+        rules = load_all_rules(config_path, Path.cwd())
+    except RunError as exc:
+        raise UsageProblem(str(exc)) from None
+    chosen = [r for r in rules.values() if builtin or not r.builtin]
+    if not chosen:
+        raise UsageProblem("no custom rules found (put them in .k8slint/rules/ or list them under custom-rules:)")
+    failures, total = run_examples(chosen, rules)
+    for line in failures:
+        click.echo(line)
+    click.echo(f"{total - len(failures)} passed, {len(failures)} failed")
+    sys.exit(EXIT_FINDINGS if failures else EXIT_OK)
+
+
+def run() -> None:  # console-script entry
+    main(prog_name="k8slint")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,111 @@
+"""Rule documentation from the rule files: `k8slint rules`, `k8slint explain`, docs/rules/*.md."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from .rules import Rule
+
+SOURCE_DOCS = {
+    "ARCH": "k8s_architecture.md (ARCH-DEPLOY-001)",
+    "DEPLOY": "k8s_sub_architecture.md (ARCH-DEPLOY-SUB-001)",
+    "LAYOUT": "generic k8s project layout",
+    "REFACTOR": "petclinic manifest refactor",
+    "HELMFAIL": "Helm + Argo CD failure post-mortem",
+}
+
+
+def _envs(rule: Rule) -> str:
+    return ", ".join(sorted(rule.envs)) if rule.envs else "all"
+
+
+def list_rules(rules: dict[str, Rule], fmt: str) -> str:
+    ordered = sorted(rules.values(), key=lambda r: r.id)
+    if fmt == "json":
+        return json.dumps(
+            [{"id": r.id, "severity": r.severity, "envs": sorted(r.envs) or ["all"], "scope": r.scope,
+              "summary": r.summary, "builtin": r.builtin, "file": r.file} for r in ordered],
+            indent=2,
+        ) + "\n"
+    if fmt == "markdown":
+        lines = ["| id | severity | environments | summary |", "|---|---|---|---|"]
+        lines += [f"| [`{r.id}`](rules/{r.id}.md) | {r.severity} | {_envs(r)} | {r.summary} |" for r in ordered]
+        return "\n".join(lines) + "\n"
+    width = max(len(r.id) for r in ordered) if ordered else 10
+    lines = [f"{'RULE':<{width}}  {'SEVERITY':<8}  {'ENVIRONMENTS':<20}  SUMMARY"]
+    for r in ordered:
+        custom = "  (custom)" if not r.builtin else ""
+        lines.append(f"{r.id:<{width}}  {r.severity:<8}  {_envs(r):<20}  {r.summary}{custom}")
+    return "\n".join(lines) + "\n"
+
+
+def _sources(rule: Rule) -> list[str]:
+    out = []
+    for source in rule.data.get("sources", []):
+        doc = SOURCE_DOCS.get(source["doc"], source["doc"])
+        title = f" — {source['title']}" if source.get("title") else ""
+        out.append(f"{doc}, section {source['section']}{title}")
+    return out
+
+
+def render_markdown(rule: Rule) -> str:
+    """docs/rules/<id>.md, generated; tests keep the committed files equal to this."""
+    data = rule.data
+    parts = [
+        f"# `{rule.id}`\n",
+        f"**Severity:** {rule.severity} · **Environments:** {_envs(rule)} · **Scope:** {rule.scope}"
+        + (f" · **Kinds:** {', '.join(sorted(rule.kinds))}" if rule.kinds else "") + "\n",
+        f"{data['summary']}\n",
+        "## What it does\n",
+        data["description"].strip() + "\n",
+        "## Why\n",
+        data["rationale"].strip() + "\n",
+    ]
+    sources = _sources(rule)
+    if sources:
+        parts.append("Sources:\n\n" + "\n".join(f"- {s}" for s in sources) + "\n")
+    examples = data.get("examples", {})
+    if examples.get("fail"):
+        parts.append("## Example: fails\n\n```yaml\n" + examples["fail"][0].rstrip() + "\n```\n")
+    if examples.get("pass"):
+        parts.append("## Example: passes\n\n```yaml\n" + examples["pass"][0].rstrip() + "\n```\n")
+    parts.append("## How to fix\n")
+    parts.append(data["remediation"].strip() + "\n")
+    if rule.params:
+        parts.append("## Options\n\nDefaults, overridable under `rules." + rule.id + ".params` in `.k8slint.yaml`:\n\n```yaml\n"
+                     + _yaml(rule.params) + "```\n")
+    parts.append(_suppress_text(rule))
+    return "\n".join(parts)
+
+
+def _yaml(data) -> str:
+    import yaml
+
+    data = json.loads(json.dumps(data))  # line-aware YMap/YList -> plain dict/list
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=1000)
+
+
+def _suppress_text(rule: Rule) -> str:
+    if rule.scope in ("repo", "meta"):
+        how = (
+            "In `.k8slint.yaml`:\n\n```yaml\nignore:\n  - rules: [" + rule.id + "]\n    paths: [\"legacy/**\"]\n"
+            "    reason: why this is acceptable\n```\n"
+        )
+    else:
+        how = (
+            "On the object (or its pod template):\n\n```yaml\nmetadata:\n  annotations:\n"
+            f"    k8slint.io/ignore: \"{rule.id}\"\n    k8slint.io/ignore-reason: why this is acceptable\n```\n\n"
+            "or in `.k8slint.yaml`:\n\n```yaml\nignore:\n  - rules: [" + rule.id + "]\n    kind: Deployment\n    name: legacy-*\n"
+            "    reason: why this is acceptable\n```\n"
+        )
+    return "## How to suppress\n\n" + how + f"\nTo turn it off: `rules: {{{rule.id}: {{enabled: false}}}}`.\n"
+
+
+def explain_rule(rule: Rule) -> str:
+    text = render_markdown(rule)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def wrap(text: str) -> str:
+    return "\n".join(textwrap.fill(p, 88) for p in text.split("\n\n"))

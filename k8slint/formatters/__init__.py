@@ -1,0 +1,86 @@
+"""Formatters: how findings are written. Each is one module, registered in the
+``k8slint.formatters`` entry-point group (the built-ins exactly like a plugin would be).
+
+Lifecycle, always in this order: ``start(run)`` once, ``finding(f)`` per finding (sorted),
+``finish(summary)`` once. ``run`` is a :class:`Run`; the base class keeps the findings so
+that formatters writing one document at the end (JSON, SARIF) only implement ``finish``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from ..model import Finding
+
+
+@dataclass
+class TargetInfo:
+    label: str
+    kind: str
+    env: str
+    env_source: str
+    objects: int
+    failed: bool
+
+
+@dataclass
+class Run:
+    version: str
+    targets: list[TargetInfo] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rules: dict = field(default_factory=dict)  # id -> Rule, for formatters that describe rules
+    repo_root: str = "."
+    fail_on: str = "error"
+
+
+class Formatter:
+    """Base class: collects findings; subclasses write in start/finding/finish."""
+
+    def __init__(self, out: IO[str], color: bool = False) -> None:
+        self.out = out
+        self.color = color
+        self.run: Run | None = None
+        self.findings: list[Finding] = []
+
+    def start(self, run: Run) -> None:
+        self.run = run
+
+    def finding(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def finish(self, summary: dict[str, Any]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def summarize(findings: list[Finding], run: Run, passed: bool) -> dict[str, Any]:
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for finding in findings:
+        counts[finding.severity] += 1
+    return {
+        "findings": len(findings),
+        "errors": counts["error"],
+        "warnings": counts["warning"],
+        "infos": counts["info"],
+        "targets": len(run.targets),
+        "objects": sum(t.objects for t in run.targets),
+        "failed_targets": sum(1 for t in run.targets if t.failed),
+        "passed": passed,
+        "fail_on": run.fail_on,
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def registry() -> dict[str, Any]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group="k8slint.formatters")}
+
+
+def get(name: str):
+    entry = registry().get(name)
+    if entry is None:
+        known = ", ".join(sorted(registry()))
+        raise KeyError(f"unknown format {name!r} (installed: {known})")
+    return entry.load()

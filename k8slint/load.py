@@ -1,0 +1,260 @@
+"""YAML stream -> plain Python documents that remember the line of every key and list item.
+
+Safe loading only (libyaml's C parser when available). Mappings become :class:`YMap`
+(a ``dict`` that also knows the line of each key), sequences :class:`YList`. Problems
+that make a document unusable (syntax errors, duplicate keys, alias bombs, absurd
+nesting) are returned as :class:`LoadError` values with a line, never raised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:  # the C parser is ~10x faster; fall back quietly where libyaml is missing
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the wheel
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+MAX_DEPTH = 200  # Kubernetes objects nest ~15 levels; libyaml's composer crashes at ~50k
+MAX_NODES_PER_DOC = 1_000_000  # bounds alias expansion ("billion laughs")
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_SCALARS = SafeConstructor.yaml_constructors
+_constructor = SafeConstructor()
+
+
+class YMap(dict):
+    """A mapping that also knows where it starts and on which line each key stands."""
+
+    __slots__ = ("line", "klines")
+
+    def key_line(self, key: Any) -> int:
+        return self.klines.get(key, self.line)
+
+
+class YList(list):
+    """A sequence that also knows where it starts and on which line each item starts."""
+
+    __slots__ = ("line", "ilines")
+
+    def item_line(self, index: int) -> int:
+        return self.ilines[index] if 0 <= index < len(self.ilines) else self.line
+
+
+@dataclass
+class Document:
+    """One YAML document of a stream: its data and the lines it spans (1-based)."""
+
+    data: Any
+    line: int
+    end_line: int
+    index: int
+
+
+@dataclass
+class LoadError:
+    """Why (part of) a stream could not be loaded, and where."""
+
+    message: str
+    line: int
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Builder:
+    """Turns composed nodes into YMap/YList/scalars, counting nodes to stop alias bombs."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.duplicates: list[tuple[str, int]] = []
+
+    def build(self, node: Any, depth: int = 0) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES_PER_DOC:
+            raise _TooBig(
+                f"document expands to more than {MAX_NODES_PER_DOC:,} nodes "
+                "(recursive or exploding YAML aliases?)"
+            )
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"nesting deeper than {MAX_DEPTH} levels")
+        if isinstance(node, ScalarNode):
+            tag = node.tag
+            if tag == _STR:
+                return node.value
+            make = _SCALARS.get(tag)
+            if make is None or tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"):
+                return node.value  # unknown/local tags and timestamps stay text, as in JSON
+            return make(_constructor, node)
+        if isinstance(node, SequenceNode):
+            out = YList(self.build(item, depth + 1) for item in node.value)
+            out.line = node.start_mark.line + 1
+            out.ilines = [item.start_mark.line + 1 for item in node.value]
+            return out
+        if isinstance(node, MappingNode):
+            return self._mapping(node, depth)
+        return None  # pragma: no cover - PyYAML has no other node types
+
+    def _mapping(self, node: MappingNode, depth: int) -> YMap:
+        out = YMap()
+        out.line = node.start_mark.line + 1
+        klines: dict[Any, int] = {}
+        merged: list[YMap] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                src = self.build(value_node, depth + 1)
+                merged.extend(src if isinstance(src, list) else [src])
+                continue
+            if not isinstance(key_node, ScalarNode):
+                raise _TooBig("a mapping key is itself a mapping or list; Kubernetes YAML needs plain keys")
+            key = self.build(key_node, depth + 1)
+            if not isinstance(key, str):
+                key = key_node.value  # JSON keys are strings; keep the text as written
+            line = key_node.start_mark.line + 1
+            if key in out:
+                self.duplicates.append((f"duplicate key {key!r} (first at line {klines[key]})", line))
+                continue
+            out[key] = self.build(value_node, depth + 1)
+            klines[key] = line
+        for src in merged:  # YAML merge keys: explicit keys win
+            if isinstance(src, YMap):
+                for key, value in src.items():
+                    if key not in out:
+                        out[key] = value
+                        klines[key] = src.klines.get(key, src.line)
+        out.klines = klines
+        return out
+
+
+_DEEP_HINT = re.compile(r"^ {120}|(?:- ){60}|(?:\? ){60}", re.M)
+
+
+def _too_deep(text: str) -> int | None:
+    """Return the line where nesting passes MAX_DEPTH, checked only when cheap bounds say it might."""
+    if not _DEEP_HINT.search(text) and text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the real parse reports the syntax error with its line
+    return None
+
+
+def _mark_line(exc: yaml.YAMLError, offset: int) -> int:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return (mark.line + 1 if mark is not None else 1) + offset
+
+
+def _describe(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    return f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+
+
+def _load_chunk(text: str, offset: int, first_index: int) -> tuple[list[Document], list[LoadError]]:
+    docs: list[Document] = []
+    errors: list[LoadError] = []
+    loader = _Loader(text)
+    index = first_index
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            start = node.start_mark.line + 1 + offset
+            end = node.end_mark.line + 1 + offset
+            builder = _Builder()
+            try:
+                data = builder.build(node)
+            except _TooBig as exc:
+                errors.append(LoadError(str(exc), start))
+                index += 1
+                continue
+            except RecursionError:
+                errors.append(LoadError(f"nesting deeper than {MAX_DEPTH} levels", start))
+                index += 1
+                continue
+            for message, line in builder.duplicates:
+                errors.append(LoadError(message, line + offset))
+            if offset:
+                _shift(data, offset)
+            if not builder.duplicates:
+                docs.append(Document(data, start, end, index))
+            index += 1
+    except yaml.YAMLError as exc:
+        errors.append(LoadError(_describe(exc), _mark_line(exc, offset)))
+    finally:
+        loader.dispose()
+    return docs, errors
+
+
+def _shift(data: Any, offset: int) -> None:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, YMap):
+            item.line += offset
+            item.klines = {k: v + offset for k, v in item.klines.items()}
+            stack.extend(item.values())
+        elif isinstance(item, YList):
+            item.line += offset
+            item.ilines = [v + offset for v in item.ilines]
+            stack.extend(item)
+
+
+_DOC_START = re.compile(r"^---(?:[ \t].*)?$", re.M)
+
+
+def load_text(text: str) -> tuple[list[Document], list[LoadError]]:
+    """Load every document of ``text``; empty documents are skipped.
+
+    On a syntax error the stream is split at ``---`` lines and each part loaded on its
+    own, so one broken document does not hide the others.
+    """
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return [], [LoadError("file contains NUL bytes: it is binary, not YAML", line)]
+    deep = _too_deep(text)
+    if deep is not None:
+        return [], [LoadError(f"nesting deeper than {MAX_DEPTH} levels: refusing to load", deep)]
+    docs, errors = _load_chunk(text, 0, 0)
+    if not errors or not any(e.message.startswith("YAML syntax error") for e in errors):
+        return [d for d in docs if d.data is not None], errors
+    docs, errors = [], []
+    starts = [0] + [m.start() for m in _DOC_START.finditer(text)]
+    bounds = sorted(set(starts)) + [len(text)]
+    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        chunk = text[a:b]
+        if not chunk.strip():
+            continue
+        part_docs, part_errors = _load_chunk(chunk, text.count("\n", 0, a), i)
+        docs.extend(part_docs)
+        errors.extend(part_errors)
+    return [d for d in docs if d.data is not None], errors
+
+
+def decode(raw: bytes) -> tuple[str | None, LoadError | None]:
+    """Bytes -> text: UTF-8 (a BOM is dropped, CRLF is fine); anything else is an error."""
+    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        return None, LoadError("file contains NUL bytes: it is binary, not YAML", line)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return None, LoadError(f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", line)
+    return text, None

@@ -1,0 +1,136 @@
+"""The few value types every part of k8slint shares: objects, locations, violations, findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("info", "warning", "error")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+Path = tuple  # keys (str) and list indexes (int) from the object's root
+
+
+@dataclass(frozen=True)
+class Location:
+    """A repo-relative file and 1-based line."""
+
+    file: str
+    line: int = 1
+
+
+@dataclass
+class K8sObject:
+    """One Kubernetes object of a render, with where it came from.
+
+    ``data`` is the object as a YMap (line-aware dict). ``stream_file``/``data`` lines give the
+    rendered position; ``origin`` is the source file kustomize or Helm says it came from, and
+    ``transformers`` the kustomization files that changed it (kustomize buildMetadata).
+    """
+
+    data: Any
+    stream_file: str
+    index: int
+    origin: str | None = None
+    origin_generator: str | None = None  # kustomize generator kind (ConfigMapGenerator...)
+    transformers: tuple = ()  # ((configuredIn, kind), ...) repo-relative
+    helm_template: str | None = None  # template path inside the chart, for Helm renders
+
+    @property
+    def api_version(self) -> str:
+        value = self.data.get("apiVersion")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def kind(self) -> str:
+        value = self.data.get("kind")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def group(self) -> str:
+        api = self.api_version
+        return api.rsplit("/", 1)[0] if "/" in api else ""
+
+    @property
+    def metadata(self) -> dict:
+        meta = self.data.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def name(self) -> str:
+        value = self.metadata.get("name")
+        return value if isinstance(value, str) else str(value or "")
+
+    @property
+    def namespace(self) -> str | None:
+        value = self.metadata.get("namespace")
+        return value if isinstance(value, str) and value else None
+
+    def labels(self) -> dict:
+        value = self.metadata.get("labels")
+        return value if isinstance(value, dict) else {}
+
+    def annotations(self) -> dict:
+        value = self.metadata.get("annotations")
+        return value if isinstance(value, dict) else {}
+
+    def ref(self) -> dict:
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+        }
+
+
+@dataclass
+class Violation:
+    """What a check yields: a message and where in the object (or which file) it is."""
+
+    message: str
+    path: Path = ()
+    location: Location | None = None  # set when the check knows the exact source position
+    obj: K8sObject | None = None  # for render/repo-scope checks that name an object
+    key: str = ""  # extra identity for fingerprints (e.g. the container name)
+
+
+@dataclass
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    location: Location
+    target: str
+    env: str
+    object: dict | None = None
+    rendered: Location | None = None  # where in the rendered stream, when it differs
+    fingerprint: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def sort_key(self) -> tuple:
+        obj = self.object or {}
+        return (
+            self.target,
+            self.location.file,
+            self.location.line,
+            self.rule,
+            obj.get("kind") or "",
+            obj.get("namespace") or "",
+            obj.get("name") or "",
+            self.message,
+        )
+
+    def to_dict(self) -> dict:
+        out = {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "object": self.object,
+            "location": {"file": self.location.file, "line": self.location.line},
+            "env": self.env,
+            "target": self.target,
+            "fingerprint": self.fingerprint,
+        }
+        if self.rendered is not None:
+            out["rendered"] = {"file": self.rendered.file, "line": self.rendered.line}
+        return out

@@ -1,0 +1,315 @@
+"""Render a Helm chart offline: the ``helm`` binary if on PATH, else Helm's Go SDK (helm-python-sdk).
+
+Values: the chart's ``values.yaml``, then the environment's ``values-<env>.yaml`` (when the
+environment is known), then ``-f`` files in order, then ``--set``. Dependencies are never
+downloaded: they must be vendored under ``charts/``, given as ``file://`` paths, or found as
+a sibling chart of the same name (how monorepos such as bitnami/charts keep their library
+charts). Render failures become ``render-error`` findings that name the template, its line
+and, for nil-pointer errors, the values key that is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ..load import YMap, decode, load_text
+from ..model import K8sObject, Location
+from ..targets import Target, relative
+from . import Problem, Render
+from .stream import parse_stream
+
+_TEMPLATE_LOC = re.compile(r"(?P<file>[\w.@+-]+(?:/[\w.@+-]+)*/templates/[\w./@+-]+?):(?P<line>\d+)(?::\d+)?")
+_NIL = re.compile(r"at <\(?(?P<expr>\.Values[\w.]*)\)?(?P<rest>[\w.]*)>:\s*nil pointer evaluating [^.]*\.(?P<field>\w+)")
+_SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.M)
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Helm's coalescing of values files: maps merge, everything else replaces, null deletes."""
+    out = dict(base)
+    for key, value in override.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_yaml_file(path: Path, display: str) -> tuple[object, Problem | None]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, Problem("render-error", f"{display} cannot be read: {exc.strerror}", Location(display, 1))
+    text, error = decode(raw)
+    if error:
+        return None, Problem("render-error", f"{display}: {error.message}", Location(display, error.line))
+    docs, errors = load_text(text)
+    if errors:
+        return None, Problem("render-error", f"{display}: {errors[0].message}", Location(display, errors[0].line))
+    return (docs[0].data if docs else None), None
+
+
+def _chart_name(chart_dir: Path) -> str | None:
+    data, _ = _read_yaml_file(chart_dir / "Chart.yaml", "Chart.yaml")
+    return data.get("name") if isinstance(data, dict) and isinstance(data.get("name"), str) else None
+
+
+def _vendored(chart_dir: Path) -> set[str]:
+    names: set[str] = set()
+    charts = chart_dir / "charts"
+    if not charts.is_dir():
+        return names
+    for entry in charts.iterdir():
+        if entry.is_dir() and (entry / "Chart.yaml").is_file():
+            names.add(_chart_name(entry) or entry.name)
+        elif entry.suffix == ".tgz":
+            names.add(re.sub(r"-\d[\w.+-]*$", "", entry.stem))
+    return names
+
+
+def _condition_false(condition: object, values: dict) -> bool:
+    if not isinstance(condition, str):
+        return False
+    for path in condition.split(","):
+        node: object = values
+        for part in path.strip().split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, bool):
+            return not node
+    return False
+
+
+def _resolve_dependencies(chart_dir: Path, meta: YMap, values: dict, settings, display: str):
+    """Return ({name: local chart dir} to add under charts/, [problems])."""
+    deps = meta.get("dependencies")
+    if not isinstance(deps, list):
+        return {}, []
+    vendored = _vendored(chart_dir)
+    add: dict[str, Path] = {}
+    problems: list[Problem] = []
+    chart_yaml = f"{display}/Chart.yaml"
+    for position, dep in enumerate(deps):
+        if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
+            continue
+        name = dep["name"]
+        alias = dep.get("alias") if isinstance(dep.get("alias"), str) else name
+        if name in vendored or alias in vendored:
+            continue
+        repo = dep.get("repository") if isinstance(dep.get("repository"), str) else ""
+        local: Path | None = None
+        if repo.startswith("file://"):
+            candidate = (chart_dir / repo[len("file://"):]).resolve()
+            if (candidate / "Chart.yaml").is_file():
+                local = candidate
+        else:
+            for search in [chart_dir.parent, *settings.chart_search]:
+                candidate = Path(search) / name
+                if (candidate / "Chart.yaml").is_file() and _chart_name(candidate) == name:
+                    local = candidate.resolve()
+                    break
+        if local is not None:
+            add[alias] = local
+            continue
+        if _condition_false(dep.get("condition"), values):
+            continue
+        version = dep.get("version", "")
+        problems.append(
+            Problem(
+                "render-error",
+                f"chart {display} depends on {name} {version} from {repo or '(no repository)'}, which is not vendored "
+                "under charts/; k8slint never downloads dependencies: run `helm dependency build` and commit "
+                "charts/, or list a folder holding the chart under helm.chart-search in .k8slint.yaml",
+                Location(chart_yaml, deps.item_line(position)),
+            )
+        )
+    return add, problems
+
+
+def _helm_binary() -> str | None:
+    override = os.environ.get("K8SLINT_HELM")
+    if override:
+        return override
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return shutil.which("helm", path=search)
+
+
+def _parse_set(expressions: list[str]) -> dict:
+    if not expressions:
+        return {}
+    try:
+        from helm_python import parse_set_string  # type: ignore[import-not-found]
+    except ImportError:
+        parse_set_string = None
+    out: dict = {}
+    for expression in expressions:
+        if parse_set_string is not None:
+            out = deep_merge(out, parse_set_string(expression))
+            continue
+        for pair in expression.split(","):
+            key, _, raw = pair.partition("=")
+            node = out
+            parts = key.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            docs, _ = load_text(raw or '""')
+            node[parts[-1]] = docs[0].data if docs else None
+    return out
+
+
+def explain_render_error(message: str, chart_dir: Path, chart_name: str, root: Path) -> tuple[str, Location | None]:
+    """Helm's error text -> (one readable sentence, the template location it points at)."""
+    locations = list(_TEMPLATE_LOC.finditer(message))
+    location = None
+    if locations:
+        found = locations[-1]
+        template = found.group("file")
+        inner = template.split("/", 1)[1] if "/" in template else template
+        location = Location(relative(chart_dir / inner, root), int(found.group("line")))
+    nil = _NIL.search(message)
+    detail = " ".join(line.strip() for line in message.strip().splitlines()[-2:])
+    detail = re.sub(r"\s+", " ", detail)
+    if nil:
+        expr = nil.group("expr") + nil.group("rest")
+        parent = expr[len(".Values."):] if expr.startswith(".Values.") else expr
+        sentence = (
+            f"values key '{parent}' is not set, so the template fails reading "
+            f"{expr}.{nil.group('field')} (nil pointer): set it in values.yaml or guard it with `if`/`default`"
+        )
+        return sentence, location
+    return detail[:600], location
+
+
+def _render_with_binary(binary: str, chart_dir: Path, values_file: Path, target: Target, settings) -> tuple[dict[str, str] | None, str | None]:
+    cmd = [binary, "template", target.release_name, str(chart_dir), "--namespace", target.namespace or "default", "-f", str(values_file)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=settings.render_timeout, stdin=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired:
+        return None, f"helm template took longer than {settings.render_timeout:g}s (limits.render-timeout)"
+    if proc.returncode != 0:
+        return None, proc.stderr.decode("utf-8", "replace").replace("Error: ", "", 1)
+    text = proc.stdout.decode("utf-8", "replace")
+    out: dict[str, str] = {}
+    pieces = _SOURCE.split(text)
+    for name, body in zip(pieces[1::2], pieces[2::2]):
+        out[name] = out.get(name, "") + "\n---\n" + body
+    return out, None
+
+
+def _render_with_sdk(chart_dir: Path, values: dict, target: Target) -> tuple[dict[str, str] | None, str | None]:
+    try:
+        from helm_python import Chart  # type: ignore[import-not-found]
+        from helm_python.errors import HelmError  # type: ignore[import-not-found]
+    except ImportError:
+        return None, (
+            "no Helm found: install k8slint with its renderers (pip install 'k8slint[render]') or put helm on PATH"
+        )
+    try:
+        with Chart.load(str(chart_dir)) as chart:
+            return chart.render(values, name=target.release_name, namespace=target.namespace or "default"), None
+    except HelmError as exc:
+        return None, str(exc)
+
+
+def render_chart(target: Target, settings) -> Render:
+    result = Render(target)
+    root: Path = settings.repo_root
+    chart_dir = target.path if target.path.is_dir() else target.path.parent
+    display = relative(chart_dir, root)
+    meta, problem = _read_yaml_file(chart_dir / "Chart.yaml", f"{display}/Chart.yaml")
+    if problem or not isinstance(meta, YMap):
+        result.failed = True
+        result.problems.append(problem or Problem("render-error", f"{display}/Chart.yaml is not a mapping", Location(f"{display}/Chart.yaml", 1)))
+        return result
+    chart_name = meta.get("name") if isinstance(meta.get("name"), str) else chart_dir.name
+    if meta.get("type") == "library":
+        result.notes.append(f"{display} is a library chart: nothing to render")
+        return result
+
+    values: dict = {}
+    defaults, problem = _read_yaml_file(chart_dir / "values.yaml", f"{display}/values.yaml") if (chart_dir / "values.yaml").is_file() else ({}, None)
+    if problem:
+        result.problems.append(problem)
+    merged_defaults = defaults if isinstance(defaults, dict) else {}
+    for path in target.values:
+        data, problem = _read_yaml_file(path, relative(path, root))
+        if problem:
+            result.problems.append(problem)
+            continue
+        if data is not None and not isinstance(data, dict):
+            result.problems.append(Problem("render-error", f"{relative(path, root)} must be a mapping of values", Location(relative(path, root), 1)))
+            continue
+        values = deep_merge(values, data or {})
+    try:
+        values = deep_merge(values, _parse_set(target.set_values))
+    except Exception as exc:  # the SDK's own ValueError subclasses for bad --set syntax
+        result.failed = True
+        result.problems.append(Problem("render-error", f"--set could not be parsed: {exc}", Location(display, 1)))
+        return result
+    if any(p.rule == "render-error" for p in result.problems):
+        result.failed = True
+        return result
+
+    add, problems = _resolve_dependencies(chart_dir, meta, deep_merge(merged_defaults, values), settings, display)
+    if problems:
+        result.failed = True
+        result.problems.extend(problems)
+        return result
+
+    origin_dirs: dict[str, Path] = {chart_name: chart_dir}
+    with tempfile.TemporaryDirectory(prefix="k8slint-helm-") as tmp:
+        render_dir = chart_dir
+        if add:
+            render_dir = Path(tmp) / chart_dir.name
+            shutil.copytree(chart_dir, render_dir, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+            for alias, local in add.items():
+                shutil.copytree(local, render_dir / "charts" / alias, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+                origin_dirs[f"{chart_name}/charts/{alias}"] = local
+                result.notes.append(f"{display}: dependency {alias} taken from {relative(local, root)} (not downloaded)")
+        binary = _helm_binary()
+        if binary:
+            values_file = Path(tmp) / "k8slint-values.json"
+            import json
+
+            values_file.write_text(json.dumps(values), encoding="utf-8")
+            manifests, error = _render_with_binary(binary, render_dir, values_file, target, settings)
+        else:
+            manifests, error = _render_with_sdk(render_dir, values, target)
+    if error is not None or manifests is None:
+        result.failed = True
+        sentence, location = explain_render_error(error or "", chart_dir, chart_name, root)
+        result.problems.append(Problem("render-error", f"helm render of {target.label()} failed: {sentence}", location or Location(f"{display}/Chart.yaml", 1)))
+        return result
+
+    def origin_of(template: str) -> str:
+        best = ""
+        for prefix in origin_dirs:
+            if template.startswith(prefix + "/") and len(prefix) > len(best):
+                best = prefix
+        base = origin_dirs.get(best, chart_dir)
+        return relative(base / template[len(best) + 1 :], root) if best else template
+
+    for template in sorted(manifests):
+        body = manifests[template]
+        if template.endswith("NOTES.txt") or not body.strip():
+            continue
+        origin = origin_of(template)
+
+        def make(data, doc, origin=origin, template=template) -> K8sObject:
+            obj = K8sObject(data, f"{origin} (rendered)", doc.index)
+            obj.origin = origin
+            obj.helm_template = template
+            return obj
+
+        objects, problems = parse_stream(body, origin, make)
+        result.objects.extend(objects)
+        for problem in problems:
+            problem.message = f"rendered template {template}: {problem.message} (line in the rendered output)"
+        result.problems.extend(problems)
+    return result

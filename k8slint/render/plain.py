@@ -1,0 +1,95 @@
+"""Plain YAML: one file, every YAML file of a directory, or a rendered stream on stdin."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..load import decode
+from ..model import K8sObject, Location
+from ..targets import SKIP_DIRS, Target, relative
+from . import Problem, Render
+from .stream import parse_stream
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _yaml_files(directory: Path) -> list[Path]:
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(directory, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith(YAML_SUFFIXES):
+                path = Path(dirpath) / name
+                try:
+                    stat = path.stat()
+                except OSError:
+                    found.append(path)  # reported as unreadable below
+                    continue
+                if (stat.st_dev, stat.st_ino) not in seen:
+                    seen.add((stat.st_dev, stat.st_ino))
+                    found.append(path)
+    return found
+
+
+def load_file(path: Path, display: str, settings, result: Render) -> None:
+    """Read one file into ``result``: objects with exact lines, or a parse-error finding."""
+    try:
+        if path.is_symlink() and not _inside(path, settings.repo_root):
+            result.problems.append(
+                Problem("parse-error", f"{display} is a symlink that leaves the repository; not followed", Location(display, 1))
+            )
+            return
+        size = path.stat().st_size
+        if size > settings.max_file_size:
+            result.problems.append(
+                Problem(
+                    "parse-error",
+                    f"{display} is {size:,} bytes, over limits.max-file-size ({settings.max_file_size:,}); raise the limit to check it",
+                    Location(display, 1),
+                )
+            )
+            return
+        raw = path.read_bytes()
+    except OSError as exc:
+        result.problems.append(Problem("parse-error", f"{display} cannot be read: {exc.strerror or exc}", Location(display, 1)))
+        return
+    load_bytes(raw, display, result)
+
+
+def load_bytes(raw: bytes, display: str, result: Render) -> None:
+    text, error = decode(raw)
+    if error:
+        result.problems.append(Problem("parse-error", error.message, Location(display, error.line)))
+        return
+
+    def make(data, doc) -> K8sObject:
+        obj = K8sObject(data, display, doc.index)
+        obj.origin = display
+        return obj
+
+    objects, problems = parse_stream(text, display, make)
+    result.objects.extend(objects)
+    result.problems.extend(problems)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except (ValueError, OSError, RuntimeError):
+        return False
+
+
+def render_plain(target: Target, settings) -> Render:
+    result = Render(target)
+    if target.kind == "stdin":
+        load_bytes(target.stdin_data or b"", "<stdin>", result)
+        return result
+    if target.kind == "file":
+        load_file(target.path, target.display, settings, result)
+        return result
+    for path in _yaml_files(target.path):
+        load_file(path, relative(path, settings.repo_root), settings, result)
+    return result

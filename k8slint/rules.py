@@ -1,0 +1,135 @@
+"""Rule files (the policy as data) and the templates they name.
+
+Built-in rules live in ``rules/<id>.yaml``; users add their own in ``.k8slint/rules/`` in
+exactly the same format. Every file is validated against ``schemas/rule.schema.json``.
+Templates come only from installed packages, through the ``k8slint.templates``
+entry-point group: a rule file from a linted repo can name a template, never bring code.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .load import YMap, decode, load_text
+from .resources import rules_dir
+
+
+class RuleError(Exception):
+    """A rule file that cannot be used; the message names the file and the key."""
+
+
+@dataclass
+class Rule:
+    id: str
+    severity: str
+    scope: str
+    data: dict
+    file: str
+    builtin: bool = True
+    check: Callable | None = None  # the template function (None for assert and meta rules)
+    kinds: frozenset = frozenset()
+    envs: frozenset = frozenset()
+    params: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        return self.data.get("summary", "")
+
+
+@functools.lru_cache(maxsize=1)
+def template_registry() -> dict[str, Any]:
+    """name -> entry point, for every installed k8slint.templates provider."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group="k8slint.templates")}
+
+
+def load_template(name: str, where: str) -> Callable:
+    entry = template_registry().get(name)
+    if entry is None:
+        known = ", ".join(sorted(template_registry())) or "none installed"
+        raise RuleError(f"{where}: template {name!r} is not installed (known templates: {known})")
+    fn = entry.load()
+    if not hasattr(fn, "k8slint_scope"):
+        raise RuleError(f"{where}: template {name!r} ({entry.value}) is not marked with @template(scope=...)")
+    return fn
+
+
+def _read_rule_file(path: Path, display: str) -> dict:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RuleError(f"{display}: cannot be read ({exc.strerror})") from None
+    text, error = decode(raw)
+    if error:
+        raise RuleError(f"{display}:{error.line}: {error.message}")
+    docs, errors = load_text(text)
+    if errors:
+        raise RuleError(f"{display}:{errors[0].line}: {errors[0].message}")
+    if len(docs) != 1 or not isinstance(docs[0].data, YMap):
+        raise RuleError(f"{display}: a rule file holds exactly one mapping (id, severity, summary, ...)")
+    return docs[0].data
+
+
+def parse_rule(path: Path, display: str, builtin: bool, validate: bool = True) -> Rule:
+    data = _read_rule_file(path, display)
+    if validate:
+        from .validate import errors
+
+        problems = errors(data, "rule.schema.json")
+        if problems:
+            raise RuleError(f"{display}: " + "; ".join(problems))
+    if builtin and path.stem != data["id"]:
+        raise RuleError(f"{display}: file name must be the rule id ({data['id']}.yaml)")
+    rule = Rule(
+        id=data["id"],
+        severity=data["severity"],
+        scope=data["scope"],
+        data=data,
+        file=display,
+        builtin=builtin,
+        kinds=frozenset(data.get("kinds", ())),
+        envs=frozenset(data.get("envs", ())),
+        params=dict(data.get("params", {})),
+    )
+    if "template" in data:
+        rule.check = load_template(data["template"], display)
+        if rule.check.k8slint_scope != rule.scope:
+            raise RuleError(
+                f"{display}: scope {rule.scope!r} does not fit template {data['template']!r}, "
+                f"which checks scope {rule.check.k8slint_scope!r}"
+            )
+    return rule
+
+
+def builtin_rule_files() -> list[Path]:
+    return sorted(rules_dir().glob("*.yaml"))
+
+
+def load_rules(custom_paths: list[Path] = (), root: Path | None = None, validate_builtin: bool = False) -> dict[str, Rule]:
+    """All rules by id: built-ins, then custom rule files (which may not reuse an id)."""
+    rules: dict[str, Rule] = {}
+    for path in builtin_rule_files():
+        rule = parse_rule(path, f"rules/{path.name}", builtin=True, validate=validate_builtin)
+        rules[rule.id] = rule
+    for base in custom_paths:
+        files = sorted(base.glob("*.yaml")) + sorted(base.glob("*.yml")) if base.is_dir() else [base]
+        for path in files:
+            display = _display(path, root)
+            rule = parse_rule(path, display, builtin=False, validate=True)
+            if rule.id in rules:
+                raise RuleError(f"{display}: rule id {rule.id!r} is already defined by {rules[rule.id].file}")
+            rules[rule.id] = rule
+    return rules
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(path)

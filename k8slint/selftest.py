@@ -1,0 +1,50 @@
+"""`k8slint test`: run each rule's own `examples:` (pass/fail snippets) through the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .rules import Rule
+
+
+def example_env(rule: Rule) -> str:
+    env = rule.data.get("examples", {}).get("env")
+    if env:
+        return env
+    return "production" if not rule.envs or "production" in rule.envs else sorted(rule.envs)[0]
+
+
+def findings_for_snippet(rule: Rule, rules: dict[str, Rule], snippet: str, root: Path | None = None) -> list:
+    """Check one YAML snippet with only ``rule`` active; returns that rule's findings."""
+    from .config import Config
+    from .engine import Checker, Policy
+    from .render import Render
+    from .render.plain import load_bytes
+    from .settings import Settings
+    from .targets import Target
+
+    root = root or Path.cwd()
+    settings = Settings(repo_root=root, config=Config())
+    target = Target("stdin", root, "<example>", example_env(rule), "example")
+    result = Render(target)
+    load_bytes(snippet.encode("utf-8"), "<example>", result)
+    checker = Checker(Policy(rules, settings, {rule.id}), settings)
+    return [f for f in checker.check_render(result) if f.rule == rule.id]
+
+
+def run_examples(chosen: list[Rule], rules: dict[str, Rule]) -> tuple[list[str], int]:
+    failures: list[str] = []
+    total = 0
+    for rule in sorted(chosen, key=lambda r: r.id):
+        examples = rule.data.get("examples", {})
+        for expect in ("fail", "pass"):
+            for position, snippet in enumerate(examples.get(expect, [])):
+                total += 1
+                found = findings_for_snippet(rule, rules, snippet)
+                if expect == "fail" and not found:
+                    failures.append(f"FAIL {rule.file}: examples.fail[{position}] of {rule.id} produced no finding")
+                elif expect == "pass" and found:
+                    failures.append(
+                        f"FAIL {rule.file}: examples.pass[{position}] of {rule.id} produced {len(found)} finding(s): {found[0].message}"
+                    )
+    return failures, total
