@@ -139,6 +139,7 @@ class Context:
     index: Index | None
     settings: Settings
     target: Any = None
+    sources: SourceCache | None = None  # parsed source files (kustomizations, values, patches), shared
 
     @property
     def env_phrase(self) -> str:
@@ -225,7 +226,7 @@ class Checker:
         for item in active:
             by_scope.setdefault(item.rule.scope, []).append(item)
         index = Index(objects)
-        contexts = {item.rule.id: Context(env, policy_env, item.rule, index, self.settings, target) for item in active}
+        contexts = {item.rule.id: Context(env, policy_env, item.rule, index, self.settings, target, self.cache) for item in active}
 
         def emit(item: ActiveRule, violation: Violation, obj: K8sObject | None, ignored: set[str]) -> None:
             rule_id = item.rule.id
@@ -306,7 +307,7 @@ class Checker:
         label = "."
         findings = []
         for item in rules:
-            ctx = Context(envs.UNKNOWN, env_for_policy, item.rule, None, self.settings, None)
+            ctx = Context(envs.UNKNOWN, env_for_policy, item.rule, None, self.settings, None, self.cache)
             for violation in self._run(item, repo, ctx):
                 location = violation.location or Location(".", 1)
                 findings.append(
