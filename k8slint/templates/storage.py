@@ -45,7 +45,7 @@ def pvc_naming(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         if problem:
             ns = f"{obj.namespace}/" if obj.namespace else ""
             yield Violation(
-                f"PersistentVolumeClaim {ns}{obj.name} {problem}: name claims {{app}}-{{purpose}}{suffix}, "
+                f"PersistentVolumeClaim {ns}{obj.name} {problem}: PVC names follow {{app}}-{{purpose}}{suffix}, "
                 f"e.g. '{suggest(obj.name, app, suffix)}'",
                 ("metadata", "name"),
             )
