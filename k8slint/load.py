@@ -13,19 +13,37 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-
-try:  # the C parser is ~10x faster; fall back quietly where libyaml is missing
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on the wheel
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
-
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+try:  # the C parser is ~10x faster; fall back quietly where libyaml is missing
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on the wheel
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+_STR = "tag:yaml.org,2002:str"
+_PLAIN_TAGS: dict[str, str] = {}  # plain scalar text -> resolved tag (rendered YAML repeats a lot)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader whose implicit-tag resolution of plain scalars is memoized."""
+
+    def resolve(self, kind, value, implicit):  # noqa: D401 - PyYAML hook
+        if kind is ScalarNode and implicit[0]:
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(value) <= 64 and len(_PLAIN_TAGS) < 200_000:
+                    _PLAIN_TAGS[value] = tag
+            return tag
+        if kind is ScalarNode:
+            return _STR
+        return super().resolve(kind, value, implicit)
+
 
 MAX_DEPTH = 200  # Kubernetes objects nest ~15 levels; libyaml's composer crashes at ~50k
 MAX_NODES_PER_DOC = 1_000_000  # bounds alias expansion ("billion laughs")
 
-_STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _SCALARS = SafeConstructor.yaml_constructors
 _constructor = SafeConstructor()
@@ -136,11 +154,27 @@ class _Builder:
 
 
 _DEEP_HINT = re.compile(r"^ {120}|(?:- ){60}|(?:\? ){60}", re.M)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_depth_bound(text: str) -> int:
+    """Deepest bracket nesting, ignoring quoting: an upper bound on flow-style depth."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif depth:
+            depth -= 1
+    return deepest
 
 
 def _too_deep(text: str) -> int | None:
-    """Return the line where nesting passes MAX_DEPTH, checked only when cheap bounds say it might."""
-    if not _DEEP_HINT.search(text) and text.count("[") + text.count("{") <= MAX_DEPTH:
+    """Return the line where nesting passes MAX_DEPTH, checked only when cheap bounds say it might
+    (block nesting needs deep indentation or long compact ``- - -`` runs; flow nesting brackets)."""
+    if not _DEEP_HINT.search(text) and _flow_depth_bound(text) <= MAX_DEPTH // 2:
         return None
     depth = 0
     try:

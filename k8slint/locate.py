@@ -23,6 +23,26 @@ class SourceCache:
         self.root = root
         self._docs: dict[str, list[Document]] = {}
         self._lines: dict[str, list[str]] = {}
+        self._index: dict[str, dict] = {}
+
+    def find(self, rel: str, obj: K8sObject) -> Any:
+        """The document of ``rel`` that ``obj`` was made from (by kind and name), indexed once per file."""
+        index = self._index.get(rel)
+        if index is None:
+            index = {}
+            for doc in self.docs(rel):
+                data = doc.data
+                if isinstance(data, dict):
+                    meta = data.get("metadata")
+                    name = meta.get("name") if isinstance(meta, dict) else None
+                    index.setdefault((data.get("kind"), name), data)
+                    index.setdefault((data.get("kind"), None), data)
+                    index[(data.get("kind"), "#count")] = index.get((data.get("kind"), "#count"), 0) + 1
+            self._index[rel] = index
+        exact = index.get((obj.kind, obj.name))
+        if exact is not None:
+            return exact
+        return find_doc(self.docs(rel), obj) if index.get((obj.kind, "#count"), 0) > 0 else None
 
     def docs(self, rel: str) -> list[Document]:
         if rel not in self._docs:
@@ -226,8 +246,10 @@ class Locator:
     def _from_origin(self, obj: K8sObject, path: tuple) -> Location | None:
         if obj.helm_template is not None:
             return self._from_template(obj, path)
-        docs = self.cache.docs(obj.origin)
-        doc = find_doc(docs, obj)
+        if obj.origin == obj.stream_file:  # a plain file: the object is its own source
+            line, _ = walk(obj.data, path)
+            return Location(obj.origin, line or 1)
+        doc = self.cache.find(obj.origin, obj)
         if doc is None:
             return None
         line, _ = walk(doc, path, obj.data)
