@@ -227,7 +227,9 @@ def execute(options: RunOptions, root: Path) -> int:
             unknown_envs.append(target.label())
         if not result.failed and not result.objects and not result.problems:
             empty.append(target.label())
-        run.targets.append(formatters.TargetInfo(target.label(), target.kind, target.env, target.env_source, len(result.objects), result.failed))
+        in_force = tuple(sorted(a.rule.id for a in policy.active(target.env if target.env in envs.ENVIRONMENTS else settings.unknown_env)))
+        run.targets.append(formatters.TargetInfo(target.label(), target.kind, target.env, target.env_source, len(result.objects),
+                                                 result.failed, target.display, in_force))
     if unknown_envs:
         run.notes.append(
             f"environment unknown for {', '.join(unknown_envs)}: applying the {settings.unknown_env} policy "

@@ -23,6 +23,8 @@ class TargetInfo:
     env_source: str
     objects: int
     failed: bool
+    path: str = ""  # the overlay/chart/file as given (label without the [values] suffix)
+    rules: tuple = ()  # ids of the rules in force for this target's environment
 
 
 @dataclass

@@ -1,0 +1,66 @@
+"""Small helpers the CI-facing formatters share: rule doc links, where a finding was rendered,
+and paths as the CI workspace sees them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from ..model import Finding
+
+RULE_DOCS_URL = "https://github.com/k8slint/k8slint/blob/main/docs/rules/{id}.md"
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def rule_help_uri(rule) -> str:
+    """Built-in rules link to their generated page; custom rules to their own rule file."""
+    if rule is None:
+        return ""
+    if getattr(rule, "builtin", True):
+        return RULE_DOCS_URL.format(id=rule.id)
+    return quote(str(rule.file))
+
+
+def target_paths(run) -> dict[str, str]:
+    """target label -> the overlay/chart path it was rendered from."""
+    return {t.label: (t.path or t.label) for t in run.targets}
+
+
+def rendered_by(finding: Finding, paths: dict[str, str]) -> str | None:
+    """The target label when the finding's source file is not the target's own (a base file,
+    a shared chart template rendered with an environment's values); None when it is."""
+    label = finding.target
+    if not label or label == ".":
+        return None
+    path = paths.get(label, label)
+    file = finding.location.file
+    if label == path and (file == path or file.startswith(path.rstrip("/") + "/")):
+        return None
+    return label
+
+
+def is_pseudo(file: str) -> bool:
+    """Locations that are not files in the repository (stdin, a rendered stream)."""
+    return file.startswith("<") or file.endswith("(rendered)")
+
+
+def workspace_file(run, file: str) -> str:
+    """A repo-relative path made relative to $GITHUB_WORKSPACE when the deploy repo root is a
+    folder inside it (annotations and code scanning resolve paths from the checkout root)."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if not workspace or is_pseudo(file):
+        return file
+    try:
+        prefix = Path(run.repo_root).resolve().relative_to(Path(workspace).resolve()).as_posix()
+    except ValueError:
+        return file
+    return file if prefix in ("", ".") else f"{prefix}/{file}"
+
+
+def object_name(finding: Finding) -> str:
+    obj = finding.object or {}
+    if not obj:
+        return ""
+    ns = f"{obj['namespace']}/" if obj.get("namespace") else ""
+    return f"{obj.get('kind') or '?'} {ns}{obj.get('name') or '?'}"

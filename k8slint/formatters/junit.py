@@ -1,0 +1,96 @@
+"""JUnit XML (the Ant schema CI systems read): one test suite per target, one test case per
+rule x object.
+
+A finding is a ``<failure>`` (``render-error``/``parse-error`` are ``<error>``: the target could
+not be checked) whose text gives ``file:line`` of the source, the rendered position and the
+target; a rule in force for a target that found nothing is one passing test case. Repository-wide
+rules (Dockerfiles, compose files) form the suite ``.``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from itertools import groupby
+from xml.etree import ElementTree as ET
+
+from . import Formatter
+from .common import object_name
+
+ERROR_RULES = {"render-error", "parse-error"}
+
+
+def _timestamp() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    seconds = int(epoch) if epoch and epoch.isdigit() else int(time.time())
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
+def _case_key(f) -> tuple:
+    return f.rule, object_name(f) or f.location.file
+
+
+class JunitFormatter(Formatter):
+    def finish(self, summary: dict) -> None:
+        run = self.run
+        stamp = _timestamp()
+        host = socket.gethostname() or "localhost"
+        by_target = {t: list(g) for t, g in groupby(self.findings, key=lambda f: f.target)}
+        suites = [(t.label, t, by_target.pop(t.label, [])) for t in run.targets]
+        repo_rules = sorted(r.id for r in run.rules.values() if r.scope == "repo")
+        if "." in by_target or (repo_rules and any(t.kind != "stdin" for t in run.targets)):
+            suites.append((".", None, by_target.pop(".", [])))
+        suites += [(label, None, found) for label, found in sorted(by_target.items())]  # anything else, never dropped
+
+        root = ET.Element("testsuites")
+        for number, (label, info, found) in enumerate(suites):
+            in_force = list(info.rules) if info is not None else (repo_rules if label == "." else [])
+            cases: dict[tuple, list] = {}
+            for f in found:
+                cases.setdefault(_case_key(f), []).append(f)
+            flagged = {rule for rule, _ in cases}
+            for rule in in_force:
+                if rule not in flagged and (info is None or rule not in repo_rules):
+                    cases.setdefault((rule, ""), [])
+            failures = sum(1 for k, v in cases.items() if v and k[0] not in ERROR_RULES)
+            errors = sum(1 for k, v in cases.items() if v and k[0] in ERROR_RULES)
+            suite = ET.SubElement(root, "testsuite", {
+                "name": label, "package": "k8slint", "id": str(number), "timestamp": stamp, "hostname": host,
+                "tests": str(len(cases)), "failures": str(failures), "errors": str(errors), "skipped": "0", "time": "0",
+            })
+            props = ET.SubElement(suite, "properties")
+            if info is not None:
+                for name, value in (("env", info.env), ("env-source", info.env_source), ("kind", info.kind),
+                                    ("objects", str(info.objects)), ("rendered", "no" if info.failed else "yes")):
+                    ET.SubElement(props, "property", {"name": name, "value": value})
+            for (rule, subject), items in sorted(cases.items()):
+                case = ET.SubElement(suite, "testcase", {
+                    "name": f"{rule}: {subject}" if subject else rule, "classname": label, "time": "0",
+                })
+                if not items:
+                    continue
+                worst = items[0]
+                tag = "error" if rule in ERROR_RULES else "failure"
+                text = "\n".join(self._line(f) for f in items)
+                node = ET.SubElement(case, tag, {
+                    "message": worst.message if len(items) == 1 else f"{worst.message} (+{len(items) - 1} more)",
+                    "type": f"{rule} ({worst.severity})",
+                })
+                node.text = text + "\n"
+            out = ET.SubElement(suite, "system-out")
+            if info is not None:
+                out.text = f"{label}: {info.kind}, env {info.env} ({info.env_source}), {info.objects} object(s) checked\n"
+            ET.SubElement(suite, "system-err").text = "".join(f"note: {n}\n" for n in run.notes if label in n)
+        ET.indent(root)
+        self.out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        self.out.write(ET.tostring(root, encoding="unicode"))
+        self.out.write("\n")
+
+    def _line(self, f) -> str:
+        line = f"{f.location.file}:{f.location.line}: {f.severity}: {f.message}"
+        if f.rendered is not None:
+            line += f"\n    rendered at {f.rendered.file}:{f.rendered.line}"
+        if f.target and f.target != ".":
+            line += f"\n    target {f.target} ({f.env})"
+        return line

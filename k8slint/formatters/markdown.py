@@ -1,0 +1,95 @@
+"""Markdown: a report sized for a pull-request comment or a job summary.
+
+A verdict line, a table per target (env, objects, counts), then the findings grouped by target
+and source file with links to each rule's documentation. Long reports are cut at a number of
+findings and of characters (GitHub comments stop at 65,536), and say how many were left out.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from . import Formatter
+from .common import object_name, rule_help_uri
+
+MAX_FINDINGS = 100
+MAX_CHARS = 60_000
+ICONS = {"error": "🔴", "warning": "🟡", "info": "🔵"}
+
+
+def cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: no pipes, no newlines, no raw HTML."""
+    return (" ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
+            .replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def render(run, findings: list, summary: dict, max_findings: int = MAX_FINDINGS, max_chars: int = MAX_CHARS) -> str:
+    verdict = "✅ passed" if summary["passed"] else "❌ failed"
+    head = [
+        f"### k8slint {verdict}",
+        "",
+        f"{_plural(summary['errors'], 'error')}, {_plural(summary['warnings'], 'warning')}, {summary['infos']} info "
+        f"in {_plural(summary['targets'], 'target')} ({summary['objects']} objects checked, fail-on: {summary['fail_on']}).",
+        "",
+    ]
+    counts: dict[str, dict[str, int]] = {}
+    for f in findings:
+        per = counts.setdefault(f.target, {"error": 0, "warning": 0, "info": 0})
+        per[f.severity] += 1
+    head += ["| target | env | objects | errors | warnings | info |", "|---|---|---:|---:|---:|---:|"]
+    for t in run.targets:
+        c = counts.get(t.label, {"error": 0, "warning": 0, "info": 0})
+        objects = "render failed" if t.failed else str(t.objects)
+        head.append(f"| `{cell(t.label)}` | {cell(t.env)} | {objects} | {c['error']} | {c['warning']} | {c['info']} |")
+    if "." in counts:
+        c = counts["."]
+        head.append(f"| repository | - | - | {c['error']} | {c['warning']} | {c['info']} |")
+    for note in run.notes:
+        head.append("")
+        head.append(f"> note: {cell(note)}")
+    lines = head + [""]
+    size = sum(len(x) + 1 for x in lines)
+    shown = 0
+    for target, group in groupby(findings, key=lambda f: f.target):
+        group = list(group)
+        title = "repository files" if target == "." else f"`{cell(target)}` ({cell(group[0].env)})"
+        block = [f"#### {title}", ""]
+        for file, items in groupby(group, key=lambda f: f.location.file):
+            block += [f"`{cell(file)}`", "", "| line | severity | rule | object | message |", "|---:|---|---|---|---|"]
+            for f in items:
+                rule = run.rules.get(f.rule)
+                uri = rule_help_uri(rule) if rule is not None and rule.builtin else ""
+                name = f"[`{f.rule}`]({uri})" if uri else f"`{f.rule}`"
+                rendered = f" (rendered at {f.rendered.file}:{f.rendered.line})" if f.rendered is not None else ""
+                row = (f"| {f.location.line} | {ICONS.get(f.severity, '')} {f.severity} | {name} | "
+                       f"{cell(object_name(f))} | {cell(f.message + rendered)} |")
+                if shown >= max_findings or size + len(row) + 200 > max_chars:
+                    break
+                block.append(row)
+                size += len(row) + 1
+                shown += 1
+            if block[-1].startswith("|---:"):  # no row fitted: drop the empty table
+                del block[-4:]
+            block.append("")
+            if shown >= max_findings or size + 200 > max_chars:
+                break
+        if len(block) > 3:
+            lines += block
+        if shown >= max_findings or size + 200 > max_chars:
+            break
+    left = len(findings) - shown
+    if left > 0:
+        rest = findings[shown:]
+        by_sev = ", ".join(f"{n} {s}" for s in ("error", "warning", "info") if (n := sum(1 for f in rest if f.severity == s)))
+        lines += [f"_… and {_plural(left, 'more finding')} not shown ({by_sev}); "
+                  "run `k8slint check` locally or see the SARIF/JSON report for all of them._", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+class MarkdownFormatter(Formatter):
+    def finish(self, summary: dict) -> None:
+        self.out.write(render(self.run, self.findings, summary))

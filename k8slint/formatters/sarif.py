@@ -1,0 +1,152 @@
+"""SARIF 2.1.0: what GitHub code scanning and other SAST dashboards ingest.
+
+Every rule of the run is described in ``tool.driver.rules`` (id, name, descriptions, help,
+help URI, default level); each finding is a result on the source file and line a person edits
+(repo-relative, ``uriBaseId`` %SRCROOT%), with ``partialFingerprints`` from the finding's
+fingerprint (it never contains a line number, so results survive line moves). The target that
+rendered the object, its environment and the rendered position go into ``properties`` and, when
+they differ from the source location, a ``relatedLocations`` entry.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+from . import Formatter
+from .common import LEVELS, object_name, rendered_by, rule_help_uri, target_paths, workspace_file
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "k8slint/v1"
+
+
+def _camel(rule_id: str) -> str:
+    return "".join(part.capitalize() for part in rule_id.split("-"))
+
+
+def _text(value) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _descriptor(rule) -> dict:
+    data = rule.data
+    summary = _text(data.get("summary")) or rule.id
+    full = _text(data.get("description")) or summary
+    parts = [summary]
+    for heading, key in (("Why", "rationale"), ("How to fix", "remediation")):
+        if data.get(key):
+            parts.append(f"{heading}: {str(data[key]).strip()}")
+    help_text = "\n\n".join(parts)
+    markdown = [f"**{summary}**"]
+    for heading, key in (("What it does", "description"), ("Why", "rationale"), ("How to fix", "remediation")):
+        if data.get(key):
+            markdown.append(f"### {heading}\n\n{str(data[key]).strip()}")
+    descriptor = {
+        "id": rule.id,
+        "name": _camel(rule.id),
+        "shortDescription": {"text": summary},
+        "fullDescription": {"text": full},
+        "help": {"text": help_text, "markdown": "\n\n".join(markdown)},
+        "defaultConfiguration": {"level": LEVELS.get(rule.severity, "warning")},
+        "properties": {
+            "tags": sorted({t for t in ("kubernetes", data.get("category")) if t}),
+            "scope": rule.scope,
+            "environments": sorted(rule.envs) or ["all"],
+        },
+    }
+    uri = rule_help_uri(rule)
+    if uri:
+        descriptor["helpUri"] = uri
+    return descriptor
+
+
+def _uri(file: str) -> str:
+    return quote(file, safe="/-._~")
+
+
+class SarifFormatter(Formatter):
+    def finish(self, summary: dict) -> None:
+        run = self.run
+        rules = sorted(run.rules.values(), key=lambda r: r.id)
+        index = {r.id: i for i, r in enumerate(rules)}
+        paths = target_paths(run)
+        results = [self._result(f, index, paths) for f in self.findings]
+        root = Path(run.repo_root).resolve().as_uri().rstrip("/") + "/"
+        document = {
+            "$schema": SCHEMA_URI,
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {
+                        "driver": {
+                            "name": "k8slint",
+                            "version": run.version,
+                            "semanticVersion": run.version,
+                            "informationUri": "https://github.com/k8slint/k8slint",
+                            "rules": [_descriptor(r) for r in rules],
+                        }
+                    },
+                    "originalUriBaseIds": {"%SRCROOT%": {"uri": root}},
+                    "columnKind": "unicodeCodePoints",
+                    "results": results,
+                    "invocations": [
+                        {
+                            "executionSuccessful": summary["failed_targets"] == 0,
+                            "toolExecutionNotifications": [
+                                {"level": "note", "message": {"text": note}} for note in run.notes
+                            ],
+                        }
+                    ],
+                    "properties": {
+                        "targets": [
+                            {"target": t.label, "kind": t.kind, "env": t.env, "envSource": t.env_source,
+                             "objects": t.objects, "failed": t.failed}
+                            for t in run.targets
+                        ],
+                        "summary": summary,
+                    },
+                }
+            ],
+        }
+        json.dump(document, self.out, indent=2, ensure_ascii=False)
+        self.out.write("\n")
+
+    def _result(self, f, index: dict, paths: dict) -> dict:
+        file = workspace_file(self.run, f.location.file)
+        result = {
+            "ruleId": f.rule,
+            "level": LEVELS.get(f.severity, "warning"),
+            "message": {"text": f.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(file), "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": f.location.line},
+                    }
+                }
+            ],
+            "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint or f"{f.rule}:{f.target}:{f.location.file}"},
+            "properties": {"target": f.target, "env": f.env, "source": f"{f.location.file}:{f.location.line}"},
+        }
+        if f.rule in index:
+            result["ruleIndex"] = index[f.rule]
+        if f.object:
+            result["locations"][0]["logicalLocations"] = [
+                {"fullyQualifiedName": object_name(f), "kind": "object"}
+            ]
+            result["properties"]["object"] = f.object
+        related = []
+        by = rendered_by(f, paths)
+        if f.rendered is not None:
+            result["properties"]["rendered"] = f"{f.rendered.file}:{f.rendered.line}"
+        if by is not None or f.rendered is not None:
+            where = f" at {f.rendered.file}:{f.rendered.line}" if f.rendered is not None else ""
+            related.append({
+                "id": 1,
+                "message": {"text": f"rendered by {f.target} ({f.env}){where}"},
+                "logicalLocations": [{"fullyQualifiedName": f.target, "kind": "module"}],
+            })
+        if related:
+            result["relatedLocations"] = related
+        return result
