@@ -7,7 +7,6 @@ findings and of characters (GitHub comments stop at 65,536), and say how many we
 
 from __future__ import annotations
 
-from itertools import groupby
 
 from . import Formatter
 from .common import object_name, rule_help_uri
@@ -54,33 +53,30 @@ def render(run, findings: list, summary: dict, max_findings: int = MAX_FINDINGS,
     lines = head + [""]
     size = sum(len(x) + 1 for x in lines)
     shown = 0
-    for target, group in groupby(findings, key=lambda f: f.target):
-        group = list(group)
-        title = "repository files" if target == "." else f"`{cell(target)}` ({cell(group[0].env)})"
-        block = [f"#### {title}", ""]
-        for file, items in groupby(group, key=lambda f: f.location.file):
-            block += [f"`{cell(file)}`", "", "| line | severity | rule | object | message |", "|---:|---|---|---|---|"]
-            for f in items:
-                rule = run.rules.get(f.rule)
-                uri = rule_help_uri(rule) if rule is not None and rule.builtin else ""
-                name = f"[`{f.rule}`]({uri})" if uri else f"`{f.rule}`"
-                rendered = f" (rendered at {f.rendered.file}:{f.rendered.line})" if f.rendered is not None else ""
-                row = (f"| {f.location.line} | {ICONS.get(f.severity, '')} {f.severity} | {name} | "
-                       f"{cell(object_name(f))} | {cell(f.message + rendered)} |")
-                if shown >= max_findings or size + len(row) + 200 > max_chars:
-                    break
-                block.append(row)
-                size += len(row) + 1
-                shown += 1
-            if block[-1].startswith("|---:"):  # no row fitted: drop the empty table
-                del block[-4:]
-            block.append("")
-            if shown >= max_findings or size + 200 > max_chars:
-                break
-        if len(block) > 3:
-            lines += block
-        if shown >= max_findings or size + 200 > max_chars:
+    current: tuple = (None, None)
+    for f in findings:
+        add = []
+        if f.target != current[0]:
+            title = "repository files" if f.target == "." else f"`{cell(f.target)}` ({cell(f.env)})"
+            add += [f"#### {title}", ""]
+        if (f.target, f.location.file) != current:
+            add += [f"`{cell(f.location.file)}`", "", "| line | severity | rule | object | message |", "|---:|---|---|---|---|"]
+        rule = run.rules.get(f.rule)
+        uri = rule_help_uri(rule) if rule is not None and rule.builtin else ""
+        name = f"[`{f.rule}`]({uri})" if uri else f"`{f.rule}`"
+        rendered = f" (rendered at {f.rendered.file}:{f.rendered.line})" if f.rendered is not None else ""
+        add.append(f"| {f.location.line} | {ICONS.get(f.severity, '')} {f.severity} | {name} | "
+                   f"{cell(object_name(f))} | {cell(f.message + rendered)} |")
+        cost = sum(len(x) + 1 for x in add) + (2 if add[0].startswith(("#", "`")) else 0)
+        if shown >= max_findings or size + cost + 250 > max_chars:
             break
+        if add[0].startswith(("#", "`")) and shown:
+            lines.append("")  # close the previous table
+        lines += add
+        size += cost
+        shown += 1
+        current = (f.target, f.location.file)
+    lines.append("")
     left = len(findings) - shown
     if left > 0:
         rest = findings[shown:]
