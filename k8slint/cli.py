@@ -90,8 +90,10 @@ def _decide_root(paths: list[str], flag: str | None) -> Path:
 @click.option("--allow-remote", is_flag=True, default=None, help="Let kustomize fetch remote bases (off by default: no network).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Targets rendered in parallel (default: CPU count).")
 @click.option("--color/--no-color", default=None, help="Colour text output (default: only on a TTY; NO_COLOR is honoured).")
+@click.option("--changed", is_flag=True, help="PATHs are changed files (pre-commit): check only the overlays and charts they feed, plus the repository rules.")
+@click.option("--list-targets", is_flag=True, help="Print the targets that would be checked and stop (--format json: a list for a CI matrix).")
 def check(paths, env, values, set_values, release_name, namespace, config_path, repo_root, formats, outputs, fail_on,
-          select, skip, allow_empty, allow_remote, jobs, color) -> None:
+          select, skip, allow_empty, allow_remote, jobs, color, changed, list_targets) -> None:
     """Render and check deploy-repo targets.
 
     \b
@@ -109,10 +111,11 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
         paths=list(paths), env=env, values=list(values), set_values=list(set_values), release_name=release_name,
         namespace=namespace, config_path=config_path, formats=list(formats) or ["text"], outputs=list(outputs),
         fail_on=fail_on, select=list(select), skip=list(skip), allow_empty=allow_empty, allow_remote=allow_remote,
-        jobs=jobs, color=color,
+        jobs=jobs, color=color, changed=changed, list_targets=list_targets,
     )
     try:
-        code = execute(options, _decide_root(list(paths), repo_root))
+        located = [p for p in paths if os.path.exists(p)] if changed else list(paths)  # changed files may be deleted ones
+        code = execute(options, _decide_root(located, repo_root))
     except UsageProblem:
         raise
     except Exception as exc:  # every expected failure is turned into one sentence by execute()

@@ -37,6 +37,8 @@ class RunOptions:
     allow_remote: bool | None = None
     jobs: int | None = None
     color: bool | None = None
+    changed: bool = False  # paths are changed files: check the targets they feed (pre-commit)
+    list_targets: bool = False  # print the targets and stop (CI matrices)
 
 
 def _config(config_path: str | None, start: Path, root: Path):
@@ -78,6 +80,19 @@ def _build_targets(options: RunOptions, settings: Settings) -> list[Target]:
     config = settings.config
     globs = config.get("environments", {})
     targets: list[Target] = []
+    if options.changed:
+        from .changed import units_for_changed
+
+        changed = [Path(p) for p in options.paths]
+        options.paths = []
+        units = units_for_changed(changed, root) if changed else None
+        if units is not None:  # None: something only a whole-repository run covers
+            options.allow_empty = True
+            changed_units = units
+        else:
+            changed_units = None
+    else:
+        changed_units = None
 
     def resolve_env(display: str) -> tuple[str, str]:
         return envs.resolve(display, options.env, globs)
@@ -113,6 +128,9 @@ def _build_targets(options: RunOptions, settings: Settings) -> list[Target]:
                 env, source = resolve_env(display)
                 targets.append(Target(kind, path, display, env, source))
 
+    if changed_units is not None:
+        add_units(changed_units)
+        return targets
     if not options.paths:
         listed = config.get("targets")
         if listed:
@@ -206,6 +224,9 @@ def execute(options: RunOptions, root: Path) -> int:
             raise RunError(str(exc.args[0])) from None
 
     targets = _build_targets(options, settings)
+    if options.list_targets:
+        _print_targets(targets, pairs, root)
+        return 0
     jobs = settings.jobs or min(len(targets), os.cpu_count() or 2)
     if jobs > 1 and len(targets) > 1:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -237,11 +258,11 @@ def execute(options: RunOptions, root: Path) -> int:
         )
     for label in empty:
         run.notes.append(f"{label} rendered no objects")
-    if any(t.kind != "stdin" for t in targets):
+    if options.changed or any(t.kind != "stdin" for t in targets):
         findings.extend(checker.check_repo(root, settings.unknown_env))
 
     unusable = [r for r in renders if r.failed or (not r.objects and not r.problems)]
-    if len(unusable) == len(renders) and not options.allow_empty:
+    if renders and len(unusable) == len(renders) and not options.allow_empty:
         if all(r.failed for r in renders):
             reasons = "; ".join(p.message for r in renders for p in r.problems[:1])
             raise RunError(f"nothing could be rendered: {reasons}")
@@ -270,6 +291,24 @@ def execute(options: RunOptions, root: Path) -> int:
             else:
                 stream.flush()
     return 0 if passed else 1
+
+
+def _print_targets(targets: list[Target], pairs, root: Path) -> None:
+    """--list-targets: one line per target, or with --format json a JSON list (a CI matrix)."""
+    import json
+
+    name, output = pairs[0]
+    stream, close = _open_output(output)
+    try:
+        if name == "json":
+            rows = [{"target": t.label(), "path": t.display, "kind": t.kind, "env": t.env, "envSource": t.env_source,
+                     "values": [relative(v, root) for v in t.values]} for t in targets]
+            stream.write(json.dumps(rows, separators=(",", ":")) + "\n")
+        else:
+            stream.write("".join(f"{t.label()}\t{t.env}\n" for t in targets))
+    finally:
+        if close:
+            stream.close()
 
 
 def _open_output(path: str | None):
