@@ -1,0 +1,172 @@
+"""The GitHub Action: action.yml validates against GitHub's action metadata schema (as vendored by
+check-jsonschema), inputs reach scripts only through env:, its scripts pass shellcheck and do
+what they say when run, and the example matrix workflow passes actionlint."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import FIXTURES, ROOT
+
+ACTION = ROOT / "action.yml"
+WORKFLOW = ROOT / "examples" / "github-workflow.yml"
+BIN = Path(sys.executable).parent
+
+
+def tool(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        found = shutil.which(name)
+        if found is None:
+            pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
+        return found
+    return str(path)
+
+
+def run_blocks(path: Path) -> list[tuple[str, str]]:
+    doc = yaml.safe_load(path.read_text())
+    steps = list(doc.get("runs", {}).get("steps", []))
+    for job in doc.get("jobs", {}).values():
+        steps += job.get("steps", [])
+    return [(step.get("name") or step.get("id") or "?", step["run"]) for step in steps if "run" in step]
+
+
+def action() -> dict:
+    return yaml.safe_load(ACTION.read_text())
+
+
+def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([tool("check-jsonschema"), "--builtin-schema", schema, str(path)], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_action_metadata_validates_against_githubs_schema(tmp_path: Path):
+    ok = check_jsonschema("vendor.github-actions", ACTION)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    broken = action()
+    del broken["runs"]["steps"][1]["shell"]  # composite run steps must name their shell
+    bad = tmp_path / "action.yml"
+    bad.write_text(yaml.safe_dump(broken))
+    refused = check_jsonschema("vendor.github-actions", bad)
+    assert refused.returncode == 1 and "shell" in refused.stdout + refused.stderr
+
+
+def test_action_interface():
+    meta = action()
+    inputs = meta["inputs"]
+    assert {"paths", "environment", "config", "fail-on", "format", "sarif-upload", "sarif-file"} <= set(inputs)
+    assert inputs["sarif-upload"]["default"] == "true" and inputs["format"]["default"] == "github"
+    assert meta["runs"]["using"] == "composite"
+    steps = meta["runs"]["steps"]
+    install = next(s for s in steps if "pip install" in s.get("run", ""))
+    assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}" and '"${ACTION_PATH}[render]"' in install["run"]
+    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    assert upload["uses"].endswith("@v3") and upload["if"].startswith("always() && inputs.sarif-upload == 'true'")
+    last = steps[-1]
+    assert last["if"].startswith("always()") and 'exit "$CODE"' in last["run"]
+    assert steps.index(upload) < steps.index(last)
+
+
+@pytest.mark.parametrize("path", [ACTION, WORKFLOW], ids=lambda p: p.name)
+def test_inputs_reach_scripts_only_through_env(path: Path):
+    blocks = run_blocks(path)
+    assert blocks
+    for name, script in blocks:
+        assert not re.search(r"\$\{\{\s*inputs\.", script), f"{path.name}: step {name!r} interpolates an input into run:"
+        assert "${{" not in script, f"{path.name}: step {name!r} interpolates an expression into run: (use env:)"
+
+
+def test_the_injection_check_can_fail(tmp_path: Path):
+    meta = action()
+    meta["runs"]["steps"][2]["run"] += 'echo "${{ inputs.paths }}"\n'
+    bad = tmp_path / "action.yml"
+    bad.write_text(yaml.safe_dump(meta))
+    with pytest.raises(AssertionError, match="interpolates an input"):
+        test_inputs_reach_scripts_only_through_env(bad)
+
+
+def test_action_scripts_pass_shellcheck(tmp_path: Path):
+    for number, (name, script) in enumerate(run_blocks(ACTION)):
+        script_file = tmp_path / f"step{number}.sh"
+        script_file.write_text("#!/usr/bin/env bash\nset -eo pipefail\n" + script)  # as GitHub runs shell: bash
+        result = subprocess.run([tool("shellcheck"), "--severity=style", str(script_file)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{name}:\n{result.stdout}"
+
+
+def test_example_workflow_passes_actionlint_and_lints_every_overlay_in_a_matrix(tmp_path: Path):
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")  # actionlint finds shellcheck beside it
+    result = subprocess.run([tool("actionlint"), "-no-color", str(WORKFLOW)], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    valid = check_jsonschema("vendor.github-workflows", WORKFLOW)
+    assert valid.returncode == 0, valid.stdout
+    flow = yaml.safe_load(WORKFLOW.read_text())
+    listing = flow["jobs"]["targets"]["steps"][-1]["run"]
+    assert "k8slint check --list-targets --format json" in listing
+    lint = flow["jobs"]["lint"]
+    assert lint["strategy"]["matrix"]["target"] == "${{ fromJSON(needs.targets.outputs.targets) }}"
+    assert lint["permissions"]["security-events"] == "write"
+    uses = lint["steps"][-1]
+    assert uses["with"]["paths"] == "${{ matrix.target.path }}" and "sarif-file" in uses["with"]
+    bad = tmp_path / "bad.yml"  # actionlint really checks: an injected PR title is reported
+    bad.write_text(WORKFLOW.read_text().replace('run: echo "targets=', 'run: echo "${{ github.event.pull_request.title }}" && echo "targets='))
+    refused = subprocess.run([tool("actionlint"), "-no-color", str(bad)], capture_output=True, text=True, env=env, timeout=120)
+    assert refused.returncode == 1 and "github.event.pull_request.title" in refused.stdout
+
+
+def run_step(name: str, cwd: Path, tmp_path: Path, **inputs: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run one of the action's bash steps as the runner would: env from the step, GITHUB_* files."""
+    step = next(s for s in action()["runs"]["steps"] if s.get("name") == name)
+    meta_inputs = action()["inputs"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
+    output = tmp_path / "github_output"
+    output.write_text("")
+    env.update(GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"), K8SLINT=str(BIN / "k8slint"))
+    for key, value in step.get("env", {}).items():
+        match = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", value)
+        if match:
+            env[key] = inputs.get(match.group(1).replace("-", "_"), meta_inputs[match.group(1)].get("default", ""))
+        else:
+            env[key] = inputs[key]
+    proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    return proc, outputs
+
+
+def test_action_lint_step_annotates_writes_sarif_and_reports_the_exit_code(tmp_path: Path):
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "violations" / "image-tag-latest", repo)
+    proc, outputs = run_step("Run k8slint", repo, tmp_path, paths="\n  infra/k8s/overlays/production  \n\n",
+                             environment="production")
+    assert proc.returncode == 0, proc.stderr  # the step itself succeeds; the last step fails the job
+    assert outputs == {"exit-code": "1", "sarif-file": "k8slint.sarif"}
+    assert "::error file=infra/k8s/overlays/production/kustomization.yaml,line=11,title=k8slint image-tag-latest [production]::" in proc.stdout
+    sarif = json.loads((repo / "k8slint.sarif").read_text())
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["image-tag-latest", "image-tag-policy"]
+    assert "### k8slint ❌ failed" in (tmp_path / "summary.md").read_text()
+
+    fail = next(s for s in action()["runs"]["steps"] if s["name"].startswith("Fail the job"))
+    done = subprocess.run(["bash", "-e", "-c", fail["run"]], env={**os.environ, "CODE": outputs["exit-code"]}, capture_output=True, text=True)
+    assert done.returncode == 1 and "k8slint exited with 1" in done.stdout
+
+
+def test_action_lint_step_treats_inputs_as_data(tmp_path: Path):
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "deploy-repo", repo)
+    proc, outputs = run_step("Run k8slint", repo, tmp_path, paths='$(touch pwned)\n--version; touch pwned2',
+                             fail_on="warning")
+    assert not (repo / "pwned").exists() and not (repo / "pwned2").exists()
+    assert outputs["exit-code"] == "2" and "sarif-file" not in outputs
+    assert "$(touch pwned): no such file or directory" in proc.stderr
+    clean, outputs = run_step("Run k8slint", repo, tmp_path, paths="", format="text")
+    assert outputs["exit-code"] == "0", clean.stdout + clean.stderr
+    assert "checked: infra/helm/apps/observer [values-prod.yaml] [production]" in clean.stdout
