@@ -170,3 +170,17 @@ def test_action_lint_step_treats_inputs_as_data(tmp_path: Path):
     clean, outputs = run_step("Run k8slint", repo, tmp_path, paths="", format="text")
     assert outputs["exit-code"] == "0", clean.stdout + clean.stderr
     assert "checked: infra/helm/apps/observer [values-prod.yaml] [production]" in clean.stdout
+
+
+def test_readme_snippets_match_the_action_and_the_hook():
+    readme = (ROOT / "README.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", readme, re.S)]
+    workflow = next(b for b in blocks if isinstance(b, dict) and "jobs" in b)
+    step = next(s for s in workflow["jobs"]["k8slint"]["steps"] if s.get("uses", "").startswith("k8slint/k8slint@"))
+    assert set(step["with"]) <= set(action()["inputs"])
+    assert workflow["permissions"]["security-events"] == "write"
+    for name in action()["inputs"]:
+        assert f"`{name}`" in readme, name
+    hooks = next(b for b in blocks if isinstance(b, dict) and "repos" in b)
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hooks["repos"][0]["hooks"][0]["id"] == hook["id"]
