@@ -165,3 +165,4 @@ def test_pre_commit_all_files_renders_helm_and_kustomize_in_the_hook_env(tmp_pat
     assert result.returncode == 1, output
     assert "image-tag-latest" in output and "infra/helm/apps/observer/templates/deployment.yaml" in output
     assert "checked: " in output and "infra/k8s/overlays/production [production]" in output  # kustomize was found too
+    assert "render-error" not in output and "32 object(s) checked" in output
