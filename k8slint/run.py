@@ -37,6 +37,8 @@ class RunOptions:
     allow_remote: bool | None = None
     jobs: int | None = None
     color: bool | None = None
+    kubernetes_version: str | None = None
+    crds: list[str] = field(default_factory=list)
 
 
 def _config(config_path: str | None, start: Path, root: Path):
@@ -185,7 +187,9 @@ def execute(options: RunOptions, root: Path) -> int:
 
     start = Path(options.paths[0]).resolve() if options.paths and options.paths[0] != "-" else Path.cwd()
     config = _config(options.config_path, start, root)
-    settings = Settings.build(root, config, fail_on=options.fail_on, allow_remote=options.allow_remote, jobs=options.jobs)
+    settings = Settings.build(root, config, fail_on=options.fail_on, allow_remote=options.allow_remote, jobs=options.jobs,
+                              kubernetes_version=options.kubernetes_version)
+    schema_note = _schema_settings(settings, options)
     if options.env and envs.normalize(options.env) is None:
         raise RunError(f"--env {options.env!r}: not an environment (use production, staging or development, or prod/stg/dev)")
     try:
@@ -228,6 +232,8 @@ def execute(options: RunOptions, root: Path) -> int:
         if not result.failed and not result.objects and not result.problems:
             empty.append(target.label())
         run.targets.append(formatters.TargetInfo(target.label(), target.kind, target.env, target.env_source, len(result.objects), result.failed))
+    if schema_note:
+        run.notes.append(schema_note)
     if unknown_envs:
         run.notes.append(
             f"environment unknown for {', '.join(unknown_envs)}: applying the {settings.unknown_env} policy "
@@ -268,6 +274,26 @@ def execute(options: RunOptions, root: Path) -> int:
             else:
                 stream.flush()
     return 0 if passed else 1
+
+
+def _schema_settings(settings: Settings, options: RunOptions) -> str | None:
+    """Check --kubernetes-version and read the --crd / crds: files up front (exit 2 on bad ones)."""
+    from . import k8s_schema
+
+    settings.crds = settings.crds + [Path(p).resolve() for p in options.crds]
+    try:
+        target = k8s_schema.target_version(settings)
+    except k8s_schema.VersionError as exc:
+        raise RunError(f"{exc}") from None
+    if settings.crds:
+        from .crds import CRDError
+        from .templates.schema import user_crds
+
+        try:
+            user_crds(settings)
+        except CRDError as exc:
+            raise RunError(str(exc)) from None
+    return k8s_schema.schema_version(target)[1]
 
 
 def _open_output(path: str | None):

@@ -108,8 +108,9 @@ def _explain(error: Any, root: Any) -> list[SchemaProblem]:
         known = sorted((allowed or {}).get("properties", {})) if isinstance(allowed, dict) else []
         out = []
         for name in details.get("unexpected", ()):
-            close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.75)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            lowered = {k.lower(): k for k in known}
+            close = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.75)
+            hint = f" (did you mean {lowered[close[0]]}?)" if close else ""
             full = path + (name,)
             out.append(SchemaProblem(full, f"unknown field {field_path(full)}{hint}", f"{field_path(full)}|unknown"))
         return out
