@@ -86,10 +86,8 @@ def _convert(node: Any, structural: bool) -> dict:
         return {}
     out: dict = {}
     for key, value in node.items():
-        if key in _KEEP:
-            out[key] = value
-        elif key == "type":
-            out["type"] = value
+        if key in _KEEP or key == "type":
+            out[key] = _plain(value)
         elif key == "properties" and isinstance(value, dict):
             out["properties"] = {name: _convert(sub, structural) for name, sub in value.items()}
         elif key == "items":
@@ -121,6 +119,15 @@ def _convert(node: Any, structural: bool) -> dict:
             and not node.get("x-kubernetes-preserve-unknown-fields"):
         out["additionalProperties"] = False
     return out
+
+
+def _plain(value: Any) -> Any:
+    """Plain dicts and lists (a render's CRD is made of the loader's YMap/YList)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -220,6 +227,6 @@ def load_crd_paths(paths: Iterable[Path], display: Any = str) -> dict[tuple[str,
             for doc in docs:
                 items = doc.data.get("items") if isinstance(doc.data, dict) and str(doc.data.get("kind", "")).endswith("List") else [doc.data]
                 for item in items if isinstance(items, list) else []:
-                    for version in crd_versions(item, name):
+                    for version in crd_versions(item, f"from {name}"):
                         found[(version.group, version.version, version.kind)] = version
     return found

@@ -94,7 +94,7 @@ def _render_crds(state: _RunState, index: Any) -> dict:
     if state.render_crds[0] is not index:
         found = {}
         for crd in index.by_kind.get("CustomResourceDefinition", ()):
-            origin = f"CRD {crd.name} in the render"
+            origin = "in the render"
             for version in crds.crd_versions(crd.data, origin):
                 found[(version.group, version.version, version.kind)] = version
         state.render_crds = (index, found)
@@ -106,7 +106,10 @@ def _compiled_for(state: _RunState, crd: crds.CrdVersion) -> Any:
     if hit is not None and hit[0] is crd:
         return hit[1]
     schema = crds.to_json_schema(crd.openapi)
-    compiled = k8s_schema.compile_schema(schema, f"CRD {crd.crd_name} {crd.version}, {crd.origin}", crds.digest(schema))
+    try:
+        compiled = k8s_schema.compile_schema(schema, f"CRD {crd.crd_name} {crd.version} {crd.origin}", crds.digest(schema))
+    except ValueError as exc:  # jsonschema-rs rejects the schema itself (a bad regex, an unknown type)
+        compiled = f"its CustomResourceDefinition's schema cannot be used ({str(exc).splitlines()[0][:200]})"
     state.compiled[id(crd)] = (crd, compiled)
     return compiled
 
@@ -124,7 +127,7 @@ def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         crd = source.get(key)
         if crd is not None:
             if crd.openapi is None:
-                compiled = "no-schema"
+                compiled = "its CustomResourceDefinition has no openAPIV3Schema"
             else:
                 compiled = _compiled_for(state, crd)
             break
@@ -142,12 +145,11 @@ def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         if shipped is not None:
             name = crds.shipped_file_name(group, version, obj.kind)
             compiled = k8s_schema.compile_schema(shipped, f"k8slint schemas/crds/{name}", "shipped:" + name)
-    if compiled is None or compiled == "no-schema":
+    if compiled is None or isinstance(compiled, str):
         if (obj.api_version, obj.kind) in state.skipped:
             return
         state.skipped.add((obj.api_version, obj.kind))
-        why = ("its CustomResourceDefinition has no openAPIV3Schema" if compiled == "no-schema"
-               else "schema not known; pass --crd with its CustomResourceDefinition (file or folder) to validate it")
+        why = compiled or "schema not known; pass --crd with its CustomResourceDefinition (file or folder) to validate it"
         yield Violation(f"{obj.api_version} {obj.kind} not validated (reported once per kind): {why}",
                         ("kind",), key="skipped", severity="info")
         return
