@@ -219,6 +219,13 @@ def main() -> int:
         line = f"{fmt(check)}; parse floor {floor['median']:.3f} s; ratio {ratio:.2f}x"
         rows.append((f"{size:,} objects, all rules, JSON output", line))
         print(f"{size:,} objects: {line}")
+        if size == 5000:  # the schema rules' share (target: at most 1 s; bench/schema_bench.py has the detail)
+            bare = measure(cmd + ["check", str(path), "--env", "production", "--format", "json", "--repo-root", str(OUT),
+                                  "--skip", "schema", "--skip", "crd-schema", "--skip", "deprecated-api"], runs)
+            share = check["min"] - bare["min"]  # min: least disturbed by other load on the machine
+            rows.append(("5,000 objects: share of schema, crd-schema, deprecated-api",
+                         f"{share:.2f} s (fastest runs compared; {fmt(bare)} without them)"))
+            print(f"{rows[-1][0]}: {rows[-1][1]}")
 
     with tempfile.TemporaryDirectory(prefix="k8slint-bench-") as tmp:
         repo = build_repo(Path(tmp), overlays=8)

@@ -92,8 +92,10 @@ def _decide_root(paths: list[str], flag: str | None) -> Path:
 @click.option("--color/--no-color", default=None, help="Colour text output (default: only on a TTY; NO_COLOR is honoured).")
 @click.option("--changed", is_flag=True, help="PATHs are changed files (pre-commit): check only the overlays and charts they feed, plus the repository rules.")
 @click.option("--list-targets", is_flag=True, help="Print the targets that would be checked and stop (--format json: a list for a CI matrix).")
+@click.option("--kubernetes-version", metavar="X.Y", help="Kubernetes version to validate against (schema, deprecated-api; default: the newest kubernetes-validate ships).")
+@click.option("--crd", "crds", multiple=True, metavar="PATH", help="CustomResourceDefinition file or folder whose schemas validate custom resources (repeatable).")
 def check(paths, env, values, set_values, release_name, namespace, config_path, repo_root, formats, outputs, fail_on,
-          select, skip, allow_empty, allow_remote, jobs, color, changed, list_targets) -> None:
+          select, skip, allow_empty, allow_remote, jobs, color, changed, list_targets, kubernetes_version, crds) -> None:
     """Render and check deploy-repo targets.
 
     \b
@@ -112,6 +114,7 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
         namespace=namespace, config_path=config_path, formats=list(formats) or ["text"], outputs=list(outputs),
         fail_on=fail_on, select=list(select), skip=list(skip), allow_empty=allow_empty, allow_remote=allow_remote,
         jobs=jobs, color=color, changed=changed, list_targets=list_targets,
+        kubernetes_version=kubernetes_version, crds=list(crds),
     )
     try:
         located = [p for p in paths if os.path.exists(p)] if changed else list(paths)  # changed files may be deleted ones

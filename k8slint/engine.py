@@ -242,9 +242,12 @@ class Checker:
             location = location or Location(_target_file(target), 1)
             ref = obj.ref() if obj is not None else None
             identity = violation.key or (_path_identity(obj, violation.path) if obj is not None else "")
+            severity = item.severity
+            if violation.severity and SEVERITY_RANK[violation.severity] < SEVERITY_RANK[severity]:
+                severity = violation.severity
             findings.append(
                 Finding(
-                    rule_id, item.severity, violation.message, location, label, env, ref, rendered,
+                    rule_id, severity, violation.message, location, label, env, ref, rendered,
                     fingerprint=fingerprint(rule_id, label, ref and ref["kind"], ref and ref["namespace"], ref and ref["name"], identity,
                                             location.file if obj is None else ""),
                 )

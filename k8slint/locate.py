@@ -265,6 +265,10 @@ class Locator:
             if re.match(rf"^kind:\s*{re.escape(obj.kind)}\s*$", text):
                 position, best = line_no - 1, line_no
                 break
+        if keys[:1] == ["apiVersion"]:  # it usually stands just above kind:
+            for index in range(position - 1, max(position - 4, -1), -1):
+                if re.match(r"^apiVersion\s*:", lines[index]):
+                    return Location(obj.origin, index + 1)
         for key in keys:
             pattern = re.compile(rf"^\s*(?:-\s+)?{re.escape(key)}\s*:")
             for index in range(position, len(lines)):

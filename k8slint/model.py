@@ -92,6 +92,7 @@ class Violation:
     location: Location | None = None  # set when the check knows the exact source position
     obj: K8sObject | None = None  # for render/repo-scope checks that name an object
     key: str = ""  # extra identity for fingerprints (e.g. the container name)
+    severity: str | None = None  # lowers (never raises) the rule's severity for this one finding
 
 
 @dataclass

@@ -39,6 +39,8 @@ class RunOptions:
     color: bool | None = None
     changed: bool = False  # paths are changed files: check the targets they feed (pre-commit)
     list_targets: bool = False  # print the targets and stop (CI matrices)
+    kubernetes_version: str | None = None
+    crds: list[str] = field(default_factory=list)
 
 
 def _config(config_path: str | None, start: Path, root: Path):
@@ -203,7 +205,9 @@ def execute(options: RunOptions, root: Path) -> int:
 
     start = Path(options.paths[0]).resolve() if options.paths and options.paths[0] != "-" else Path.cwd()
     config = _config(options.config_path, start, root)
-    settings = Settings.build(root, config, fail_on=options.fail_on, allow_remote=options.allow_remote, jobs=options.jobs)
+    settings = Settings.build(root, config, fail_on=options.fail_on, allow_remote=options.allow_remote, jobs=options.jobs,
+                              kubernetes_version=options.kubernetes_version)
+    schema_note = _schema_settings(settings, options)
     if options.env and envs.normalize(options.env) is None:
         raise RunError(f"--env {options.env!r}: not an environment (use production, staging or development, or prod/stg/dev)")
     try:
@@ -251,6 +255,8 @@ def execute(options: RunOptions, root: Path) -> int:
         in_force = tuple(sorted(a.rule.id for a in policy.active(target.env if target.env in envs.ENVIRONMENTS else settings.unknown_env)))
         run.targets.append(formatters.TargetInfo(target.label(), target.kind, target.env, target.env_source, len(result.objects),
                                                  result.failed, target.display, in_force))
+    if schema_note:
+        run.notes.append(schema_note)
     if unknown_envs:
         run.notes.append(
             f"environment unknown for {', '.join(unknown_envs)}: applying the {settings.unknown_env} policy "
@@ -309,6 +315,26 @@ def _print_targets(targets: list[Target], pairs, root: Path) -> None:
     finally:
         if close:
             stream.close()
+
+
+def _schema_settings(settings: Settings, options: RunOptions) -> str | None:
+    """Check --kubernetes-version and read the --crd / crds: files up front (exit 2 on bad ones)."""
+    from . import k8s_schema
+
+    settings.crds = settings.crds + [Path(p).resolve() for p in options.crds]
+    try:
+        target = k8s_schema.target_version(settings)
+    except k8s_schema.VersionError as exc:
+        raise RunError(f"{exc}") from None
+    if settings.crds:
+        from .crds import CRDError
+        from .templates.schema import user_crds
+
+        try:
+            user_crds(settings)
+        except CRDError as exc:
+            raise RunError(str(exc)) from None
+    return k8s_schema.schema_version(target)[1]
 
 
 def _open_output(path: str | None):

@@ -24,7 +24,9 @@ class Settings:
     max_objects: int = DEFAULT_MAX_OBJECTS
     chart_search: list[Path] = field(default_factory=list)
     kubernetes_version: str | None = None
+    crds: list[Path] = field(default_factory=list)  # CustomResourceDefinition files/folders (config crds:, --crd)
     jobs: int = 0  # parallel renders; 0 = number of CPUs
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # run-wide state templates keep across renders
 
     @classmethod
     def build(cls, repo_root: Path, config: Config, **flags) -> "Settings":
@@ -42,6 +44,7 @@ class Settings:
             max_objects=int(limits.get("max-objects", DEFAULT_MAX_OBJECTS)),
             chart_search=[(base / p).resolve() for p in helm.get("chart-search", [])],
             kubernetes_version=config.get("kubernetes-version"),
+            crds=[(base / p).resolve() for p in config.get("crds", [])],
         )
         for key, value in flags.items():
             if value is not None:

@@ -32,6 +32,8 @@ def test_every_corpus_target_checks_cleanly_or_explains(path: Path):
     assert result.code in (0, 1), result.err
     data = result.json
     assert data["targets"] and all(f["location"]["line"] >= 1 for f in data["findings"])
+    # every rendered object validates against its schema: no false schema errors on real charts
+    assert [f for f in data["findings"] if f["rule"] in ("schema", "crd-schema") and f["severity"] != "info"] == []
 
 
 def test_microservices_demo_untagged_images_in_production():
@@ -87,3 +89,13 @@ def test_chart_with_unresolvable_dependency_is_a_clear_render_error():
 def test_helm_env_values_file_is_applied():
     result = k8slint("check", "argoproj__argocd-example-apps/helm-guestbook", "--env", "production", "--format", "json", cwd=CORPUS)
     assert result.json["targets"][0]["target"] == "argoproj__argocd-example-apps/helm-guestbook [values-production.yaml]"
+
+
+def test_podinfo_deploy_hpa_uses_a_removed_api():
+    result = k8slint("check", "stefanprodan__podinfo-deploy/webapp/backend", "--format", "json", cwd=CORPUS)
+    moved = [f for f in result.json["findings"] if f["rule"] == "deprecated-api"]
+    assert [(f["location"]["file"], f["location"]["line"], f["severity"]) for f in moved] == [
+        ("stefanprodan__podinfo-deploy/base/backend/hpa.yaml", 1, "error")]
+    assert "autoscaling/v2beta1 HorizontalPodAutoscaler, removed in Kubernetes 1.25" in moved[0]["message"]
+    old = k8slint("check", "stefanprodan__podinfo-deploy/webapp/backend", "--kubernetes-version", "1.24", "--format", "json", cwd=CORPUS)
+    assert [f["severity"] for f in old.json["findings"] if f["rule"] == "deprecated-api"] == ["warning"]

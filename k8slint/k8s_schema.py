@@ -1,0 +1,198 @@
+"""Kubernetes OpenAPI schemas from the ``kubernetes-validate`` package, loaded once, validated fast.
+
+``kubernetes-validate`` ships strict JSON Schemas (unknown fields rejected, like kubeconform
+``-strict``) for several Kubernetes minor versions. Calling its ``validate()`` per object
+reloads a ~1.8 MB definitions file and rebuilds the validator every time (~20 ms an object).
+Here the definitions of a version are read once per process, and one compiled validator per
+(Kubernetes version, apiVersion, kind) is built on first use and reused (``STATS`` counts the
+builds). Validation uses ``jsonschema-rs`` (Rust): ``bench/schema_bench.py`` measures it
+against ``jsonschema`` on the same objects with the same verdicts.
+
+Nothing here imports ``kubernetes_validate`` itself: its schema folder is found on disk, so
+start-up stays light and the package's own heavy imports are never paid.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFS_URI = "https://kubernetes.io/api/_definitions.json"
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
+_SHIPPED_DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
+
+# How many validators were compiled in this process (a unit test proves each is built once).
+STATS = {"validators_built": 0}
+
+
+class VersionError(ValueError):
+    """A --kubernetes-version / kubernetes-version: value that is not a version."""
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    """'1.29', 'v1.29', '1.29.3' -> (1, 29)."""
+    match = _VERSION.match(str(text).strip())
+    if not match:
+        raise VersionError(f"kubernetes version {text!r} is not a version like 1.31 (or v1.31.2)")
+    return int(match.group(1)), int(match.group(2))
+
+
+def fmt(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+def _schema_root() -> Path | None:
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]) / "kubernetes-json-schema"
+
+
+_shipped: list[tuple[tuple[int, int], Path]] | None = None
+
+
+def shipped_versions() -> list[tuple[tuple[int, int], Path]]:
+    """(version, strict schema folder) for every Kubernetes version kubernetes-validate ships, oldest first."""
+    global _shipped
+    if _shipped is None:
+        root = _schema_root()
+        found = []
+        if root is not None and root.is_dir():
+            for child in root.iterdir():
+                match = _SHIPPED_DIR.match(child.name)
+                if match and (child / "_definitions.json").is_file():
+                    found.append(((int(match.group(1)), int(match.group(2))), child))
+        _shipped = sorted(found)
+    return _shipped
+
+
+def newest_shipped() -> tuple[int, int]:
+    versions = shipped_versions()
+    return versions[-1][0] if versions else (1, 37)
+
+
+def target_version(settings: Any) -> tuple[int, int]:
+    """The Kubernetes version a run checks against: settings (flag/config) or the newest shipped."""
+    value = getattr(settings, "kubernetes_version", None)
+    return parse_version(value) if value else newest_shipped()
+
+
+def schema_version(target: tuple[int, int]) -> tuple[tuple[int, int] | None, str | None]:
+    """The shipped schema version used for ``target``, and a note when it is not the same."""
+    versions = [v for v, _ in shipped_versions()]
+    if not versions:
+        return None, "kubernetes-validate ships no schemas: the schema rule checks nothing"
+    if target in versions:
+        return target, None
+    older = [v for v in versions if v <= target]
+    if older:
+        chosen = older[-1]
+        return chosen, f"Kubernetes {fmt(target)}: schemas of {fmt(chosen)} used (the newest kubernetes-validate ships)"
+    chosen = versions[0]
+    return chosen, f"Kubernetes {fmt(target)}: schemas of {fmt(chosen)} used (the oldest kubernetes-validate ships)"
+
+
+@dataclass
+class Definitions:
+    """One Kubernetes version's definitions: the document, a jsonschema-rs registry, a GVK index."""
+
+    version: tuple[int, int]
+    defs: dict
+    registry: Any
+    by_gvk: dict[tuple[str, str, str], str]  # (group, version, kind) -> definition name
+    groups: frozenset
+
+
+_definitions: dict[tuple[int, int], Definitions] = {}
+
+
+def definitions(version: tuple[int, int]) -> Definitions | None:
+    if version in _definitions:
+        return _definitions[version]
+    folder = dict(shipped_versions()).get(version)
+    if folder is None:
+        return None
+    import jsonschema_rs
+
+    with open(folder / "_definitions.json", encoding="utf-8") as handle:
+        document = json.load(handle)
+    by_gvk: dict[tuple[str, str, str], str] = {}
+    for name, schema in document["$defs"].items():
+        for gvk in schema.get("x-kubernetes-group-version-kind", ()):
+            # meta types (DeleteOptions, WatchEvent...) are listed under every group; objects once
+            by_gvk.setdefault((gvk["group"], gvk["version"], gvk["kind"]), name)
+    registry = jsonschema_rs.Registry([(DEFS_URI, document)])
+    loaded = Definitions(version, document["$defs"], registry, by_gvk, frozenset(g for g, _, _ in by_gvk))
+    _definitions[version] = loaded
+    return loaded
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """'apps/v1' -> ('apps', 'v1'); 'v1' -> ('', 'v1')."""
+    if "/" in api_version:
+        group, _, version = api_version.rpartition("/")
+        return group, version
+    return "", api_version
+
+
+@dataclass
+class Compiled:
+    """A compiled validator and how to find schema nodes for error messages."""
+
+    validator: Any
+    root: dict  # the schema document error schema_paths are relative to
+    title: str  # e.g. "Kubernetes 1.37 apps/v1 Deployment"
+
+
+_validators: dict[tuple, Compiled | None] = {}
+
+
+def native_validator(version: tuple[int, int], api_version: str, kind: str) -> Compiled | None:
+    """The validator of a built-in kind at ``version``; None when that version has no such kind."""
+    key = (version, api_version, kind)
+    if key in _validators:
+        return _validators[key]
+    defs = definitions(version)
+    name = defs.by_gvk.get((*split_api_version(api_version), kind)) if defs else None
+    compiled = None
+    if name is not None:
+        import jsonschema_rs
+
+        schema = {"$ref": f"{DEFS_URI}#/$defs/{name}"}
+        validator = jsonschema_rs.Draft202012Validator(schema, registry=defs.registry, validate_formats=False)
+        STATS["validators_built"] += 1
+        compiled = Compiled(validator, {"$defs": defs.defs}, f"Kubernetes {fmt(version)} {api_version} {kind}")
+    _validators[key] = compiled
+    return compiled
+
+
+def compile_schema(schema: dict, title: str, key: str) -> Compiled:
+    """A validator for a self-contained schema (a CRD's), cached by ``key`` (a content digest)."""
+    cache_key = ("schema", key)
+    found = _validators.get(cache_key)
+    if found is not None:
+        return found
+    import jsonschema_rs
+
+    validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=False)
+    STATS["validators_built"] += 1
+    compiled = Compiled(validator, schema, title)
+    _validators[cache_key] = compiled
+    return compiled
+
+
+def is_builtin_group(version: tuple[int, int], group: str) -> bool:
+    defs = definitions(version)
+    return defs is not None and group in defs.groups
+
+
+def kinds_of(version: tuple[int, int], api_version: str) -> list[str]:
+    defs = definitions(version)
+    if defs is None:
+        return []
+    group, ver = split_api_version(api_version)
+    return sorted(k for g, v, k in defs.by_gvk if g == group and v == ver)

@@ -1,0 +1,181 @@
+"""Schema templates: built-in kinds against Kubernetes' OpenAPI schema, custom resources against
+their CRD's schema, and apiVersions deprecated or removed at the target Kubernetes version.
+
+Validators are compiled once per (Kubernetes version, apiVersion, kind) or per CRD schema and
+reused for every object of the run (see k8slint/k8s_schema.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from .. import crds, deprecations, k8s_schema
+from ..model import K8sObject, Violation
+from ..schema_errors import validate
+from . import template
+
+
+@dataclass
+class _RunState:
+    """What the schema rules keep for one run (on ``settings.cache``)."""
+
+    target: tuple[int, int]
+    schema_version: tuple[int, int] | None
+    skipped: set = field(default_factory=set)  # (apiVersion, kind) already reported as not validated
+    render_crds: tuple = (None, {})  # (the Index they were read from, {(group, version, kind): CrdVersion})
+    compiled: dict = field(default_factory=dict)  # id(CrdVersion) -> (CrdVersion, compiled validator)
+
+
+def run_state(settings: Any) -> _RunState:
+    state = settings.cache.get("schema")
+    if state is None:
+        target = k8s_schema.target_version(settings)
+        state = _RunState(target, k8s_schema.schema_version(target)[0])
+        settings.cache["schema"] = state
+    return state
+
+
+def user_crds(settings: Any) -> dict:
+    """CRDs from config ``crds:`` and ``--crd``, read once per run (raises crds.CRDError)."""
+    found = settings.cache.get("user-crds")
+    if found is None:
+        root = settings.repo_root
+
+        def display(path):
+            try:
+                return path.resolve().relative_to(root.resolve()).as_posix()
+            except ValueError:
+                return str(path)
+
+        found = crds.load_crd_paths(settings.crds, display) if settings.crds else {}
+        settings.cache["user-crds"] = found
+    return found
+
+
+def _who(obj: K8sObject) -> str:
+    return f"{obj.kind} {obj.namespace + '/' if obj.namespace else ''}{obj.name}"
+
+
+@template(scope="object")
+def kubernetes_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
+    """A built-in kind validates against the Kubernetes OpenAPI schema, unknown fields rejected."""
+    state = run_state(ctx.settings)
+    version = state.schema_version
+    if version is None:
+        return
+    group, _ = k8s_schema.split_api_version(obj.api_version)
+    if not k8s_schema.is_builtin_group(version, group):
+        return  # a custom resource: crd-schema
+    compiled = k8s_schema.native_validator(version, obj.api_version, obj.kind)
+    if compiled is None:
+        if deprecations.lookup(obj.api_version, obj.kind) is not None:
+            return  # a moved API: deprecated-api says where it went
+        kinds = k8s_schema.kinds_of(version, obj.api_version)
+        import difflib
+
+        close = difflib.get_close_matches(obj.kind, kinds, n=1)
+        if kinds:
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            message = f"{_who(obj)}: Kubernetes {k8s_schema.fmt(version)} has no kind {obj.kind} in {obj.api_version}{hint}"
+            path: tuple = ("kind",)
+        else:
+            message = f"{_who(obj)}: Kubernetes {k8s_schema.fmt(version)} serves no apiVersion {obj.api_version}"
+            path = ("apiVersion",)
+        yield Violation(message, path, key="unknown-kind")
+        return
+    for problem in validate(compiled, obj.data):
+        yield Violation(f"{_who(obj)}: {problem.text} ({compiled.title} schema)", problem.path, key=problem.key)
+
+
+def _render_crds(state: _RunState, index: Any) -> dict:
+    if index is None:
+        return {}
+    if state.render_crds[0] is not index:
+        found = {}
+        for crd in index.by_kind.get("CustomResourceDefinition", ()):
+            origin = "in the render"
+            for version in crds.crd_versions(crd.data, origin):
+                found[(version.group, version.version, version.kind)] = version
+        state.render_crds = (index, found)
+    return state.render_crds[1]
+
+
+def _compiled_for(state: _RunState, crd: crds.CrdVersion) -> Any:
+    hit = state.compiled.get(id(crd))
+    if hit is not None and hit[0] is crd:
+        return hit[1]
+    schema = crds.to_json_schema(crd.openapi)
+    try:
+        compiled = k8s_schema.compile_schema(schema, f"CRD {crd.crd_name} {crd.version} {crd.origin}", crds.digest(schema))
+    except ValueError as exc:  # jsonschema-rs rejects the schema itself (a bad regex, an unknown type)
+        compiled = f"its CustomResourceDefinition's schema cannot be used ({str(exc).splitlines()[0][:200]})"
+    state.compiled[id(crd)] = (crd, compiled)
+    return compiled
+
+
+@template(scope="object")
+def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
+    """A custom resource validates against its CRD's schema: from the render, --crd, or shipped."""
+    state = run_state(ctx.settings)
+    group, version = k8s_schema.split_api_version(obj.api_version)
+    if not group or (state.schema_version and k8s_schema.is_builtin_group(state.schema_version, group)):
+        return
+    key = (group, version, obj.kind)
+    compiled = None
+    for source in (_render_crds(state, ctx.index), user_crds(ctx.settings)):
+        crd = source.get(key)
+        if crd is not None:
+            if crd.openapi is None:
+                compiled = "its CustomResourceDefinition has no openAPIV3Schema"
+            else:
+                compiled = _compiled_for(state, crd)
+            break
+        same_kind = sorted(v.version for (g, _, k), v in source.items() if g == group and k == obj.kind)
+        if same_kind:
+            crd_name = next(v.crd_name for (g, _, k), v in source.items() if g == group and k == obj.kind)
+            origin = next(v.origin for (g, _, k), v in source.items() if g == group and k == obj.kind)
+            yield Violation(
+                f"{_who(obj)}: {crd_name} ({origin}) has no version {version} (it defines {', '.join(same_kind)})",
+                ("apiVersion",), key="unknown-version",
+            )
+            return
+    if compiled is None:
+        shipped = crds.shipped_schema(group, version, obj.kind)
+        if shipped is not None:
+            name = crds.shipped_file_name(group, version, obj.kind)
+            compiled = k8s_schema.compile_schema(shipped, f"k8slint schemas/crds/{name}", "shipped:" + name)
+    if compiled is None or isinstance(compiled, str):
+        if (obj.api_version, obj.kind) in state.skipped:
+            return
+        state.skipped.add((obj.api_version, obj.kind))
+        why = compiled or "schema not known; pass --crd with its CustomResourceDefinition (file or folder) to validate it"
+        yield Violation(f"{obj.api_version} {obj.kind} not validated (reported once per kind): {why}",
+                        ("kind",), key="skipped", severity="info")
+        return
+    for problem in validate(compiled, obj.data):
+        yield Violation(f"{_who(obj)}: {problem.text} ({compiled.title})", problem.path, key=problem.key)
+
+
+@template(scope="object")
+def deprecated_api(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
+    """apiVersions removed (error) or deprecated (warning) at the target Kubernetes version."""
+    state = run_state(ctx.settings)
+    found = deprecations.status(obj.api_version, obj.kind, state.target)
+    if found is None:
+        return
+    status, move = found
+    target = k8s_schema.fmt(state.target)
+    if status == "removed":
+        yield Violation(
+            f"{_who(obj)} uses {move.api_version} {move.kind}, removed in Kubernetes {k8s_schema.fmt(move.removed)} "
+            f"(target {target}): use {move.replacement}",
+            ("apiVersion",), key="removed",
+        )
+    else:
+        until = f", removed in {k8s_schema.fmt(move.removed)}" if move.removed else ""
+        yield Violation(
+            f"{_who(obj)} uses {move.api_version} {move.kind}, deprecated since Kubernetes {k8s_schema.fmt(move.deprecated)}"
+            f"{until} (target {target}): use {move.replacement}",
+            ("apiVersion",), key="deprecated", severity="warning",
+        )
