@@ -91,6 +91,13 @@ class Index:
             self.by_kind.setdefault(obj.kind, []).append(obj)
             self.by_key.setdefault((obj.group, obj.kind, obj.namespace, obj.name), []).append(obj)
         self._workloads: dict[int, Any] = {}
+        self._lookups: dict[str, Any] = {}
+
+    def cached(self, name: str, build) -> Any:
+        """A lookup that cross-object rules share, built once per render: ``build(index)``."""
+        if name not in self._lookups:
+            self._lookups[name] = build(self)
+        return self._lookups[name]
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> list[K8sObject]:
         return [o for o in self.by_kind.get(kind, ()) if o.name == name and (namespace is None or o.namespace in (namespace, None))]
@@ -195,6 +202,7 @@ class Checker:
         self.cache = SourceCache(settings.repo_root)
         self.notes: list[str] = []
         self._assert_validators: dict[str, Any] = {}
+        self._sources_reported: set[tuple] = set()
 
     # -- per render --------------------------------------------------------------------
     def check_render(self, render: Render) -> list[Finding]:
@@ -245,7 +253,8 @@ class Checker:
             findings.append(
                 Finding(
                     rule_id, item.severity, violation.message, location, label, env, ref, rendered,
-                    fingerprint=fingerprint(rule_id, label, ref and ref["kind"], ref and ref["namespace"], ref and ref["name"], identity,
+                    fingerprint=fingerprint(rule_id, "" if obj is None and violation.location is not None else label,
+                                            ref and ref["kind"], ref and ref["namespace"], ref and ref["name"], identity,
                                             location.file if obj is None else ""),
                 )
             )
@@ -295,6 +304,11 @@ class Checker:
                 emit(item, violation, obj, ignored)
         for item in by_scope.get("source", []):
             for violation in self._run(item, target, contexts[item.rule.id]):
+                seen = (item.rule.id, violation.location, violation.key)
+                if violation.obj is None and violation.location is not None:
+                    if seen in self._sources_reported:  # a base shared by several overlays: report it once
+                        continue
+                    self._sources_reported.add(seen)
                 emit(item, violation, violation.obj, set())
         return findings
 
