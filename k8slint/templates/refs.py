@@ -147,7 +147,7 @@ def config_ref_exists(index, params: dict, ctx) -> Iterator[Violation]:
             found += [keys for pns, keys in shared.get((kind, name), ()) if same_namespace(pns, ns)]
             where = f"{obj.kind} {ns + '/' if ns else ''}{obj.name}"
             if not found:
-                producers = "a ConfigMap" if kind == "ConfigMap" else "a Secret, SealedSecret or ExternalSecret"
+                producers = "ConfigMap" if kind == "ConfigMap" else "Secret, SealedSecret, ExternalSecret or Certificate"
                 yield Violation(
                     f"{how} of {where} references {kind} '{name}', which is not in this render (no {producers} of that name"
                     f"{' in namespace ' + ns if ns else ''}): the pod will not start; add it, or mark the reference optional: true",
