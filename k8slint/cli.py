@@ -90,8 +90,10 @@ def _decide_root(paths: list[str], flag: str | None) -> Path:
 @click.option("--allow-remote", is_flag=True, default=None, help="Let kustomize fetch remote bases (off by default: no network).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Targets rendered in parallel (default: CPU count).")
 @click.option("--color/--no-color", default=None, help="Colour text output (default: only on a TTY; NO_COLOR is honoured).")
+@click.option("--baseline", "baseline", metavar="FILE", help="Hide the findings recorded in this baseline (default: `baseline:` in the config).")
+@click.option("--write-baseline", "write_baseline", metavar="FILE", help="Record every current finding in FILE and exit 0 (adopt k8slint on a legacy repo).")
 def check(paths, env, values, set_values, release_name, namespace, config_path, repo_root, formats, outputs, fail_on,
-          select, skip, allow_empty, allow_remote, jobs, color) -> None:
+          select, skip, allow_empty, allow_remote, jobs, color, baseline, write_baseline) -> None:
     """Render and check deploy-repo targets.
 
     \b
@@ -109,7 +111,7 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
         paths=list(paths), env=env, values=list(values), set_values=list(set_values), release_name=release_name,
         namespace=namespace, config_path=config_path, formats=list(formats) or ["text"], outputs=list(outputs),
         fail_on=fail_on, select=list(select), skip=list(skip), allow_empty=allow_empty, allow_remote=allow_remote,
-        jobs=jobs, color=color,
+        jobs=jobs, color=color, baseline=baseline, write_baseline=write_baseline,
     )
     try:
         code = execute(options, _decide_root(list(paths), repo_root))
