@@ -498,8 +498,9 @@ def config_ignore_findings(settings: Settings, policy: Policy, used: set[int], w
     for position, entry in enumerate(entries):
         line = items.item_line(position) if hasattr(items, "item_line") else 1
         what = ", ".join(entry["rules"])
-        selector = " ".join(f"{k}={entry[k]}" for k in ("kind", "namespace", "name", "env") if k in entry)
-        selector += (" paths=" + ",".join(entry["paths"])) if "paths" in entry else ""
+        parts = [f"{k}={entry[k]}" for k in ("kind", "namespace", "name", "env") if k in entry]
+        parts += ["paths=" + ",".join(entry["paths"])] if "paths" in entry else []
+        selector = " ".join(parts)
         shown = f"ignore entry {position + 1} ({what}{'; ' + selector if selector else ''})"
         for rule_id, message, wanted in (
             ("ignore-without-reason", f"{shown} has no reason: say why it is acceptable (reason: ...)",
