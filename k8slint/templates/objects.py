@@ -117,11 +117,26 @@ def namespace_set(index, params: dict, ctx) -> Iterator[Violation]:
 
 
 def _hardcoded(obj: K8sObject, ns: str, ctx) -> bool:
-    """Whether a Helm template writes the namespace literally (not from .Release.Namespace)."""
+    """Whether the Helm template writes this object's namespace literally (not from .Release.Namespace):
+    a document of the template of the object's kind with a literal `namespace: <ns>` that is either the
+    only document of that kind or names the object literally."""
     if not obj.origin or ctx.sources is None:
         return True
-    pattern = re.compile(rf"^\s*namespace:\s*['\"]?{re.escape(ns)}['\"]?\s*(#.*)?$")
-    return any(pattern.match(line) for line in ctx.sources.lines(obj.origin))
+    literal_ns = re.compile(rf"^\s+namespace:\s*['\"]?{re.escape(ns)}['\"]?\s*(#.*)?$")
+    kind_line = re.compile(rf"^kind:\s*['\"]?{re.escape(obj.kind)}['\"]?\s*$")
+    name_line = re.compile(rf"^\s+name:\s*['\"]?{re.escape(obj.name)}['\"]?\s*(#.*)?$")
+    chunks: list[list[str]] = [[]]
+    for line in ctx.sources.lines(obj.origin):
+        if line.startswith("---"):
+            chunks.append([])
+        else:
+            chunks[-1].append(line)
+    same_kind = [c for c in chunks if any(kind_line.match(line) for line in c)]
+    for chunk in same_kind:
+        if any(literal_ns.match(line) for line in chunk):
+            if len(same_kind) == 1 or any(name_line.match(line) for line in chunk):
+                return True
+    return False
 
 
 def _kustomization_file(target, ctx) -> str | None:
