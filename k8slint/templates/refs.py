@@ -4,7 +4,7 @@ A Secret counts as present when the render holds the Secret itself, or something
 produces it: a SealedSecret (``spec.template.metadata.name``, else its own name), an
 ExternalSecret (``spec.target.name``, else its own name) or a cert-manager Certificate
 (``spec.secretName``). Sealed secrets kept in the repository's shared sealed folder
-(``params.shared-secrets``, default ``**/secrets/sealed/**``: DEPLOY 2.1 keeps them in
+(``params.shared-secrets``, default ``*secrets/sealed/*.yaml``: DEPLOY 2.1 keeps them in
 ``_shared/secrets/sealed/`` and applies them on their own) count too. ``optional: true``
 references are never reported. Keys are checked only where the producer's keys are known.
 """
@@ -64,28 +64,33 @@ def _render_producers(index, ctx) -> dict[tuple[str, str], list[tuple[str | None
 
 @functools.lru_cache(maxsize=8)
 def _shared_producers(root: str, patterns: tuple) -> dict[tuple[str, str], list]:
-    """Secrets produced by sealed/external secrets kept in the repo's shared folders (read once per run)."""
+    """Secrets produced by sealed/external secrets kept in the repo's shared folders, read once per run.
+    ``patterns`` are fnmatch globs on repo-relative paths (``*`` crosses folders)."""
+    import fnmatch
+    import os
+
     from ..load import decode, load_text
     from ..model import K8sObject as Obj
+    from ..targets import SKIP_DIRS
 
     out: dict[tuple[str, str], list] = {}
-    base = Path(root)
-    seen: set[Path] = set()
-    for pattern in patterns:
-        for path in sorted(base.glob(pattern)):
-            if path in seen or not path.is_file() or path.suffix not in (".yaml", ".yml"):
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        for name in sorted(filenames):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if not any(fnmatch.fnmatchcase(rel, p) for p in patterns):
                 continue
-            seen.add(path)
             try:
-                text, error = decode(path.read_bytes())
+                text, error = decode((Path(dirpath) / name).read_bytes())
             except OSError:
                 continue
             docs, _ = load_text(text or "") if not error else ([], [])
             for doc in docs:
                 if isinstance(doc.data, dict):
-                    obj = Obj(doc.data, str(path), 0)
-                    for produced, name, keys in _producers(obj):
-                        out.setdefault((produced, name), []).append((obj.namespace, keys))
+                    obj = Obj(doc.data, rel, 0)
+                    for produced, produced_name, keys in _producers(obj):
+                        out.setdefault((produced, produced_name), []).append((obj.namespace, keys))
     return out
 
 
