@@ -94,8 +94,11 @@ def _decide_root(paths: list[str], flag: str | None) -> Path:
 @click.option("--list-targets", is_flag=True, help="Print the targets that would be checked and stop (--format json: a list for a CI matrix).")
 @click.option("--kubernetes-version", metavar="X.Y", help="Kubernetes version to validate against (schema, deprecated-api; default: the newest kubernetes-validate ships).")
 @click.option("--crd", "crds", multiple=True, metavar="PATH", help="CustomResourceDefinition file or folder whose schemas validate custom resources (repeatable).")
+@click.option("--baseline", "baseline", metavar="FILE", help="Hide the findings recorded in this baseline (default: `baseline:` in the config).")
+@click.option("--write-baseline", "write_baseline", metavar="FILE", help="Record every current finding in FILE and exit 0 (adopt k8slint on a legacy repo).")
 def check(paths, env, values, set_values, release_name, namespace, config_path, repo_root, formats, outputs, fail_on,
-          select, skip, allow_empty, allow_remote, jobs, color, changed, list_targets, kubernetes_version, crds) -> None:
+          select, skip, allow_empty, allow_remote, jobs, color, changed, list_targets, kubernetes_version, crds,
+          baseline, write_baseline) -> None:
     """Render and check deploy-repo targets.
 
     \b
@@ -115,6 +118,7 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
         fail_on=fail_on, select=list(select), skip=list(skip), allow_empty=allow_empty, allow_remote=allow_remote,
         jobs=jobs, color=color, changed=changed, list_targets=list_targets,
         kubernetes_version=kubernetes_version, crds=list(crds),
+        baseline=baseline, write_baseline=write_baseline,
     )
     try:
         located = [p for p in paths if os.path.exists(p)] if changed else list(paths)  # changed files may be deleted ones

@@ -91,6 +91,13 @@ class Index:
             self.by_kind.setdefault(obj.kind, []).append(obj)
             self.by_key.setdefault((obj.group, obj.kind, obj.namespace, obj.name), []).append(obj)
         self._workloads: dict[int, Any] = {}
+        self._lookups: dict[str, Any] = {}
+
+    def cached(self, name: str, build) -> Any:
+        """A lookup that cross-object rules share, built once per render: ``build(index)``."""
+        if name not in self._lookups:
+            self._lookups[name] = build(self)
+        return self._lookups[name]
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> list[K8sObject]:
         return [o for o in self.by_kind.get(kind, ()) if o.name == name and (namespace is None or o.namespace in (namespace, None))]
@@ -165,6 +172,22 @@ def _ignored_rules(obj: K8sObject, workload) -> tuple[set[str], bool]:
     return rules, reason
 
 
+def _ignore_path(obj: K8sObject, workload) -> tuple:
+    """Path of the k8slint.io/ignore annotation: on the object, else on its pod template."""
+    if isinstance(obj.annotations().get(IGNORE_ANNOTATION), str) or workload is None or len(workload.path) < 2:
+        return ("metadata", "annotations", IGNORE_ANNOTATION)
+    return (*workload.path[:-1], "metadata", "annotations", IGNORE_ANNOTATION)
+
+
+@dataclass
+class Suppression:
+    """One rule named by one k8slint.io/ignore annotation, over every render that saw it."""
+
+    finding: Finding  # what to report if it turns out unused
+    active: bool = False  # the rule ran on the object in at least one render
+    used: bool = False  # and a finding of it was suppressed
+
+
 def fingerprint(*parts: Any) -> str:
     text = "\x1f".join("" if p is None else str(p) for p in parts)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
@@ -195,6 +218,8 @@ class Checker:
         self.cache = SourceCache(settings.repo_root)
         self.notes: list[str] = []
         self._assert_validators: dict[str, Any] = {}
+        self._sources_reported: set[tuple] = set()
+        self.suppressions: dict[tuple, Suppression] = {}  # (annotation location, rule) -> state
 
     # -- per render --------------------------------------------------------------------
     def check_render(self, render: Render) -> list[Finding]:
@@ -228,9 +253,15 @@ class Checker:
         index = Index(objects)
         contexts = {item.rule.id: Context(env, policy_env, item.rule, index, self.settings, target, self.cache) for item in active}
 
+        active_ids = {item.rule.id for item in active}
+        suppression_at: dict[int, Location] = {}  # id(object) -> where its ignore annotation is
+
         def emit(item: ActiveRule, violation: Violation, obj: K8sObject | None, ignored: set[str]) -> None:
             rule_id = item.rule.id
             if rule_id in ignored or "*" in ignored or "all" in ignored:
+                state = self.suppressions.get((suppression_at.get(id(obj)), rule_id))
+                if state is not None:
+                    state.used = True
                 return
             location = violation.location
             rendered = None
@@ -248,7 +279,8 @@ class Checker:
             findings.append(
                 Finding(
                     rule_id, severity, violation.message, location, label, env, ref, rendered,
-                    fingerprint=fingerprint(rule_id, label, ref and ref["kind"], ref and ref["namespace"], ref and ref["name"], identity,
+                    fingerprint=fingerprint(rule_id, "" if obj is None and violation.location is not None else label,
+                                            ref and ref["kind"], ref and ref["namespace"], ref and ref["name"], identity,
                                             location.file if obj is None else ""),
                 )
             )
@@ -260,6 +292,9 @@ class Checker:
             kind = obj.kind
             workload = index.workload(obj) if (pod_rules or container_rules) else None
             ignored, has_reason = _ignored_rules(obj, workload)
+            if ignored:
+                self._record_suppressions(obj, workload or index.workload(obj), ignored, locator, label, env, policy_env,
+                                          active_ids, suppression_at)
             if ignored and not has_reason:
                 meta = self.policy.severity("ignore-without-reason", policy_env)
                 if meta is not None:
@@ -298,8 +333,38 @@ class Checker:
                 emit(item, violation, obj, ignored)
         for item in by_scope.get("source", []):
             for violation in self._run(item, target, contexts[item.rule.id]):
+                seen = (item.rule.id, violation.location, violation.key)
+                if violation.obj is None and violation.location is not None:
+                    if seen in self._sources_reported:  # a base shared by several overlays: report it once
+                        continue
+                    self._sources_reported.add(seen)
                 emit(item, violation, violation.obj, set())
         return findings
+
+    def _record_suppressions(self, obj, workload, ignored, locator, label, env, policy_env, active_ids, suppression_at) -> None:
+        where = locator.locate(obj, _ignore_path(obj, workload))
+        suppression_at[id(obj)] = where
+        severity = self.policy.severity("unused-suppression", policy_env)
+        for rule_id in sorted(ignored - {"*", "all"}):
+            key = (where, rule_id)
+            state = self.suppressions.get(key)
+            if state is None:
+                known = rule_id in self.policy.rules
+                message = (
+                    f"{obj.kind} {obj.name} suppresses {rule_id}, which found nothing on it in any target checked: "
+                    "remove the stale suppression" if known else
+                    f"{obj.kind} {obj.name} suppresses {rule_id!r}, which is not a rule id (see `k8slint rules`)"
+                )
+                finding = Finding("unused-suppression", severity or "info", message, where, label, env, obj.ref(),
+                                  fingerprint=fingerprint("unused-suppression", label, obj.kind, obj.namespace, obj.name, rule_id))
+                state = self.suppressions[key] = Suppression(finding, active=not known)
+                if severity is None:
+                    state.used = True  # the meta rule is off: never report
+            state.active = state.active or rule_id in active_ids
+
+    def unused_suppressions(self) -> list[Finding]:
+        """Annotations that suppressed nothing in any render where their rule ran."""
+        return [s.finding for s in self.suppressions.values() if s.active and not s.used]
 
     # -- per repository ------------------------------------------------------------------
     def check_repo(self, root: Path, env_for_policy: str) -> list[Finding]:
@@ -388,15 +453,16 @@ def passes(findings: list[Finding], fail_on: str) -> bool:
     return not any(SEVERITY_RANK[f.severity] >= threshold for f in findings)
 
 
-def apply_config_ignores(findings: list[Finding], settings: Settings) -> list[Finding]:
+def apply_config_ignores(findings: list[Finding], settings: Settings, used: set[int] | None = None) -> list[Finding]:
+    """Drop the findings an ``ignore:`` entry matches; ``used`` collects the indexes of entries that matched."""
     entries = settings.config.get("ignore", [])
     if not entries:
         return findings
     kept = []
     for finding in findings:
         obj = finding.object or {}
-        hit = False
-        for entry in entries:
+        hit = None
+        for position, entry in enumerate(entries):
             if "*" not in entry["rules"] and finding.rule not in entry["rules"]:
                 continue
             if "paths" in entry and not any(
@@ -411,11 +477,45 @@ def apply_config_ignores(findings: list[Finding], settings: Settings) -> list[Fi
                 continue
             if "env" in entry and finding.env != envs.normalize(entry["env"]):
                 continue
-            hit = True
+            hit = position
             break
-        if not hit:
+        if hit is None:
             kept.append(finding)
+        elif used is not None:
+            used.add(hit)
     return kept
+
+
+def config_ignore_findings(settings: Settings, policy: Policy, used: set[int], whole_repo: bool, ran: set[str]) -> list[Finding]:
+    """`ignore:` entries without a reason (ignore-without-reason), and, after a run over the whole
+    repository, entries that matched nothing although one of their rules ran (unused-suppression)."""
+    entries = settings.config.get("ignore", [])
+    config_file = settings.config.file
+    if not entries or config_file is None:
+        return []
+    from .targets import relative
+
+    rel = relative(config_file, settings.repo_root)
+    items = settings.config.data.get("ignore")
+    out = []
+    for position, entry in enumerate(entries):
+        line = items.item_line(position) if hasattr(items, "item_line") else 1
+        what = ", ".join(entry["rules"])
+        parts = [f"{k}={entry[k]}" for k in ("kind", "namespace", "name", "env") if k in entry]
+        parts += ["paths=" + ",".join(entry["paths"])] if "paths" in entry else []
+        selector = " ".join(parts)
+        shown = f"ignore entry {position + 1} ({what}{'; ' + selector if selector else ''})"
+        for rule_id, message, wanted in (
+            ("ignore-without-reason", f"{shown} has no reason: say why it is acceptable (reason: ...)",
+             not str(entry.get("reason", "")).strip()),
+            ("unused-suppression", f"{shown} matched no finding in this run over the whole repository: remove it or fix its selector",
+             whole_repo and position not in used and ("*" in entry["rules"] or bool(set(entry["rules"]) & ran))),
+        ):
+            severity = policy.severity(rule_id, settings.unknown_env) if wanted else None
+            if severity is not None:
+                out.append(Finding(rule_id, severity, message, Location(rel, line), ".", "-",
+                                   fingerprint=fingerprint(rule_id, rel, what, selector)))
+    return out
 
 
 def finalize(findings: list[Finding]) -> list[Finding]:

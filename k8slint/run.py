@@ -41,6 +41,8 @@ class RunOptions:
     list_targets: bool = False  # print the targets and stop (CI matrices)
     kubernetes_version: str | None = None
     crds: list[str] = field(default_factory=list)
+    baseline: str | None = None
+    write_baseline: str | None = None
 
 
 def _config(config_path: str | None, start: Path, root: Path):
@@ -200,7 +202,7 @@ def _pair_outputs(options: RunOptions) -> list[tuple[str, str | None]]:
 
 def execute(options: RunOptions, root: Path) -> int:
     from . import formatters
-    from .engine import Checker, Policy, apply_config_ignores, finalize, passes
+    from .engine import Checker, Policy, apply_config_ignores, config_ignore_findings, finalize, passes
     from .render import render
 
     start = Path(options.paths[0]).resolve() if options.paths and options.paths[0] != "-" else Path.cwd()
@@ -227,6 +229,7 @@ def execute(options: RunOptions, root: Path) -> int:
         except KeyError as exc:
             raise RunError(str(exc.args[0])) from None
 
+    whole_repo = not options.paths
     targets = _build_targets(options, settings)
     if options.list_targets:
         _print_targets(targets, pairs, root)
@@ -278,8 +281,14 @@ def execute(options: RunOptions, root: Path) -> int:
                 "(empty input; pass --allow-empty if that is expected)"
             )
 
-    findings = finalize(apply_config_ignores(findings, settings))
-    passed = passes(findings, settings.fail_on)
+    findings.extend(checker.unused_suppressions())
+    used: set[int] = set()
+    findings = apply_config_ignores(findings, settings, used)
+    ran = {item.rule.id for env in {r.target.env for r in renders} | {settings.unknown_env}
+           for item in policy.active(env if env in envs.ENVIRONMENTS else settings.unknown_env)}
+    findings = finalize(findings + config_ignore_findings(settings, policy, used, whole_repo, ran))
+    findings = _baseline(findings, options, settings, run)
+    passed = passes(findings, settings.fail_on) or bool(options.write_baseline)
     summary = formatters.summarize(findings, run, passed)
     color_default = options.color
     for name, output in pairs:
@@ -335,6 +344,29 @@ def _schema_settings(settings: Settings, options: RunOptions) -> str | None:
         except CRDError as exc:
             raise RunError(str(exc)) from None
     return k8s_schema.schema_version(target)[1]
+
+
+def _baseline(findings: list, options: RunOptions, settings: Settings, run) -> list:
+    """--write-baseline records every finding; --baseline / `baseline:` hides the recorded ones."""
+    from . import baseline
+
+    try:
+        if options.write_baseline:
+            baseline.write(Path(options.write_baseline), findings)
+            run.notes.append(f"baseline of {len(findings)} finding(s) written to {options.write_baseline}")
+            return findings
+        path = options.baseline
+        if path is None and settings.config.get("baseline"):
+            base = settings.config.file.parent if settings.config.file else settings.repo_root
+            path = str(base / settings.config.get("baseline"))
+        if path is None:
+            return findings
+        kept, hidden = baseline.apply(findings, baseline.load(Path(path)))
+    except baseline.BaselineError as exc:
+        raise RunError(str(exc)) from None
+    if hidden:
+        run.notes.append(f"{hidden} finding(s) recorded in the baseline {path} not shown")
+    return kept
 
 
 def _open_output(path: str | None):

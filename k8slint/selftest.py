@@ -23,6 +23,19 @@ def findings_for_snippet(rule: Rule, rules: dict[str, Rule], snippet: str, root:
     from .settings import Settings
     from .targets import Target
 
+    if rule.scope == "source":  # a kustomization snippet, written into a scratch repository
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="k8slint-example-") as tmp:
+            scratch = Path(tmp).resolve()
+            rel = rule.data.get("examples", {}).get("file", "kustomization.yaml")
+            (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
+            (scratch / rel).write_text(snippet, encoding="utf-8")
+            settings = Settings(repo_root=scratch, config=Config())
+            directory = (scratch / rel).parent
+            target = Target("kustomize", directory, directory.relative_to(scratch).as_posix() or ".", example_env(rule), "example")
+            checker = Checker(Policy(rules, settings, {rule.id}), settings)
+            return [f for f in checker.check_render(Render(target)) if f.rule == rule.id]
     root = root or Path.cwd()
     settings = Settings(repo_root=root, config=Config())
     target = Target("stdin", root, "<example>", example_env(rule), "example")

@@ -25,7 +25,7 @@ from . import Problem, Render
 from .stream import parse_stream
 
 _TEMPLATE_LOC = re.compile(r"(?P<file>[\w.@+-]+(?:/[\w.@+-]+)*/templates/[\w./@+-]+?):(?P<line>\d+)(?::\d+)?")
-_NIL = re.compile(r"at <\(?(?P<expr>\.Values[\w.]*)\)?(?P<rest>[\w.]*)>:\s*nil pointer evaluating [^.]*\.(?P<field>\w+)")
+_NIL = re.compile(r"at <\(?(?P<expr>(?:\.Values|\$\w*)[\w.]*)\)?(?P<rest>[\w.]*)>:\s*nil pointer evaluating [^.]*\.(?P<field>\w+)")
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.M)
 
 
@@ -177,11 +177,26 @@ def explain_render_error(message: str, chart_dir: Path, chart_name: str, root: P
     detail = re.sub(r"\s+", " ", detail)
     if nil:
         expr = nil.group("expr") + nil.group("rest")
-        parent = expr[len(".Values."):] if expr.startswith(".Values.") else expr
-        sentence = (
-            f"values key '{parent}' is not set, so the template fails reading "
-            f"{expr}.{nil.group('field')} (nil pointer): set it in values.yaml or guard it with `if`/`default`"
-        )
+        field = nil.group("field")
+        cut = expr.find("." + field, 1)
+        while cut != -1 and expr[cut + len(field) + 1: cut + len(field) + 2] not in ("", "."):
+            cut = expr.find("." + field, cut + 1)
+        nil_part = expr[:cut] if cut > 0 else expr  # the part that evaluated to nil
+        where = f" at {location.file}:{location.line}" if location else ""
+        if nil_part.startswith(".Values."):
+            key = nil_part[len(".Values."):]
+            sentence = (
+                f"values key '{key}' is not set{where}: the template reads {expr}, and {nil_part} is nil "
+                f"(nil pointer evaluating .{field}); set '{key}' in values.yaml or the environment's values file, "
+                "or guard it with `if`/`with`/`default`"
+            )
+        else:
+            variable, _, key = nil_part.partition(".")
+            sentence = (
+                f"values key '{key or variable}' is not set on the entry bound to {variable}{where}: the template reads "
+                f"{expr}, and {nil_part} is nil (nil pointer evaluating .{field}); add '{key or variable}' to every entry "
+                "the template ranges over, or guard it with `if`/`with`/`default`"
+            )
         return sentence, location
     return detail[:600], location
 

@@ -1,0 +1,157 @@
+"""Source-level kustomize rules: deprecated fields and references between app directories.
+
+Both read the kustomization files of a target's tree (the overlay and every local base and
+component it pulls in, recursively) from the run's source cache, never running kustomize.
+A kustomization shared by several targets is reported once per run (the engine drops
+repeated source findings).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+from ..load import YList, YMap
+from ..model import Location, Violation
+from ..targets import KUSTOMIZATION_FILES, relative
+from . import template
+
+DEPRECATED = {
+    "bases": "list them under `resources:`",
+    "patchesStrategicMerge": "move them to `patches:` (each as `- path: <file>`)",
+    "patchesJson6902": "move them to `patches:` (`- path: <file>` with `target:`)",
+    "commonLabels": "use `labels: [{pairs: {...}, includeSelectors: true}]` (includeSelectors: false leaves selectors alone)",
+    "vars": "use `replacements:`",
+    "imageTags": "use `images:`",
+    "helmChartInflationGenerator": "render the chart as its own target instead",
+}
+
+
+def kustomization_tree(target, ctx) -> list[tuple[str, YMap]]:
+    """(repo-relative kustomization file, its mapping) for the target and every local kustomization it includes."""
+    if target is None or target.kind != "kustomize":
+        return []
+    root: Path = ctx.settings.repo_root
+    start = target.path if target.path.is_dir() else target.path.parent
+    out: list[tuple[str, YMap]] = []
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        directory = stack.pop()
+        kfile = next((directory / n for n in KUSTOMIZATION_FILES if (directory / n).is_file()), None)
+        if kfile is None:
+            continue
+        rel = relative(Path(os.path.normpath(kfile)), root)
+        if rel in seen:
+            continue
+        seen.add(rel)
+        docs = ctx.sources.docs(rel)
+        data = docs[0].data if docs and isinstance(docs[0].data, YMap) else None
+        if data is None:
+            continue
+        out.append((rel, data))
+        for key in ("resources", "bases", "components"):
+            entries = data.get(key)
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, str) and "://" not in entry and (directory / entry).is_dir():
+                    stack.append(Path(os.path.normpath(directory / entry)))
+    return sorted(out, key=lambda item: item[0])
+
+
+@template(scope="source")
+def kustomize_deprecated_field(target, params: dict, ctx) -> Iterator[Violation]:
+    """Fields that kustomize v5 deprecates, at the line of the key."""
+    fields = {k: v for k, v in DEPRECATED.items() if k in params.get("fields", DEPRECATED)}
+    for rel, data in kustomization_tree(target, ctx):
+        for key, instead in fields.items():
+            if key in data:
+                yield Violation(
+                    f"{rel} uses `{key}:`, deprecated since kustomize v5 (`kustomize edit fix` rewrites it): {instead}",
+                    location=Location(rel, data.key_line(key)), key=f"{rel}:{key}",
+                )
+        images = data.get("images")
+        if isinstance(images, YList):
+            for position, entry in enumerate(images):
+                if isinstance(entry, YMap) and "name" not in entry and any(k in entry for k in ("newTag", "newName", "digest")):
+                    yield Violation(
+                        f"{rel} images entry {position + 1} sets {', '.join(k for k in ('newName', 'newTag', 'digest') if k in entry)} "
+                        "without `name:`: kustomize cannot tell which image it changes",
+                        location=Location(rel, images.item_line(position)), key=f"{rel}:images[{position}]",
+                    )
+
+
+NOT_APPS = {"base", "bases", "overlays", "overlay", "components", "common", "shared", "_shared", "templates", "charts",
+            "production", "prod", "prd", "staging", "stage", "stg", "development", "dev", "local", "test", "tests",
+            "environments", "envs", "clusters"}
+
+
+def app_of(rel_dir: str, roots: set[str]) -> str | None:
+    """The app a repo-relative directory belongs to: the first folder below an apps root
+    (`apps/`, `services/`, `applications/` by default) that is not a layout folder (base,
+    overlays, an environment name, ...). ``apps/api/overlays/prod`` -> api;
+    ``apps/base/podinfo`` -> podinfo; ``apps/production`` -> None (an environment, not an app)."""
+    parts = [p for p in rel_dir.split("/") if p not in ("", ".")]
+    for position, part in enumerate(parts):
+        if part in roots:
+            for candidate in parts[position + 1:]:
+                if candidate.lower() not in NOT_APPS:
+                    return candidate
+            return None
+    return None
+
+
+def _referenced_paths(data: YMap) -> Iterator[tuple[str, int]]:
+    """(path text, line) of every local file or folder a kustomization refers to."""
+    for key in ("resources", "bases", "components", "patchesStrategicMerge", "crds", "configurations", "transformers", "generators"):
+        entries = data.get(key)
+        if isinstance(entries, YList):
+            for position, entry in enumerate(entries):
+                if isinstance(entry, str) and "\n" not in entry:
+                    yield entry, entries.item_line(position)
+    for key in ("patches", "patchesJson6902", "replacements"):
+        entries = data.get(key)
+        if isinstance(entries, YList):
+            for entry in entries:
+                if isinstance(entry, YMap) and isinstance(entry.get("path"), str):
+                    yield entry["path"], entry.key_line("path")
+    for key in ("configMapGenerator", "secretGenerator"):
+        entries = data.get(key)
+        if isinstance(entries, YList):
+            for entry in entries:
+                if not isinstance(entry, YMap):
+                    continue
+                for list_key in ("files", "envs"):
+                    items = entry.get(list_key)
+                    if isinstance(items, YList):
+                        for i, item in enumerate(items):
+                            if isinstance(item, str):
+                                yield item.split("=", 1)[-1], items.item_line(i)
+                if isinstance(entry.get("env"), str):
+                    yield entry["env"], entry.key_line("env")
+
+
+@template(scope="source")
+def cross_app_reference(target, params: dict, ctx) -> Iterator[Violation]:
+    """A kustomization in one app's directory that refers to a file or folder of another app's directory."""
+    roots = set(params.get("app-roots", ["apps", "services", "applications"]))
+    for rel, data in kustomization_tree(target, ctx):
+        kdir = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        own = app_of(kdir, roots)
+        if own is None:
+            continue
+        for entry, line in _referenced_paths(data):
+            if "://" in entry or entry.startswith(("git@", "github.com/")):
+                continue
+            resolved = os.path.normpath(os.path.join(kdir or ".", entry)).replace(os.sep, "/")
+            if resolved.startswith("../"):
+                continue
+            folder = resolved if (ctx.settings.repo_root / resolved).is_dir() else resolved.rsplit("/", 1)[0] if "/" in resolved else ""
+            other = app_of(folder, roots)
+            if other is not None and other != own:
+                yield Violation(
+                    f"{rel} (app '{own}') refers to {entry!r} in the directory of app '{other}': apps must not reference "
+                    "each other's files (DEPLOY 5.5); move what both need to a shared base or component outside the app "
+                    "directories, or reach the other app through its Service DNS name",
+                    location=Location(rel, line), key=f"{rel}:{resolved}",
+                )

@@ -1,0 +1,146 @@
+"""Lookups that cross-object (render-scope) templates share, built once per render.
+
+Each builder runs once through ``Index.cached`` and turns the render into dictionaries, so a
+rule looks an object up by name or by label instead of looping over every object.
+
+Namespaces: an object without ``metadata.namespace`` is installed into the Helm release
+namespace when one was given (``--namespace`` / ``helm.namespace``); otherwise its namespace
+is decided at apply time, and a lookup treats it as matching any namespace (never crying
+wolf about a namespace k8slint cannot know).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..model import K8sObject
+
+
+def effective_namespace(obj: K8sObject, ctx) -> str | None:
+    if obj.namespace:
+        return obj.namespace
+    target = getattr(ctx, "target", None)
+    if target is not None and target.kind == "helm" and target.namespace:
+        return target.namespace
+    return None
+
+
+def same_namespace(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or a == b
+
+
+def shown(obj: K8sObject, ctx=None) -> str:
+    ns = effective_namespace(obj, ctx) if ctx is not None else obj.namespace
+    return f"{obj.kind} {ns + '/' if ns else ''}{obj.name}"
+
+
+def by_name(index, ctx, kinds: Iterable[str]) -> dict[tuple[str, str], list[K8sObject]]:
+    """(kind, name) -> objects, for the given kinds."""
+    kinds = tuple(sorted(kinds))
+
+    def build(idx) -> dict:
+        out: dict[tuple[str, str], list[K8sObject]] = {}
+        for kind in kinds:
+            for obj in idx.by_kind.get(kind, ()):
+                out.setdefault((kind, obj.name), []).append(obj)
+        return out
+
+    return index.cached("by-name:" + ",".join(kinds), build)
+
+
+def find(index, ctx, kind: str, name: str, namespace: str | None) -> list[K8sObject]:
+    return [o for o in by_name(index, ctx, (kind,)).get((kind, name), ()) if same_namespace(effective_namespace(o, ctx), namespace)]
+
+
+def pod_labels(workload) -> dict:
+    labels = workload.template_metadata.get("labels")
+    return labels if isinstance(labels, dict) else {}
+
+
+class LabelIndex:
+    """Objects by (label key, value), to find what a selector matches without a scan."""
+
+    def __init__(self, items: list[tuple[Any, dict, str | None]]) -> None:
+        self.items = items  # (thing, labels, namespace)
+        self.postings: dict[tuple[str, str], list[int]] = {}
+        for position, (_, labels, _) in enumerate(items):
+            for key, value in labels.items():
+                self.postings.setdefault((str(key), str(value)), []).append(position)
+
+    def match(self, match_labels: dict, expressions: list | None = None, namespaces: set | None = None) -> list:
+        """Things whose labels satisfy matchLabels and matchExpressions, in ``namespaces`` (None = any)."""
+        if match_labels:
+            sets = [set(self.postings.get((str(k), str(v)), ())) for k, v in match_labels.items()]
+            candidates = sorted(set.intersection(*sets)) if sets else []
+        else:
+            candidates = range(len(self.items))
+        out = []
+        for position in candidates:
+            thing, labels, ns = self.items[position]
+            if namespaces is not None and ns is not None and ns not in namespaces:
+                continue
+            if expressions and not all(_expression(e, labels) for e in expressions):
+                continue
+            out.append(thing)
+        return out
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _expression(expression: Any, labels: dict) -> bool:
+    if not isinstance(expression, dict):
+        return True
+    key = expression.get("key")
+    operator = expression.get("operator")
+    values = [str(v) for v in expression.get("values") or []]
+    present = key in labels
+    if operator == "In":
+        return present and str(labels[key]) in values
+    if operator == "NotIn":
+        return not present or str(labels[key]) not in values
+    if operator == "Exists":
+        return present
+    if operator == "DoesNotExist":
+        return not present
+    return True
+
+
+def workload_labels(index, ctx) -> LabelIndex:
+    """Every pod-bearing object by its pod-template labels."""
+
+    def build(idx) -> LabelIndex:
+        items = []
+        for obj in idx.objects:
+            workload = idx.workload(obj)
+            if workload is not None:
+                items.append((workload, pod_labels(workload), effective_namespace(obj, ctx)))
+        return LabelIndex(items)
+
+    return index.cached("workload-labels", build)
+
+
+def service_labels(index, ctx) -> LabelIndex:
+    """Every Service by its own labels (what a ServiceMonitor selects)."""
+
+    def build(idx) -> LabelIndex:
+        return LabelIndex([(svc, svc.labels(), effective_namespace(svc, ctx)) for svc in idx.by_kind.get("Service", ())])
+
+    return index.cached("service-labels", build)
+
+
+def service_ports(service: K8sObject) -> list[dict]:
+    spec = service.data.get("spec")
+    ports = spec.get("ports") if isinstance(spec, dict) else None
+    return [p for p in ports if isinstance(p, dict)] if isinstance(ports, list) else []
+
+
+def get_in(data: Any, *path: Any) -> Any:
+    for step in path:
+        if isinstance(data, dict) and isinstance(step, str):
+            data = data.get(step)
+        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+            data = data[step]
+        else:
+            return None
+    return data
