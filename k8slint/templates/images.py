@@ -146,7 +146,7 @@ def image_pull_secret(workload: Workload, params: dict, ctx) -> Iterator[Violati
     found = ctx.index.get("ServiceAccount", sa_name, obj.namespace) if ctx.index is not None else []
     registry = registry_path(pulling[0]).split("/", 1)[0]
     what = f"{obj.kind} {ns}{obj.name} pulls {images} from {registry}"
-    fix = "add imagePullSecrets (e.g. ghcr-secret) to the ServiceAccount, or to the pod spec"
+    fix = "add imagePullSecrets (e.g. ghcr-secret) to the ServiceAccount, or to the pod spec (a public package: list it in params.public)"
     if found:
         if any(_has_pull_secrets(sa.data) for sa in found):
             return
@@ -158,14 +158,14 @@ def image_pull_secret(workload: Workload, params: dict, ctx) -> Iterator[Violati
         yield Violation(
             f"{what} with no imagePullSecrets and runs as the namespace's default ServiceAccount, which is not in "
             f"this render and has no pull secret unless one was patched in outside the repo: set serviceAccountName "
-            f"to a ServiceAccount with imagePullSecrets, or add them to the pod spec",
+            f"to a ServiceAccount with imagePullSecrets, or add them to the pod spec (a public package: list it in params.public)",
             where, key=sa_name,
         )
     else:
         yield Violation(
             f"{what} with no imagePullSecrets, and its ServiceAccount {sa_name} is not in this render, so nothing "
             f"in the repo shows it carries a pull secret (a pod cannot even start if that ServiceAccount is missing): "
-            f"render the ServiceAccount with imagePullSecrets beside the app, or add them to the pod spec",
+            f"render the ServiceAccount with imagePullSecrets beside the app, or add them to the pod spec (a public package: list it in params.public)",
             where, key=sa_name,
         )
 
@@ -202,8 +202,8 @@ def _pinned(image: str, transformers: tuple, ctx) -> bool:
 def overlay_sets_image_tag(target, params: dict, ctx) -> Iterator[Violation]:
     """A staging/production kustomize overlay deploys an image that no ``images:`` entry of its
     kustomization chain pins (newTag or digest). Digests written in the manifests count as pinned."""
-    if target.kind != "kustomize":
-        return
+    if target.kind != "kustomize" or ctx.env not in ("staging", "production"):
+        return  # a kustomization of unknown environment is not known to be an environment's overlay
     from ..targets import kustomization_file, relative
 
     kfile = kustomization_file(target.path)
@@ -227,7 +227,7 @@ def overlay_sets_image_tag(target, params: dict, ctx) -> Iterator[Violation]:
                 continue
             ns = f"{obj.namespace}/" if obj.namespace else ""
             yield Violation(
-                f"image '{split_image(image)[0]}' of {obj.kind} {ns}{obj.name} is not pinned by the {ctx.env_phrase} overlay: "
-                f"add it to images: in {rel} with the release's newTag (the base keeps a placeholder)",
+                f"image '{split_image(image)[0]}' of {obj.kind} {ns}{obj.name} is not pinned by the {ctx.env} overlay: "
+                f"add it to images: in {rel} with this environment's newTag (the overlay, not the base, states the tag)",
                 location=Location(rel, line), obj=obj, key=split_image(image)[0],
             )
