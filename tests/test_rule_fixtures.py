@@ -80,3 +80,16 @@ def test_every_fixture_folder_has_both_sides_and_a_rule_file():
     for folder in sorted(RULE_FIXTURES.iterdir()):
         assert (folder / "fail" / "expected.yaml").is_file() and (folder / "pass").is_dir(), folder.name
         assert (rules_dir() / f"{folder.name}.yaml").is_file(), f"fixtures for unknown rule {folder.name}"
+
+
+def test_secrets_fixtures_prove_values_are_never_printed():
+    """Every secrets rule (and the credential-file rule) with a fail fixture names a value that
+    must not appear in any output."""
+    from k8slint.rules import load_rules
+
+    rules = load_rules()
+    for folder in sorted(RULE_FIXTURES.iterdir()) if RULE_FIXTURES.is_dir() else []:
+        rule = rules.get(folder.name)
+        if rule is None or (rule.data.get("category") != "secrets" and rule.id != "no-committed-credentials"):
+            continue
+        assert _expected(folder / "fail").get("never_in_output"), f"{folder.name}/fail lists no never_in_output values"
