@@ -1,0 +1,55 @@
+"""Rule params set in .k8slint.yaml change what the A-E rules accept (real kustomize renders)."""
+
+from __future__ import annotations
+
+import shutil
+
+from conftest import FIXTURES, k8slint
+
+
+def _copy(tmp_path, rule: str, side: str, config: str):
+    target = tmp_path / rule
+    shutil.copytree(FIXTURES / "rules" / rule / side, target)
+    (target / ".k8slint.yaml").write_text(config)
+    return target
+
+
+def _found(folder, rule: str, env: str = "production") -> list[dict]:
+    result = k8slint("check", ".", "--env", env, "--format", "json", cwd=folder)
+    assert result.code in (0, 1), result.err
+    return [f for f in result.json["findings"] if f["rule"] == rule]
+
+
+def test_storage_class_allow_list_from_config(tmp_path):
+    config = "rules:\n  pvc-storage-class:\n    params:\n      allowed: [longhorn]\n"
+    folder = _copy(tmp_path, "pvc-storage-class", "pass", config)
+    found = _found(folder, "pvc-storage-class")
+    # local-path is explicit but not allowed any more; storageClassName "" (static binding) still is
+    assert [(f["object"]["name"], f["location"]["file"], f["location"]["line"]) for f in found] == [
+        ("observer-db-pvc", "pvc.yaml", 10)]
+    assert "uses storageClassName 'local-path', which is not an allowed class (longhorn)" in found[0]["message"]
+
+
+def test_registry_allow_list_and_public_ghcr_packages(tmp_path):
+    config = ("rules:\n  image-registry:\n    params:\n      allowed: ['ghcr.io/*', 'docker.io/library/*']\n"
+              "  image-pull-secret:\n    params:\n      public: ['ghcr.io/acme/api-report']\n")
+    registry = _copy(tmp_path, "image-registry", "fail", config)
+    assert _found(registry, "image-registry") == []
+    pull = _copy(tmp_path, "image-pull-secret", "fail", config)
+    assert [f["object"]["name"] for f in _found(pull, "image-pull-secret")] == ["api"]
+
+
+def test_resources_requirements_from_config(tmp_path):
+    config = "rules:\n  resources:\n    params:\n      require: [requests.cpu, requests.memory, limits.memory]\n"
+    folder = _copy(tmp_path, "resources", "fail", config)
+    found = _found(folder, "resources")
+    assert [f["message"].split(": apps share")[0] for f in found] == [
+        "init container 'wait-for-db' of Deployment prj-01/observer sets no requests.cpu, requests.memory, limits.memory",
+        "container 'observer' of Deployment prj-01/observer sets no limits.memory",
+    ]
+
+
+def test_overlay_rule_is_off_in_development(tmp_path):
+    folder = FIXTURES / "rules" / "overlay-sets-image-tag" / "fail"
+    result = k8slint("check", "overlays/production", "--env", "development", "--format", "json", cwd=folder)
+    assert [f for f in result.json["findings"] if f["rule"] == "overlay-sets-image-tag"] == []
