@@ -185,12 +185,14 @@ def _pinning_entries(kfile: str, ctx) -> list:
     return out
 
 
-def _pinned(image: str, transformers: tuple, ctx) -> bool:
+def _pinned(image: str, transformers: tuple, ctx, entries: dict) -> bool:
     name = split_image(image)[0]
     for kfile, kind in transformers:
         if kind != "ImageTagTransformer":
             continue
-        for entry in _pinning_entries(kfile, ctx):
+        if kfile not in entries:
+            entries[kfile] = _pinning_entries(kfile, ctx)
+        for entry in entries[kfile]:
             if name not in (entry.get("newName"), entry.get("name")):
                 continue
             if entry.get("newTag") not in (None, "") or entry.get("digest") not in (None, ""):
@@ -213,8 +215,9 @@ def overlay_sets_image_tag(target, params: dict, ctx) -> Iterator[Violation]:
     docs = ctx.sources.docs(rel)
     data = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
     line = data.key_line("images") if "images" in data else 1
-    workloads = [(obj, ctx.index.workload(obj)) for obj in ctx.index.objects]
-    for obj, workload in workloads:
+    entries: dict[str, list] = {}  # kustomization file -> its images: entries, read once per target
+    for obj in ctx.index.objects:
+        workload = ctx.index.workload(obj)
         if workload is None:
             continue
         seen: set[str] = set()
@@ -223,7 +226,7 @@ def overlay_sets_image_tag(target, params: dict, ctx) -> Iterator[Violation]:
             if not isinstance(image, str) or not image or image in seen:
                 continue
             seen.add(image)
-            if split_image(image)[2] or _pinned(image, obj.transformers, ctx):
+            if split_image(image)[2] or _pinned(image, obj.transformers, ctx, entries):
                 continue
             ns = f"{obj.namespace}/" if obj.namespace else ""
             yield Violation(
