@@ -295,7 +295,9 @@ class Checker:
                 emit(item, violation, obj, ignored)
         for item in by_scope.get("source", []):
             for violation in self._run(item, target, contexts[item.rule.id]):
-                emit(item, violation, violation.obj, set())
+                obj = violation.obj  # a source finding about an object honours that object's ignore annotation
+                ignored = _ignored_rules(obj, index.workload(obj))[0] if obj is not None else set()
+                emit(item, violation, obj, ignored)
         return findings
 
     # -- per repository ------------------------------------------------------------------

@@ -53,3 +53,15 @@ def test_overlay_rule_is_off_in_development(tmp_path):
     folder = FIXTURES / "rules" / "overlay-sets-image-tag" / "fail"
     result = k8slint("check", "overlays/production", "--env", "development", "--format", "json", cwd=folder)
     assert [f for f in result.json["findings"] if f["rule"] == "overlay-sets-image-tag"] == []
+
+
+def test_source_finding_is_suppressed_by_the_objects_annotation(tmp_path):
+    folder = tmp_path / "overlay"
+    shutil.copytree(FIXTURES / "rules" / "overlay-sets-image-tag" / "fail", folder)
+    worker = folder / "base" / "worker.yaml"
+    worker.write_text(worker.read_text().replace(
+        "  labels:\n    app: worker\n",
+        "  labels:\n    app: worker\n  annotations:\n    k8slint.io/ignore: overlay-sets-image-tag\n"
+        "    k8slint.io/ignore-reason: worker follows the api release train\n", 1))
+    result = k8slint("check", "overlays/production", "--env", "production", "--format", "json", cwd=folder)
+    assert [f for f in result.json["findings"] if f["rule"] in ("overlay-sets-image-tag", "ignore-without-reason")] == []
