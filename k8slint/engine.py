@@ -322,7 +322,7 @@ class Checker:
     def _run(self, item: ActiveRule, subject: Any, ctx: Context) -> Iterable[Violation]:
         rule = item.rule
         if rule.check is not None:
-            return rule.check(subject, item.params, ctx) or ()
+            return _bad_pattern_is_a_usage_error(rule, rule.check(subject, item.params, ctx) or ())
         if "assert" in rule.data:
             return self._assert(item, subject, ctx)
         return ()
@@ -349,6 +349,20 @@ class Checker:
             env=ctx.env_phrase, error=explanation,
         ))
         return (Violation(message, base + rel, key=container or ""),)
+
+
+def _bad_pattern_is_a_usage_error(rule: Rule, violations: Iterable[Violation]) -> Iterable[Violation]:
+    """A regular expression in a rule's params (from the rule file or .k8slint.yaml) that does
+    not compile stops the run with one sentence naming the rule, not a traceback."""
+    import re
+
+    try:
+        yield from violations
+    except re.error as exc:
+        from .run import RunError
+
+        raise RunError(f"rule {rule.id} ({rule.file}): a pattern in its params is not a valid regular expression "
+                       f"({exc}); fix it in the rule file or under rules.{rule.id}.params in .k8slint.yaml") from None
 
 
 class _Fmt(dict):

@@ -65,3 +65,11 @@ def test_source_finding_is_suppressed_by_the_objects_annotation(tmp_path):
         "    k8slint.io/ignore-reason: worker follows the api release train\n", 1))
     result = k8slint("check", "overlays/production", "--env", "production", "--format", "json", cwd=folder)
     assert [f for f in result.json["findings"] if f["rule"] in ("overlay-sets-image-tag", "ignore-without-reason")] == []
+
+
+def test_invalid_pattern_in_params_is_one_sentence_exit_2(tmp_path):
+    config = "rules:\n  no-app-source:\n    params:\n      patterns:\n        - {pattern: Makefile, contains: 'docker (build'}\n"
+    folder = _copy(tmp_path, "no-app-source", "fail", config)
+    result = k8slint("check", ".", "--env", "production", cwd=folder)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert result.err.startswith("k8slint: error: rule no-app-source (rules/no-app-source.yaml): a pattern in its params")

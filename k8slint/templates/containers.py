@@ -59,9 +59,10 @@ def no_command_override(container: Container, params: dict, ctx) -> Iterator[Vio
     if not command:
         return
     first = command[0] if isinstance(command, list) else command
-    shown = (str(first).split() or [""])[0][:60]  # the executable only: the rest may hold settings
+    words = first.split() if isinstance(first, str) else []
+    shown = f" (starts with '{words[0][:60]}')" if words else ""  # the executable only: the rest may hold settings
     yield Violation(
-        f"{_where(container)} overrides the image's command (starts with '{shown}'): how the app runs is defined "
+        f"{_where(container)} overrides the image's command{shown}: how the app runs is defined "
         "by its image; pass settings with args or env instead",
         container.path + ("command",),
         key=container.name,

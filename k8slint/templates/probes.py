@@ -37,7 +37,7 @@ def probe_port(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """A probe (readiness, liveness, startup) whose named port is not declared in the
     container's ``ports``. Numeric ports are not checked (an app may listen on an undeclared port)."""
     ports = container.data.get("ports")
-    declared = {p.get("name") for p in ports if isinstance(p, dict)} if isinstance(ports, list) else set()
+    declared = {p["name"] for p in ports if isinstance(p, dict) and isinstance(p.get("name"), str)} if isinstance(ports, list) else set()
     obj = container.obj
     ns = f"{obj.namespace}/" if obj.namespace else ""
     for probe in PROBES:
@@ -49,7 +49,7 @@ def probe_port(container: Container, params: dict, ctx) -> Iterator[Violation]:
             port = action.get("port") if isinstance(action, dict) else None
             if not isinstance(port, str) or port.isdigit() or port in declared:
                 continue
-            known = ", ".join(sorted(str(n) for n in declared if n)) or "none"
+            known = ", ".join(sorted(declared)) or "none"
             yield Violation(
                 f"{probe} of container '{container.name}' of {obj.kind} {ns}{obj.name} uses port '{port}', "
                 f"which the container does not declare (named ports: {known}): the probe can never succeed",
