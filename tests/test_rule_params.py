@@ -73,3 +73,52 @@ def test_invalid_pattern_in_params_is_one_sentence_exit_2(tmp_path):
     result = k8slint("check", ".", "--env", "production", cwd=folder)
     assert result.code == 2 and "Traceback" not in result.err
     assert result.err.startswith("k8slint: error: rule no-app-source (rules/no-app-source.yaml): a pattern in its params")
+
+
+MALFORMED = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: weird, namespace: prj-01}
+spec:
+  template:
+    spec:
+      serviceAccountName: 7
+      imagePullSecrets: "nope"
+      volumes: [{name: v, persistentVolumeClaim: "x"}, "junk", {name: w, persistentVolumeClaim: {claimName: [1]}}]
+      containers:
+        - name: c
+          image: [not, a, string]
+          ports: [{name: [a]}, "x", {name: 5}]
+          command: {a: b}
+          env: [{name: PASSWORD, value: {x: 1}}, "junk", {name: TOKEN}]
+          resources: [1, 2]
+          readinessProbe: {httpGet: "x", tcpSocket: {port: [1]}}
+        - "junk"
+        - name: d
+          image: ghcr.io/a/b:v1.0.0
+          livenessProbe: {httpGet: {port: web}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm}
+data: {1: 2, PASSWORD: null, TOKEN: [a]}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv, labels: {app: [x]}}
+spec: {hostPath: {path: 5}, local: {path: "/"}, claimRef: "x"}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: s}
+spec: {volumeClaimTemplates: ["x", {metadata: "y"}, {spec: {storageClassName: 3}}]}
+"""
+
+
+def test_malformed_objects_are_findings_not_tracebacks():
+    result = k8slint("check", "-", "--env", "production", "--format", "json", stdin=MALFORMED)
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    got = {(f["rule"], f["location"]["line"]) for f in result.json["findings"]}
+    assert {("image-pull-secret", 7), ("no-command-override", 14), ("resources", 16), ("probe-port", 21),
+            ("hostpath-data-root", 31)} <= got
+    assert not {rule for rule, _ in got} & {"env-literal-secret", "secret-in-configmap", "claim-exists"}
