@@ -333,12 +333,14 @@ class Checker:
                 emit(item, violation, obj, ignored)
         for item in by_scope.get("source", []):
             for violation in self._run(item, target, contexts[item.rule.id]):
+                obj = violation.obj  # a source finding about an object honours that object's ignore annotation
                 seen = (item.rule.id, violation.location, violation.key)
-                if violation.obj is None and violation.location is not None:
+                if obj is None and violation.location is not None:
                     if seen in self._sources_reported:  # a base shared by several overlays: report it once
                         continue
                     self._sources_reported.add(seen)
-                emit(item, violation, violation.obj, set())
+                ignored = _ignored_rules(obj, index.workload(obj))[0] if obj is not None else set()
+                emit(item, violation, obj, ignored)
         return findings
 
     def _record_suppressions(self, obj, workload, ignored, locator, label, env, policy_env, active_ids, suppression_at) -> None:
@@ -388,7 +390,7 @@ class Checker:
     def _run(self, item: ActiveRule, subject: Any, ctx: Context) -> Iterable[Violation]:
         rule = item.rule
         if rule.check is not None:
-            return rule.check(subject, item.params, ctx) or ()
+            return _bad_pattern_is_a_usage_error(rule, rule.check(subject, item.params, ctx) or ())
         if "assert" in rule.data:
             return self._assert(item, subject, ctx)
         return ()
@@ -415,6 +417,20 @@ class Checker:
             env=ctx.env_phrase, error=explanation,
         ))
         return (Violation(message, base + rel, key=container or ""),)
+
+
+def _bad_pattern_is_a_usage_error(rule: Rule, violations: Iterable[Violation]) -> Iterable[Violation]:
+    """A regular expression in a rule's params (from the rule file or .k8slint.yaml) that does
+    not compile stops the run with one sentence naming the rule, not a traceback."""
+    import re
+
+    try:
+        yield from violations
+    except re.error as exc:
+        from .run import RunError
+
+        raise RunError(f"rule {rule.id} ({rule.file}): a pattern in its params is not a valid regular expression "
+                       f"({exc}); fix it in the rule file or under rules.{rule.id}.params in .k8slint.yaml") from None
 
 
 class _Fmt(dict):

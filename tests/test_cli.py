@@ -26,6 +26,8 @@ spec:
           image: ghcr.io/acme/api:latest
           readinessProbe: {httpGet: {path: /, port: 80}}
           livenessProbe: {httpGet: {path: /, port: 80}}
+          resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, memory: 256Mi}}
+      imagePullSecrets: [{name: ghcr-secret}]
 """
 
 

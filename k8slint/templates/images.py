@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import re
 from typing import Iterator
 
-from ..model import Violation
-from ..workloads import Container
+from ..model import Location, Violation
+from ..workloads import Container, Workload
 from . import template
 
 
@@ -82,3 +83,154 @@ def image_tag_policy(container: Container, params: dict, ctx) -> Iterator[Violat
         container.path + ("image",),
         key=container.name,
     )
+
+
+def registry_path(image: str) -> str:
+    """The fully qualified repository of an image: 'nginx' -> 'docker.io/library/nginx'."""
+    name, _, _ = split_image(image)
+    first, _, rest = name.partition("/")
+    if not rest:
+        return f"docker.io/library/{name}"
+    if "." in first or ":" in first or first == "localhost":
+        return name
+    return f"docker.io/{name}"
+
+
+@template(scope="container")
+def image_registry(container: Container, params: dict, ctx) -> Iterator[Violation]:
+    """An image whose repository is not under one of ``params.allowed`` (fnmatch globs on the
+    fully qualified repository, e.g. ``ghcr.io/*`` or ``ghcr.io/acme/*``)."""
+    image = container.data.get("image")
+    if not isinstance(image, str) or not image:
+        return
+    allowed = [str(p) for p in params.get("allowed", ["ghcr.io/*"])]
+    full = registry_path(image)
+    if any(fnmatch.fnmatchcase(full, p) or fnmatch.fnmatchcase(split_image(image)[0], p) for p in allowed):
+        return
+    registry = full.split("/", 1)[0]
+    yield Violation(
+        f"{_where(container)} uses image '{image}' from {registry}, not an allowed registry ({', '.join(allowed)}): "
+        "images are built by the app repository and pushed to ghcr.io/{organization}/{app-name}",
+        container.path + ("image",),
+        key=container.name,
+    )
+
+
+def _has_pull_secrets(data) -> bool:
+    secrets = data.get("imagePullSecrets") if isinstance(data, dict) else None
+    return isinstance(secrets, list) and any(isinstance(s, dict) and s.get("name") for s in secrets)
+
+
+@template(scope="podspec")
+def image_pull_secret(workload: Workload, params: dict, ctx) -> Iterator[Violation]:
+    """A pod pulling from a private registry (``params.registries``, default ghcr.io) with no
+    imagePullSecrets on its spec nor on the ServiceAccount it runs as (looked up in the render)."""
+    registries = tuple(params.get("registries", ["ghcr.io"]))
+    public = [str(p) for p in params.get("public", [])]
+    pulling = []
+    for container in workload.containers:
+        image = container.data.get("image")
+        if not isinstance(image, str):
+            continue
+        full = registry_path(image)
+        if full.split("/", 1)[0] in registries and not any(fnmatch.fnmatchcase(full, p) for p in public):
+            pulling.append(image)
+    if not pulling or _has_pull_secrets(workload.spec):
+        return
+    obj = workload.obj
+    ns = f"{obj.namespace}/" if obj.namespace else ""
+    images = ", ".join(f"'{i}'" for i in sorted(set(pulling))[:3]) + (" ..." if len(set(pulling)) > 3 else "")
+    explicit = workload.spec.get("serviceAccountName") or workload.spec.get("serviceAccount")
+    sa_name = explicit if isinstance(explicit, str) and explicit else "default"
+    where = workload.path + (("serviceAccountName",) if "serviceAccountName" in workload.spec else ())
+    found = ctx.index.get("ServiceAccount", sa_name, obj.namespace) if ctx.index is not None else []
+    registry = registry_path(pulling[0]).split("/", 1)[0]
+    what = f"{obj.kind} {ns}{obj.name} pulls {images} from {registry}"
+    fix = "add imagePullSecrets (e.g. ghcr-secret) to the ServiceAccount, or to the pod spec (a public package: list it in params.public)"
+    if found:
+        if any(_has_pull_secrets(sa.data) for sa in found):
+            return
+        yield Violation(
+            f"{what} but neither its pod spec nor its ServiceAccount {sa_name} has imagePullSecrets: {fix}",
+            where, key=sa_name,
+        )
+    elif sa_name == "default":
+        yield Violation(
+            f"{what} with no imagePullSecrets and runs as the namespace's default ServiceAccount, which is not in "
+            f"this render and has no pull secret unless one was patched in outside the repo: set serviceAccountName "
+            f"to a ServiceAccount with imagePullSecrets, or add them to the pod spec (a public package: list it in params.public)",
+            where, key=sa_name,
+        )
+    else:
+        yield Violation(
+            f"{what} with no imagePullSecrets, and its ServiceAccount {sa_name} is not in this render, so nothing "
+            f"in the repo shows it carries a pull secret (a pod cannot even start if that ServiceAccount is missing): "
+            f"render the ServiceAccount with imagePullSecrets beside the app, or add them to the pod spec (a public package: list it in params.public)",
+            where, key=sa_name,
+        )
+
+
+def _pinning_entries(kfile: str, ctx) -> list:
+    """The images: entries of a kustomization (or a builtin ImageTagTransformer config)."""
+    out = []
+    for doc in ctx.sources.docs(kfile):
+        data = doc.data if isinstance(doc.data, dict) else None
+        if data is None:
+            continue
+        images = data.get("images")
+        if isinstance(images, list):
+            out.extend(e for e in images if isinstance(e, dict))
+        if data.get("kind") == "ImageTagTransformer" and isinstance(data.get("imageTag"), dict):
+            out.append(data["imageTag"])
+    return out
+
+
+def _pinned(image: str, transformers: tuple, ctx, entries: dict) -> bool:
+    name = split_image(image)[0]
+    for kfile, kind in transformers:
+        if kind != "ImageTagTransformer":
+            continue
+        if kfile not in entries:
+            entries[kfile] = _pinning_entries(kfile, ctx)
+        for entry in entries[kfile]:
+            if name not in (entry.get("newName"), entry.get("name")):
+                continue
+            if entry.get("newTag") not in (None, "") or entry.get("digest") not in (None, ""):
+                return True
+    return False
+
+
+@template(scope="source")
+def overlay_sets_image_tag(target, params: dict, ctx) -> Iterator[Violation]:
+    """A staging/production kustomize overlay deploys an image that no ``images:`` entry of its
+    kustomization chain pins (newTag or digest). Digests written in the manifests count as pinned."""
+    if target.kind != "kustomize" or ctx.env not in ("staging", "production"):
+        return  # a kustomization of unknown environment is not known to be an environment's overlay
+    from ..targets import kustomization_file, relative
+
+    kfile = kustomization_file(target.path)
+    if kfile is None:
+        return
+    rel = relative(kfile, ctx.settings.repo_root)
+    docs = ctx.sources.docs(rel)
+    data = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
+    line = data.key_line("images") if "images" in data else 1
+    entries: dict[str, list] = {}  # kustomization file -> its images: entries, read once per target
+    for obj in ctx.index.objects:
+        workload = ctx.index.workload(obj)
+        if workload is None:
+            continue
+        seen: set[str] = set()
+        for container in workload.containers:
+            image = container.data.get("image")
+            if not isinstance(image, str) or not image or image in seen:
+                continue
+            seen.add(image)
+            if split_image(image)[2] or _pinned(image, obj.transformers, ctx, entries):
+                continue
+            ns = f"{obj.namespace}/" if obj.namespace else ""
+            yield Violation(
+                f"image '{split_image(image)[0]}' of {obj.kind} {ns}{obj.name} is not pinned by the {ctx.env} overlay: "
+                f"add it to images: in {rel} with this environment's newTag (the overlay, not the base, states the tag)",
+                location=Location(rel, line), obj=obj, key=split_image(image)[0],
+            )

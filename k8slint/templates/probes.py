@@ -26,3 +26,33 @@ def probe_required(container: Container, params: dict, ctx) -> Iterator[Violatio
         container.path,
         key=container.name,
     )
+
+
+PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc")
+
+
+@template(scope="container")
+def probe_port(container: Container, params: dict, ctx) -> Iterator[Violation]:
+    """A probe (readiness, liveness, startup) whose named port is not declared in the
+    container's ``ports``. Numeric ports are not checked (an app may listen on an undeclared port)."""
+    ports = container.data.get("ports")
+    declared = {p["name"] for p in ports if isinstance(p, dict) and isinstance(p.get("name"), str)} if isinstance(ports, list) else set()
+    obj = container.obj
+    ns = f"{obj.namespace}/" if obj.namespace else ""
+    for probe in PROBES:
+        spec = container.data.get(probe)
+        if not isinstance(spec, dict):
+            continue
+        for handler in PROBE_HANDLERS:
+            action = spec.get(handler)
+            port = action.get("port") if isinstance(action, dict) else None
+            if not isinstance(port, str) or port.isdigit() or port in declared:
+                continue
+            known = ", ".join(sorted(declared)) or "none"
+            yield Violation(
+                f"{probe} of container '{container.name}' of {obj.kind} {ns}{obj.name} uses port '{port}', "
+                f"which the container does not declare (named ports: {known}): the probe can never succeed",
+                container.path + (probe, handler, "port"),
+                key=f"{container.name}/{probe}",
+            )

@@ -68,3 +68,112 @@ def pvc_naming(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
                     ("spec", "volumeClaimTemplates", index, "metadata", "name"),
                     key=name,
                 )
+
+
+def _claim_templates(obj: K8sObject):
+    spec = obj.data.get("spec")
+    templates = spec.get("volumeClaimTemplates") if isinstance(spec, dict) else None
+    if not isinstance(templates, list):
+        return
+    for index, item in enumerate(templates):
+        if isinstance(item, dict):
+            meta = item.get("metadata")
+            name = meta.get("name") if isinstance(meta, dict) else None
+            yield index, str(name or f"#{index}"), item.get("spec") if isinstance(item.get("spec"), dict) else {}
+
+
+@template(scope="object")
+def pvc_storage_class(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
+    """A PVC (or StatefulSet volumeClaimTemplate) without an explicit ``storageClassName``, or
+    with one outside ``params.allowed`` when that list is not empty. ``storageClassName: ""``
+    (static binding, no class) is explicit and accepted."""
+    allowed = [str(c) for c in params.get("allowed", [])]
+    ns = f"{obj.namespace}/" if obj.namespace else ""
+    if obj.kind == "PersistentVolumeClaim":
+        spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
+        items = [((), f"PersistentVolumeClaim {ns}{obj.name}", spec, "")]
+    elif obj.kind == "StatefulSet":
+        items = [(("spec", "volumeClaimTemplates", i, "spec"), f"volumeClaimTemplates '{name}' of StatefulSet {ns}{obj.name}", spec, name)
+                 for i, name, spec in _claim_templates(obj)]
+    else:
+        return
+    default = params.get("default-hint", "local-path")
+    for base, what, spec, key in items:
+        value = spec.get("storageClassName")
+        if value is None:
+            yield Violation(
+                f"{what} does not state storageClassName, so it gets whatever default StorageClass the cluster has: "
+                f"set it explicitly (k3s: '{default}')" + (f"; allowed: {', '.join(allowed)}" if allowed else ""),
+                base + (("spec",) if not base else ()),
+                key=key,
+            )
+        elif allowed and value != "" and value not in allowed:
+            yield Violation(
+                f"{what} uses storageClassName '{value}', which is not an allowed class ({', '.join(allowed)})",
+                (base or ("spec",)) + ("storageClassName",),
+                key=key,
+            )
+
+
+@template(scope="podspec")
+def claim_exists(workload, params: dict, ctx) -> Iterator[Violation]:
+    """A pod volume's ``persistentVolumeClaim.claimName`` names no PersistentVolumeClaim of the
+    same render (same namespace)."""
+    volumes = workload.spec.get("volumes")
+    if not isinstance(volumes, list) or ctx.index is None:
+        return
+    obj = workload.obj
+    ns = f"{obj.namespace}/" if obj.namespace else ""
+    for position, volume in enumerate(volumes):
+        claim = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
+        name = claim.get("claimName") if isinstance(claim, dict) else None
+        if not isinstance(name, str) or not name or ctx.index.get("PersistentVolumeClaim", name, obj.namespace):
+            continue
+        known = sorted({p.name for p in ctx.index.by_kind.get("PersistentVolumeClaim", ())
+                        if obj.namespace is None or p.namespace in (obj.namespace, None)})
+        hint = f" (claims in this render: {', '.join(known[:5])})" if known else " (this render has no PersistentVolumeClaim)"
+        yield Violation(
+            f"volume '{volume.get('name')}' of {obj.kind} {ns}{obj.name} mounts claim '{name}', which is not in this render"
+            f"{hint}: the pod stays Pending until that claim exists; add the PVC beside the app",
+            workload.path + ("volumes", position, "persistentVolumeClaim", "claimName"),
+            key=name,
+        )
+
+
+@template(scope="object")
+def hostpath_data_root(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
+    """A PersistentVolume whose ``hostPath``/``local`` path is not under
+    ``<root>/<namespace-or-app>/`` (root ``/data`` by default). The namespace comes from the
+    PV's claimRef, the app from its labels; when neither is known any ``/data/<name>/`` path
+    passes. Pod hostPath volumes (node agents reading /proc or /var/log) are not data and are
+    not checked."""
+    if obj.kind != "PersistentVolume":
+        return
+    spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
+    root = "/" + str(params.get("root", "/data")).strip("/")
+    for source in ("hostPath", "local"):
+        holder = spec.get(source)
+        path = holder.get("path") if isinstance(holder, dict) else None
+        if not isinstance(path, str):
+            continue
+        parts = [p for p in path.split("/") if p]
+        owners = []
+        claim = spec.get("claimRef")
+        if isinstance(claim, dict) and isinstance(claim.get("namespace"), str):
+            owners.append(claim["namespace"])
+        app = app_name(obj)
+        if app:
+            owners.append(app)
+        root_parts = [p for p in root.split("/") if p]
+        under_root = parts[: len(root_parts)] == root_parts and len(parts) > len(root_parts)
+        owner = parts[len(root_parts)] if under_root else None
+        if under_root and (not owners or owner in owners):
+            continue
+        expected = f"{root}/{owners[0]}/..." if owners else f"{root}/<namespace-or-app>/..."
+        problem = f"is not under {root}/" if not under_root else f"puts it under {root}/{owner}/, not its {'/'.join(owners)} folder"
+        yield Violation(
+            f"PersistentVolume {obj.name} keeps data at {source} path '{path}', which {problem}: "
+            f"node data lives under {expected} so it can be found, backed up and cleaned per app",
+            ("spec", source, "path"),
+            key=source,
+        )

@@ -1,0 +1,124 @@
+"""Rule params set in .k8slint.yaml change what the A-E rules accept (real kustomize renders)."""
+
+from __future__ import annotations
+
+import shutil
+
+from conftest import FIXTURES, k8slint
+
+
+def _copy(tmp_path, rule: str, side: str, config: str):
+    target = tmp_path / rule
+    shutil.copytree(FIXTURES / "rules" / rule / side, target)
+    (target / ".k8slint.yaml").write_text(config)
+    return target
+
+
+def _found(folder, rule: str, env: str = "production") -> list[dict]:
+    result = k8slint("check", ".", "--env", env, "--format", "json", cwd=folder)
+    assert result.code in (0, 1), result.err
+    return [f for f in result.json["findings"] if f["rule"] == rule]
+
+
+def test_storage_class_allow_list_from_config(tmp_path):
+    config = "rules:\n  pvc-storage-class:\n    params:\n      allowed: [longhorn]\n"
+    folder = _copy(tmp_path, "pvc-storage-class", "pass", config)
+    found = _found(folder, "pvc-storage-class")
+    # local-path is explicit but not allowed any more; storageClassName "" (static binding) still is
+    assert [(f["object"]["name"], f["location"]["file"], f["location"]["line"]) for f in found] == [
+        ("observer-db-pvc", "pvc.yaml", 10)]
+    assert "uses storageClassName 'local-path', which is not an allowed class (longhorn)" in found[0]["message"]
+
+
+def test_registry_allow_list_and_public_ghcr_packages(tmp_path):
+    config = ("rules:\n  image-registry:\n    params:\n      allowed: ['ghcr.io/*', 'docker.io/library/*']\n"
+              "  image-pull-secret:\n    params:\n      public: ['ghcr.io/acme/api-report']\n")
+    registry = _copy(tmp_path, "image-registry", "fail", config)
+    assert _found(registry, "image-registry") == []
+    pull = _copy(tmp_path, "image-pull-secret", "fail", config)
+    assert [f["object"]["name"] for f in _found(pull, "image-pull-secret")] == ["api"]
+
+
+def test_resources_requirements_from_config(tmp_path):
+    config = "rules:\n  resources:\n    params:\n      require: [requests.cpu, requests.memory, limits.memory]\n"
+    folder = _copy(tmp_path, "resources", "fail", config)
+    found = _found(folder, "resources")
+    assert [f["message"].split(": apps share")[0] for f in found] == [
+        "init container 'wait-for-db' of Deployment prj-01/observer sets no requests.cpu, requests.memory, limits.memory",
+        "container 'observer' of Deployment prj-01/observer sets no limits.memory",
+    ]
+
+
+def test_overlay_rule_is_off_in_development(tmp_path):
+    folder = FIXTURES / "rules" / "overlay-sets-image-tag" / "fail"
+    result = k8slint("check", "overlays/production", "--env", "development", "--format", "json", cwd=folder)
+    assert [f for f in result.json["findings"] if f["rule"] == "overlay-sets-image-tag"] == []
+
+
+def test_source_finding_is_suppressed_by_the_objects_annotation(tmp_path):
+    folder = tmp_path / "overlay"
+    shutil.copytree(FIXTURES / "rules" / "overlay-sets-image-tag" / "fail", folder)
+    worker = folder / "base" / "worker.yaml"
+    worker.write_text(worker.read_text().replace(
+        "  labels:\n    app: worker\n",
+        "  labels:\n    app: worker\n  annotations:\n    k8slint.io/ignore: overlay-sets-image-tag\n"
+        "    k8slint.io/ignore-reason: worker follows the api release train\n", 1))
+    result = k8slint("check", "overlays/production", "--env", "production", "--format", "json", cwd=folder)
+    assert [f for f in result.json["findings"] if f["rule"] in ("overlay-sets-image-tag", "ignore-without-reason")] == []
+
+
+def test_invalid_pattern_in_params_is_one_sentence_exit_2(tmp_path):
+    config = "rules:\n  no-app-source:\n    params:\n      patterns:\n        - {pattern: Makefile, contains: 'docker (build'}\n"
+    folder = _copy(tmp_path, "no-app-source", "fail", config)
+    result = k8slint("check", ".", "--env", "production", cwd=folder)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert result.err.startswith("k8slint: error: rule no-app-source (rules/no-app-source.yaml): a pattern in its params")
+
+
+MALFORMED = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: weird, namespace: prj-01}
+spec:
+  template:
+    spec:
+      serviceAccountName: 7
+      imagePullSecrets: "nope"
+      volumes: [{name: v, persistentVolumeClaim: "x"}, "junk", {name: w, persistentVolumeClaim: {claimName: [1]}}]
+      containers:
+        - name: c
+          image: [not, a, string]
+          ports: [{name: [a]}, "x", {name: 5}]
+          command: {a: b}
+          env: [{name: PASSWORD, value: {x: 1}}, "junk", {name: TOKEN}]
+          resources: [1, 2]
+          readinessProbe: {httpGet: "x", tcpSocket: {port: [1]}}
+        - "junk"
+        - name: d
+          image: ghcr.io/a/b:v1.0.0
+          livenessProbe: {httpGet: {port: web}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm}
+data: {1: 2, PASSWORD: null, TOKEN: [a]}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv, labels: {app: [x]}}
+spec: {hostPath: {path: 5}, local: {path: "/"}, claimRef: "x"}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: s}
+spec: {volumeClaimTemplates: ["x", {metadata: "y"}, {spec: {storageClassName: 3}}]}
+"""
+
+
+def test_malformed_objects_are_findings_not_tracebacks():
+    result = k8slint("check", "-", "--env", "production", "--format", "json", stdin=MALFORMED)
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    got = {(f["rule"], f["location"]["line"]) for f in result.json["findings"]}
+    assert {("image-pull-secret", 7), ("no-command-override", 14), ("resources", 16), ("probe-port", 21),
+            ("hostpath-data-root", 31)} <= got
+    assert not {rule for rule, _ in got} & {"env-literal-secret", "secret-in-configmap", "claim-exists"}
