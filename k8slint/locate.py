@@ -261,17 +261,19 @@ class Locator:
         keys = [step for step in path if isinstance(step, str)]
         position = 0
         best = 1
-        for line_no, text in enumerate(lines, 1):  # start at the object's kind line if unique
-            if re.match(rf"^kind:\s*{re.escape(obj.kind)}\s*$", text):
-                position, best = line_no - 1, line_no
-                break
+        kind_re = re.compile(rf"^kind:\s*['\"]?{re.escape(obj.kind)}['\"]?\s*$")
+        kinds = [number for number, text in enumerate(lines) if kind_re.match(text)]
+        if kinds:  # the n-th object of this kind the template rendered stands at its n-th kind: line
+            position = kinds[min(obj.helm_ordinal, len(kinds) - 1)]
+            best = position + 1
+        end = next((i for i in range(position + 1, len(lines)) if lines[i].startswith("---")), len(lines))
         if keys[:1] == ["apiVersion"]:  # it usually stands just above kind:
             for index in range(position - 1, max(position - 4, -1), -1):
                 if re.match(r"^apiVersion\s*:", lines[index]):
                     return Location(obj.origin, index + 1)
         for key in keys:
             pattern = re.compile(rf"^\s*(?:-\s+)?{re.escape(key)}\s*:")
-            for index in range(position, len(lines)):
+            for index in range(position, end):
                 if pattern.match(lines[index]):
                     position, best = index + 1, index + 1
                     break

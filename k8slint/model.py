@@ -35,6 +35,7 @@ class K8sObject:
     origin_generator: str | None = None  # kustomize generator kind (ConfigMapGenerator...)
     transformers: tuple = ()  # ((configuredIn, kind), ...) repo-relative
     helm_template: str | None = None  # template path inside the chart, for Helm renders
+    helm_ordinal: int = 0  # this object is the n-th of its kind rendered from that template
 
     @property
     def api_version(self) -> str:

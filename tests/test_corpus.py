@@ -99,3 +99,11 @@ def test_podinfo_deploy_hpa_uses_a_removed_api():
     assert "autoscaling/v2beta1 HorizontalPodAutoscaler, removed in Kubernetes 1.25" in moved[0]["message"]
     old = k8slint("check", "stefanprodan__podinfo-deploy/webapp/backend", "--kubernetes-version", "1.24", "--format", "json", cwd=CORPUS)
     assert [f["severity"] for f in old.json["findings"] if f["rule"] == "deprecated-api"] == ["warning"]
+
+
+def test_second_object_of_a_kind_in_one_helm_template_is_located_in_its_own_document():
+    result = k8slint("check", "GoogleCloudPlatform__microservices-demo/helm-chart", "--format", "json", cwd=CORPUS)
+    by_object = {f["object"]["name"]: f["location"] for f in result.json["findings"]
+                 if f["rule"] == "image-registry" and f["location"]["file"].endswith("templates/cartservice.yaml")}
+    # cartservice.yaml renders two Deployments: cartservice (kind: line 29) and redis-cart (kind: line 216)
+    assert by_object["cartservice"]["line"] == 76 and by_object["redis-cart"]["line"] == 255

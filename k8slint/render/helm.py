@@ -323,6 +323,10 @@ def render_chart(target: Target, settings) -> Render:
             return obj
 
         objects, problems = parse_stream(body, origin, make)
+        ordinals: dict[str, int] = {}
+        for obj in objects:  # lets the locator tell two Deployments of one template apart
+            obj.helm_ordinal = ordinals.get(obj.kind, 0)
+            ordinals[obj.kind] = obj.helm_ordinal + 1
         result.objects.extend(objects)
         for problem in problems:
             problem.message = f"rendered template {template}: {problem.message} (line in the rendered output)"
