@@ -119,3 +119,11 @@ def test_explain_prints_what_why_examples_and_suppression():
         assert part in result.out, part
     listing = k8slint("rules").out
     assert "servicemonitor-wiring" in listing and "warning" in listing and "unused-suppression" in listing
+
+
+def test_readme_lists_every_rule():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for rule in load_rules().values():
+        assert f"[`{rule.id}`](docs/rules/{rule.id}.md)" in readme, f"README rules table lacks {rule.id}"
