@@ -36,15 +36,22 @@ def _where(container: Container) -> str:
     return f"{kind} '{container.name}' of {obj.kind} {ns}{obj.name}"
 
 
+def _unpinned(container: Container) -> tuple[str, str | None] | None:
+    """(image, tag or None) for a container image not pinned by digest; None when there is nothing to judge."""
+    image = container.data.get("image")
+    if not isinstance(image, str) or not image:
+        return None
+    _, tag, digest = split_image(image)
+    return None if digest else (image, tag)
+
+
 @template(scope="container")
 def image_tag_latest(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """An image tagged `latest`, or with no tag at all, unless pinned by digest."""
-    image = container.data.get("image")
-    if not isinstance(image, str) or not image:
+    found = _unpinned(container)
+    if found is None:
         return
-    _, tag, digest = split_image(image)
-    if digest:
-        return
+    image, tag = found
     if tag is None:
         yield Violation(
             f"{_where(container)} uses image '{image}' with no tag, which pulls 'latest': "
@@ -63,12 +70,10 @@ def image_tag_latest(container: Container, params: dict, ctx) -> Iterator[Violat
 @template(scope="container")
 def image_tag_policy(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """A tag that does not match the environment's allow-list of immutable tag patterns."""
-    image = container.data.get("image")
-    if not isinstance(image, str) or not image:
+    found = _unpinned(container)
+    if found is None:
         return
-    _, tag, digest = split_image(image)
-    if digest:
-        return
+    image, tag = found
     allowed = params.get("allowed", {}).get(ctx.policy_env)
     if allowed is None:  # no list for this environment: anything goes (development)
         return
