@@ -26,6 +26,26 @@ class UsageProblem(click.ClickException):
         click.echo(f"k8slint: error: {self.format_message()}", err=True)
 
 
+class ByteSize(click.ParamType):
+    """A byte count: 1048576, 512K, 16M, 1G (binary multiples)."""
+
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("B").removesuffix("I")
+        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        number = text[:-1] if scale > 1 else text
+        try:
+            size = int(float(number) * scale)
+        except ValueError:
+            size = 0
+        if size < 1:
+            self.fail(f"{value!r} is not a size (bytes, or with K, M or G)", param, ctx)
+        return size
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="k8slint", message="%(prog)s %(version)s")
 def main() -> None:
@@ -96,9 +116,12 @@ def _decide_root(paths: list[str], flag: str | None) -> Path:
 @click.option("--crd", "crds", multiple=True, metavar="PATH", help="CustomResourceDefinition file or folder whose schemas validate custom resources (repeatable).")
 @click.option("--baseline", "baseline", metavar="FILE", help="Hide the findings recorded in this baseline (default: `baseline:` in the config).")
 @click.option("--write-baseline", "write_baseline", metavar="FILE", help="Record every current finding in FILE and exit 0 (adopt k8slint on a legacy repo).")
+@click.option("--max-file-size", type=ByteSize(), metavar="SIZE", help="Largest file, stdin or rendered stream read, e.g. 16M (default 16M; limits.max-file-size).")
+@click.option("--max-objects", type=click.IntRange(min=1), metavar="N", help="Most objects one target may render (default 200000; limits.max-objects).")
+@click.option("--render-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Time one kustomize/Helm render may take (default 120; limits.render-timeout).")
 def check(paths, env, values, set_values, release_name, namespace, config_path, repo_root, formats, outputs, fail_on,
           select, skip, allow_empty, allow_remote, jobs, color, changed, list_targets, kubernetes_version, crds,
-          baseline, write_baseline) -> None:
+          baseline, write_baseline, max_file_size, max_objects, render_timeout) -> None:
     """Render and check deploy-repo targets.
 
     \b
@@ -119,6 +142,7 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
         jobs=jobs, color=color, changed=changed, list_targets=list_targets,
         kubernetes_version=kubernetes_version, crds=list(crds),
         baseline=baseline, write_baseline=write_baseline,
+        limits={"max_file_size": max_file_size, "max_objects": max_objects, "render_timeout": render_timeout},
     )
     try:
         located = [p for p in paths if os.path.exists(p)] if changed else list(paths)  # changed files may be deleted ones

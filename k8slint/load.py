@@ -153,28 +153,32 @@ class _Builder:
         return out
 
 
-_DEEP_HINT = re.compile(r"^ {120}|(?:- ){60}|(?:\? ){60}", re.M)
-_BRACKETS = re.compile(r"[\[\]{}]")
+# Cheap, sound upper bound on nesting (so the exact check runs only when it might matter).
+# A node's depth is at most (block collections open) + (flow collections open). Block
+# collections still open on a line have indents <= its indentation, at most two per column
+# (a sequence may share its mapping's column), plus those opened on the line itself by a run
+# of compact indicators (`- - -`, `? - ?`, `- &a !t -`) and one mapping after the run. Flow
+# collections open are at most the `[`/`{` of the document. With indentation < 50, runs < 40
+# and <= 50 flow openers per document the bound is 2*50 + 39 + 1 + 50 < MAX_DEPTH.
+_INDENT_HINT = re.compile(r"^[ \t]{50}", re.M)
+_RUN_HINT = re.compile(r"(?:[-?:][ \t]+(?:[&!][^ \t\r\n]*[ \t]+)*){40}")
+_DOC_BOUNDARY = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+_FLOW_HINT = 50
 
 
-def _flow_depth_bound(text: str) -> int:
-    """Deepest bracket nesting, ignoring quoting: an upper bound on flow-style depth."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return 0
-    depth = deepest = 0
-    for match in _BRACKETS.finditer(text):
-        if match.group() in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif depth:
-            depth -= 1
-    return deepest
+def _may_be_deep(text: str) -> bool:
+    if _INDENT_HINT.search(text) or _RUN_HINT.search(text):
+        return True
+    if text.count("[") + text.count("{") <= _FLOW_HINT:
+        return False
+    cuts = [0, *(m.start() for m in _DOC_BOUNDARY.finditer(text)), len(text)]
+    return any(text.count("[", a, b) + text.count("{", a, b) > _FLOW_HINT for a, b in zip(cuts, cuts[1:]))
 
 
 def _too_deep(text: str) -> int | None:
-    """Return the line where nesting passes MAX_DEPTH, checked only when cheap bounds say it might
-    (block nesting needs deep indentation or long compact ``- - -`` runs; flow nesting brackets)."""
-    if not _DEEP_HINT.search(text) and _flow_depth_bound(text) <= MAX_DEPTH // 2:
+    """The line where nesting passes MAX_DEPTH, found with the (iterative, crash-free) event
+    parser before libyaml's recursive composer ever sees the text; None when it does not."""
+    if not _may_be_deep(text):
         return None
     depth = 0
     try:
@@ -186,7 +190,7 @@ def _too_deep(text: str) -> int | None:
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.YAMLError:
-        return None  # the real parse reports the syntax error with its line
+        return None  # the real parse reports the syntax error with its line (depth stays bounded)
     return None
 
 
@@ -275,7 +279,12 @@ def load_text(text: str) -> tuple[list[Document], list[LoadError]]:
         chunk = text[a:b]
         if not chunk.strip():
             continue
-        part_docs, part_errors = _load_chunk(chunk, text.count("\n", 0, a), i)
+        before = text.count("\n", 0, a)
+        deep = _too_deep(chunk)  # checked again: the whole-stream check stopped at the syntax error
+        if deep is not None:
+            errors.append(LoadError(f"nesting deeper than {MAX_DEPTH} levels: refusing to load", deep + before))
+            continue
+        part_docs, part_errors = _load_chunk(chunk, before, i)
         docs.extend(part_docs)
         errors.extend(part_errors)
     return [d for d in docs if d.data is not None], errors

@@ -43,6 +43,7 @@ class RunOptions:
     crds: list[str] = field(default_factory=list)
     baseline: str | None = None
     write_baseline: str | None = None
+    limits: dict = field(default_factory=dict)  # max_file_size, max_objects, render_timeout from flags
 
 
 def _config(config_path: str | None, start: Path, root: Path):
@@ -148,7 +149,7 @@ def _build_targets(options: RunOptions, settings: Settings) -> list[Target]:
 
     for raw in options.paths:
         if raw == "-":
-            data = sys.stdin.buffer.read() if sys.stdin is not None else b""
+            data = sys.stdin.buffer.read(settings.max_file_size + 1) if sys.stdin is not None else b""
             env, source = (envs.normalize(options.env) or options.env, "--env") if options.env else (envs.UNKNOWN, "unresolved")
             targets.append(Target("stdin", Path.cwd(), "<stdin>", env, source, stdin_data=data))
             continue
@@ -208,7 +209,7 @@ def execute(options: RunOptions, root: Path) -> int:
     start = Path(options.paths[0]).resolve() if options.paths and options.paths[0] != "-" else Path.cwd()
     config = _config(options.config_path, start, root)
     settings = Settings.build(root, config, fail_on=options.fail_on, allow_remote=options.allow_remote, jobs=options.jobs,
-                              kubernetes_version=options.kubernetes_version)
+                              kubernetes_version=options.kubernetes_version, **options.limits)
     schema_note = _schema_settings(settings, options)
     if options.env and envs.normalize(options.env) is None:
         raise RunError(f"--env {options.env!r}: not an environment (use production, staging or development, or prod/stg/dev)")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .config import Config
 
-DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024
+DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024  # per file read and per rendered stream; ~300 MB of memory to load
 DEFAULT_MAX_OBJECTS = 200_000
 DEFAULT_RENDER_TIMEOUT = 120.0
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 from ..load import YMap, decode, load_text
 from ..model import K8sObject, Location
 from ..targets import Target, relative
-from . import Problem, Render
+from . import Problem, Render, limit_message, no_network_env, run_bounded
 from .stream import parse_stream
 
 _TEMPLATE_LOC = re.compile(r"(?P<file>[\w.@+-]+(?:/[\w.@+-]+)*/templates/[\w./@+-]+?):(?P<line>\d+)(?::\d+)?")
@@ -203,13 +202,12 @@ def explain_render_error(message: str, chart_dir: Path, chart_name: str, root: P
 
 def _render_with_binary(binary: str, chart_dir: Path, values_file: Path, target: Target, settings) -> tuple[dict[str, str] | None, str | None]:
     cmd = [binary, "template", target.release_name, str(chart_dir), "--namespace", target.namespace or "default", "-f", str(values_file)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=settings.render_timeout, stdin=subprocess.DEVNULL, check=False)
-    except subprocess.TimeoutExpired:
-        return None, f"helm template took longer than {settings.render_timeout:g}s (limits.render-timeout)"
-    if proc.returncode != 0:
-        return None, proc.stderr.decode("utf-8", "replace").replace("Error: ", "", 1)
-    text = proc.stdout.decode("utf-8", "replace")
+    ran = run_bounded(cmd, timeout=settings.render_timeout, max_output=settings.max_file_size, env=no_network_env())
+    if ran.status != "ok":
+        return None, limit_message("helm template", ran.status, settings)
+    if ran.returncode != 0:
+        return None, ran.stderr.replace("Error: ", "", 1)
+    text = ran.stdout.decode("utf-8", "replace")
     out: dict[str, str] = {}
     pieces = _SOURCE.split(text)
     for name, body in zip(pieces[1::2], pieces[2::2]):
@@ -217,19 +215,24 @@ def _render_with_binary(binary: str, chart_dir: Path, values_file: Path, target:
     return out, None
 
 
-def _render_with_sdk(chart_dir: Path, values: dict, target: Target) -> tuple[dict[str, str] | None, str | None]:
+def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) -> tuple[dict[str, str] | None, str | None]:
+    """Helm's Go SDK in a child process (k8slint.render.helm_worker), bounded in time and output."""
+    import json
+
+    request = json.dumps({"chart": str(chart_dir), "values": values, "name": target.release_name,
+                          "namespace": target.namespace or "default"}).encode()
+    ran = run_bounded([sys.executable, "-m", "k8slint.render.helm_worker"], timeout=settings.render_timeout,
+                      max_output=settings.max_file_size, env=no_network_env(), stdin=request)
+    if ran.status != "ok":
+        return None, limit_message("the Helm render", ran.status, settings)
     try:
-        from helm_python import Chart  # type: ignore[import-not-found]
-        from helm_python.errors import HelmError  # type: ignore[import-not-found]
-    except ImportError:
-        return None, (
-            "no Helm found: install k8slint with its renderers (pip install 'k8slint[render]') or put helm on PATH"
-        )
-    try:
-        with Chart.load(str(chart_dir)) as chart:
-            return chart.render(values, name=target.release_name, namespace=target.namespace or "default"), None
-    except HelmError as exc:
-        return None, str(exc)
+        answer = json.loads(ran.stdout)
+    except ValueError:
+        last = " ".join(ran.stderr.strip().splitlines()[-1:])[:300]
+        return None, f"the Helm engine stopped without an answer (exit {ran.returncode}){': ' + last if last else ''}"
+    if "error" in answer:
+        return None, str(answer["error"])
+    return answer["manifests"], None
 
 
 def render_chart(target: Target, settings) -> Render:
@@ -295,7 +298,7 @@ def render_chart(target: Target, settings) -> Render:
             values_file.write_text(json.dumps(values), encoding="utf-8")
             manifests, error = _render_with_binary(binary, render_dir, values_file, target, settings)
         else:
-            manifests, error = _render_with_sdk(render_dir, values, target)
+            manifests, error = _render_with_sdk(render_dir, values, target, settings)
     if error is not None or manifests is None:
         result.failed = True
         sentence, location = explain_render_error(error or "", chart_dir, chart_name, root)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 from ..load import YMap, decode, load_text
 from ..model import K8sObject, Location
 from ..targets import KUSTOMIZATION_FILES, Target, kustomization_file, relative
-from . import Problem, Render
+from . import Problem, Render, limit_message, no_network_env, run_bounded
 from .stream import parse_stream
 
 ORIGIN = "config.kubernetes.io/origin"
@@ -168,23 +167,6 @@ def _parse_transforms(text: str) -> tuple:
     return tuple(entries)
 
 
-def _no_network_env() -> dict[str, str]:
-    env = dict(os.environ)
-    blackhole = "http://127.0.0.1:9"
-    env.update(
-        HTTP_PROXY=blackhole,
-        HTTPS_PROXY=blackhole,
-        http_proxy=blackhole,
-        https_proxy=blackhole,
-        NO_PROXY="",
-        no_proxy="",
-        GIT_TERMINAL_PROMPT="0",
-        GIT_ALLOW_PROTOCOL="file",
-        KUSTOMIZE_PLUGIN_HOME="/nonexistent-k8slint-no-plugins",
-    )
-    return env
-
-
 def _clean_stderr(stderr: str) -> str:
     lines = [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith("# Warning:")]
     text = " ".join(lines).strip()
@@ -218,32 +200,23 @@ def render_kustomization(target: Target, settings) -> Render:
             encoding="utf-8",
         )
         try:
-            proc = subprocess.run(
-                [*command, str(wrapper)],
-                capture_output=True,
-                timeout=settings.render_timeout,
-                env=None if settings.allow_remote else _no_network_env(),
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            result.failed = True
-            result.problems.append(
-                Problem("render-error", f"kustomize build of {target.display} took longer than {settings.render_timeout:g}s (limits.render-timeout)", Location(krel, 1))
-            )
-            return result
+            ran = run_bounded([*command, str(wrapper)], timeout=settings.render_timeout, max_output=settings.max_file_size,
+                              env=None if settings.allow_remote else no_network_env())
         except OSError as exc:
             result.failed = True
             result.problems.append(Problem("render-error", f"could not run {command[0]}: {exc.strerror}", Location(krel, 1)))
             return result
-        stderr = proc.stderr.decode("utf-8", errors="replace")
-        if proc.returncode != 0:
+        if ran.status != "ok":
             result.failed = True
-            message = _clean_stderr(stderr).replace(str(wrapper), "<wrapper>")
+            result.problems.append(Problem("render-error", limit_message(f"kustomize build of {target.display}", ran.status, settings), Location(krel, 1)))
+            return result
+        if ran.returncode != 0:
+            result.failed = True
+            message = _clean_stderr(ran.stderr).replace(str(wrapper), "<wrapper>")
             message = re.sub(r"(?:\.\./)+" + re.escape(str(root).lstrip("/")) + "/", "", message)
             result.problems.append(Problem("render-error", f"kustomize build {target.display} failed: {message}", Location(krel, 1)))
             return result
-        text, error = decode(proc.stdout)
+        text, error = decode(ran.stdout)
         if error:
             result.failed = True
             result.problems.append(Problem("render-error", f"kustomize output unreadable: {error.message}", Location(krel, 1)))

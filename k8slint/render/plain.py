@@ -46,7 +46,7 @@ def load_file(path: Path, display: str, settings, result: Render) -> None:
             result.problems.append(
                 Problem(
                     "parse-error",
-                    f"{display} is {size:,} bytes, over limits.max-file-size ({settings.max_file_size:,}); raise the limit to check it",
+                    _too_big(display, size, settings),
                     Location(display, 1),
                 )
             )
@@ -74,6 +74,12 @@ def load_bytes(raw: bytes, display: str, result: Render) -> None:
     result.problems.extend(problems)
 
 
+def _too_big(what: str, size: int | None, settings) -> str:
+    actual = f" ({size:,} bytes)" if size is not None else ""
+    return (f"{what}{actual} is over limits.max-file-size ({settings.max_file_size:,} bytes): not checked; "
+            "raise it with --max-file-size or limits.max-file-size")
+
+
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root.resolve())
@@ -85,7 +91,11 @@ def _inside(path: Path, root: Path) -> bool:
 def render_plain(target: Target, settings) -> Render:
     result = Render(target)
     if target.kind == "stdin":
-        load_bytes(target.stdin_data or b"", "<stdin>", result)
+        data = target.stdin_data or b""
+        if len(data) > settings.max_file_size:
+            result.problems.append(Problem("parse-error", _too_big("standard input", None, settings), Location("<stdin>", 1)))
+            return result
+        load_bytes(data, "<stdin>", result)
         return result
     if target.kind == "file":
         load_file(target.path, target.display, settings, result)
