@@ -131,6 +131,29 @@ def _resolve_dependencies(chart_dir: Path, meta: YMap, values: dict, settings, d
     return add, problems
 
 
+def _unsafe_links(folder: Path, root: Path) -> list[tuple[Path, str]]:
+    """Symlinks in a chart folder that Helm must not follow: those whose target is outside the
+    repository (a chart could pull any file of the machine into its templates or `.Files`) and
+    folder links back to an ancestor (a loop Helm would walk until the path is too long)."""
+    real_root = root.resolve()
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        for name in sorted([*dirnames, *filenames]):
+            path = Path(dirpath) / name
+            if not path.is_symlink():
+                continue
+            try:
+                real = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                continue  # dangling: Helm reports the missing file itself
+            if real != real_root and real_root not in real.parents:
+                found.append((path, "is a symlink that leaves the repository; k8slint does not follow it (Helm would)"))
+            elif real.is_dir() and (real == path.parent.resolve() or real in path.parent.resolve().parents):
+                found.append((path, "is a symlink to a folder that contains it (a loop); remove it"))
+    return found
+
+
 def _helm_binary() -> str | None:
     override = os.environ.get("K8SLINT_HELM")
     if override:
@@ -278,6 +301,15 @@ def render_chart(target: Target, settings) -> Render:
     if problems:
         result.failed = True
         result.problems.extend(problems)
+        return result
+
+    inside = [d for d in add.values() if d.resolve() == root.resolve() or root.resolve() in d.resolve().parents]
+    unsafe = [link for folder in [chart_dir, *inside] for link in _unsafe_links(folder, root)]
+    if unsafe:
+        result.failed = True
+        for link, why in unsafe[:20]:
+            rel = relative(link, root)
+            result.problems.append(Problem("render-error", f"{rel} {why}", Location(rel, 1)))
         return result
 
     origin_dirs: dict[str, Path] = {chart_name: chart_dir}

@@ -87,13 +87,18 @@ def preflight(directory: Path, root: Path, allow_remote: bool) -> list[Problem]:
         kfile = kustomization_file(current)
         if kfile is None:
             continue
-        raw = kfile.read_bytes() if kfile.is_file() else b""
+        rel = relative(kfile, root)
+        try:
+            raw = kfile.read_bytes()
+        except OSError as exc:
+            problems.append(Problem("render-error", f"{rel} cannot be read: {exc.strerror or exc}", Location(rel, 1)))
+            continue
         text, _ = decode(raw)
         docs, _ = load_text(text or "")
         data = docs[0].data if docs and isinstance(docs[0].data, YMap) else None
         if data is None:
             continue
-        rel = relative(kfile, root)
+        problems.extend(_escaping_links(data, current, root, rel))
         if "helmCharts" in data or "helmChartInflationGenerator" in data:
             problems.append(
                 Problem(
@@ -132,12 +137,11 @@ def preflight(directory: Path, root: Path, allow_remote: bool) -> list[Problem]:
             for position, entry in enumerate(entries):
                 if not isinstance(entry, str):
                     continue
-                config = current / entry
-                if config.is_file() and _declares_exec_plugin(config):
+                if _declares_exec_plugin(entry, current):
                     problems.append(
                         Problem(
                             "render-error",
-                            f"{rel} {key} entry {entry!r} is an exec/container/function plugin; k8slint "
+                            f"{rel} {key} entry {_show(entry)} is an exec/container/function plugin; k8slint "
                             "never runs code from the repository it checks",
                             Location(rel, entries.item_line(position)),
                         )
@@ -145,16 +149,78 @@ def preflight(directory: Path, root: Path, allow_remote: bool) -> list[Problem]:
     return problems
 
 
-def _declares_exec_plugin(config: Path) -> bool:
-    """A generator/transformer config that is not a kustomize builtin is a plugin: code to run."""
-    try:
-        head = config.read_text(encoding="utf-8", errors="replace")[:65536]
-    except OSError:
-        return False
-    if "config.kubernetes.io/function" in head:
+def _show(entry: str) -> str:
+    return "(an inline config)" if "\n" in entry else repr(entry)
+
+
+def _plugin_text(text: str) -> bool:
+    if "config.kubernetes.io/function" in text:
         return True
-    versions = re.findall(r"^apiVersion:\s*['\"]?([^'\"\s]+)", head, re.M)
+    versions = re.findall(r"^\s*apiVersion:\s*['\"]?([^'\"\s]+)", text, re.M)
     return any(v != "builtin" and not v.startswith("kustomize.config.k8s.io") for v in versions)
+
+
+def _declares_exec_plugin(entry: str, base: Path) -> bool:
+    """A generator/transformer config (a file, a folder of configs, or inline YAML) that is not a
+    kustomize builtin is a plugin: code to run."""
+    if "\n" in entry or entry.lstrip().startswith(("apiVersion:", "kind:")):
+        return _plugin_text(entry)  # inline config
+    path = base / entry
+    files = [path] if path.is_file() else sorted(path.rglob("*.y*ml"))[:1000] if path.is_dir() else []
+    for config in files:
+        try:
+            if _plugin_text(config.read_text(encoding="utf-8", errors="replace")[:65536]):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _strings(data) -> list[tuple[str, object, object]]:
+    """Every string value of a kustomization with (container, key) to find its line."""
+    out = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        pairs = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        for key, value in pairs:
+            if isinstance(value, str):
+                out.append((value, item, key))
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+    return out
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _escaping_links(data: YMap, current: Path, root: Path, rel: str) -> list[Problem]:
+    """Paths a kustomization names (resources, patches, generator files...) that are symlinks
+    leaving the repository: kustomize would read them (it resolves only the folder part)."""
+    problems = []
+    real_root = root.resolve()
+    for value, container, key in _strings(data):
+        for candidate in {value, value.split("=", 1)[-1]}:
+            if not candidate or "\n" in candidate or len(candidate) > 4096 or "://" in candidate:
+                continue
+            path = Path(os.path.normpath(current / candidate))
+            if not _within(path, root):
+                continue  # a path outside the repository as written is the user's layout, not a link
+            try:
+                if not path.exists():
+                    continue
+                real = path.resolve()
+            except (OSError, RuntimeError):
+                continue
+            if not _within(real, real_root):
+                line = container.key_line(key) if isinstance(container, YMap) else container.item_line(key)
+                problems.append(Problem(
+                    "render-error",
+                    f"{rel} refers to {candidate!r}, a symlink that leaves the repository; k8slint does not follow it",
+                    Location(rel, line)))
+                break
+    return problems
 
 
 def _parse_transforms(text: str) -> tuple:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from ..load import decode
@@ -20,7 +21,7 @@ def _yaml_files(directory: Path) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(directory, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for name in sorted(filenames):
-            if name.endswith(YAML_SUFFIXES):
+            if name.endswith(YAML_SUFFIXES) and not name.startswith("."):  # .k8slint.yaml, .gitlab-ci.yml...
                 path = Path(dirpath) / name
                 try:
                     stat = path.stat()
@@ -41,7 +42,11 @@ def load_file(path: Path, display: str, settings, result: Render) -> None:
                 Problem("parse-error", f"{display} is a symlink that leaves the repository; not followed", Location(display, 1))
             )
             return
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device named *.yaml would block or never end
+            result.problems.append(Problem("parse-error", f"{display} is not a regular file; not read", Location(display, 1)))
+            return
+        size = info.st_size
         if size > settings.max_file_size:
             result.problems.append(
                 Problem(
