@@ -412,7 +412,7 @@ class Checker:
         rel = tuple(error.absolute_path) or tuple(spec.get("path", ()))
         field_path = ".".join(str(p) for p in rel) or "(object)"
         explanation = f"{field_path} fails {error.validator} {error.validator_value!r}" if not isinstance(error.validator_value, (dict, list)) else f"{field_path} fails {error.validator}"
-        message = spec["message"].format_map(_Fmt(
+        message = fill_message(spec["message"], dict(
             kind=obj.kind, name=obj.name, namespace=obj.namespace or "", container=container or "",
             env=ctx.env_phrase, error=explanation,
         ))
@@ -433,9 +433,12 @@ def _bad_pattern_is_a_usage_error(rule: Rule, violations: Iterable[Violation]) -
                        f"({exc}); fix it in the rule file or under rules.{rule.id}.params in .k8slint.yaml") from None
 
 
-class _Fmt(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+def fill_message(template: str, values: dict) -> str:
+    """Put values into a rule's message: only plain ``{name}`` fields, never str.format (a message
+    from a linted repo must not reach attributes or ask for a billion-character padding)."""
+    import re
+
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
 def _subject_data(subject: Any) -> tuple[Any, tuple, K8sObject, str | None]:

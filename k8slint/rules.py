@@ -82,6 +82,8 @@ def parse_rule(path: Path, display: str, builtin: bool, validate: bool = True) -
         problems = errors(data, "rule.schema.json")
         if problems:
             raise RuleError(f"{display}: " + "; ".join(problems))
+    if "assert" in data:
+        _check_assert_schema(data["assert"].get("schema"), display)
     if builtin and path.stem != data["id"]:
         raise RuleError(f"{display}: file name must be the rule id ({data['id']}.yaml)")
     rule = Rule(
@@ -103,6 +105,29 @@ def parse_rule(path: Path, display: str, builtin: bool, validate: bool = True) -
                 f"which checks scope {rule.check.k8slint_scope!r}"
             )
     return rule
+
+
+def _check_assert_schema(schema: Any, display: str) -> None:
+    """An `assert:` schema is data: it must be a valid JSON Schema whose references stay inside it
+    (k8slint never fetches a `$ref` from the network or the disk)."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in ("$ref", "$dynamicRef"):
+                ref = node.get(key)
+                if isinstance(ref, str) and not ref.startswith("#"):
+                    raise RuleError(f"{display}: assert.schema {key} {ref!r} points outside the rule; "
+                                    "rules are data only and k8slint fetches nothing (use a local '#/$defs/...' reference)")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    import jsonschema
+
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.exceptions.SchemaError as exc:
+        raise RuleError(f"{display}: assert.schema is not a valid JSON Schema: {exc.message}") from None
 
 
 def builtin_rule_files() -> list[Path]:
