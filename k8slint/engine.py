@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from . import envs
 from .locate import Locator, SourceCache
-from .model import SEVERITY_RANK, Finding, K8sObject, Location, Violation
+from .model import SEVERITY_RANK, Finding, K8sObject, Location, Violation, fill_message
 from .render import Render
 from .rules import Rule
 from .settings import Settings
@@ -431,14 +431,6 @@ def _bad_pattern_is_a_usage_error(rule: Rule, violations: Iterable[Violation]) -
 
         raise RunError(f"rule {rule.id} ({rule.file}): a pattern in its params is not a valid regular expression "
                        f"({exc}); fix it in the rule file or under rules.{rule.id}.params in .k8slint.yaml") from None
-
-
-def fill_message(template: str, values: dict) -> str:
-    """Put values into a rule's message: only plain ``{name}`` fields, never str.format (a message
-    from a linted repo must not reach attributes or ask for a billion-character padding)."""
-    import re
-
-    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
 def _subject_data(subject: Any) -> tuple[Any, tuple, K8sObject, str | None]:

@@ -136,3 +136,11 @@ class Finding:
         if self.rendered is not None:
             out["rendered"] = {"file": self.rendered.file, "line": self.rendered.line}
         return out
+
+
+def fill_message(template: str, values: dict) -> str:
+    """Put values into a rule's message: only plain ``{name}`` fields, never str.format (a message
+    from a linted repo must not reach attributes or ask for a billion-character padding)."""
+    import re
+
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)

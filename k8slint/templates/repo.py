@@ -6,7 +6,7 @@ import fnmatch
 import re
 from typing import Iterator
 
-from ..model import Location, Violation
+from ..model import Location, Violation, fill_message
 from . import template
 
 
@@ -62,6 +62,6 @@ def forbidden_files(repo, params: dict, ctx) -> Iterator[Violation]:
                     continue
                 if group["unless"] is not None and group["unless"].search(text):
                     continue
-            message = params["message"].format(file=rel, name=rel.rsplit("/", 1)[-1], what=group["what"])
+            message = fill_message(params["message"], {"file": rel, "name": rel.rsplit("/", 1)[-1], "what": group["what"]})
             yield Violation(message, location=Location(rel, 1), key=rel)
             break
