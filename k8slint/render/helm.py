@@ -154,6 +154,97 @@ def _unsafe_links(folder: Path, root: Path) -> list[tuple[Path, str]]:
     return found
 
 
+_METASCHEMAS = {f"{scheme}://json-schema.org/{draft}" + end for scheme in ("http", "https") for end in ("", "#")
+                for draft in ("draft-04/schema", "draft-06/schema", "draft-07/schema", "draft/2019-09/schema", "draft/2020-12/schema")}
+
+
+def _drop_remote_refs(node, dropped: list[str]):
+    """A JSON Schema without references Helm would fetch: $ref/$dynamicRef not inside the document,
+    and a $schema that is not a draft Helm knows by heart."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key in ("$ref", "$dynamicRef") and isinstance(value, str) and not value.startswith("#"):
+                dropped.append(value)
+                continue
+            if key == "$schema" and isinstance(value, str) and value not in _METASCHEMAS:
+                dropped.append(value)
+                continue
+            out[key] = _drop_remote_refs(value, dropped)
+        return out
+    if isinstance(node, list):
+        return [_drop_remote_refs(item, dropped) for item in node]
+    return node
+
+
+def _schema_files(folder: Path):
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        if "values.schema.json" in filenames:
+            yield Path(dirpath) / "values.schema.json"
+
+
+def _remote_refs(text: str) -> list[str]:
+    import json
+
+    try:
+        schema = json.loads(text)
+    except ValueError:
+        return []  # Helm reports a broken schema itself
+    dropped: list[str] = []
+    _drop_remote_refs(schema, dropped)
+    return dropped
+
+
+def _remote_schema(folder: Path) -> bool:
+    for path in _schema_files(folder):
+        try:
+            if _remote_refs(path.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _strip_remote_schemas(folder: Path) -> list[tuple[Path, list[str]]]:
+    """Rewrite, in the render copy, every values.schema.json without its network references."""
+    import json
+
+    changed = []
+    for path in _schema_files(folder):
+        try:
+            schema = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, ValueError):
+            continue
+        dropped: list[str] = []
+        clean = _drop_remote_refs(schema, dropped)
+        if dropped:
+            path.unlink()  # may be a symlink into the repository: never write through it
+            path.write_text(json.dumps(clean), encoding="utf-8")
+            changed.append((path, dropped))
+    return changed
+
+
+def _packed_remote_schemas(folder: Path) -> list[Path]:
+    """Vendored .tgz charts whose values.schema.json refers to the network (cannot be rewritten)."""
+    import tarfile
+
+    found = []
+    charts = folder / "charts"
+    for archive in sorted(charts.glob("*.tgz")) if charts.is_dir() else []:
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                for member in tar:
+                    if member.isfile() and member.name.endswith("/values.schema.json") and member.size < 8 << 20:
+                        data = tar.extractfile(member)
+                        if data is not None and _remote_refs(data.read().decode("utf-8", "replace")):
+                            found.append(archive)
+                            break
+        except (OSError, tarfile.TarError, EOFError):
+            continue  # Helm reports a broken archive itself
+    return found
+
+
 def _helm_binary() -> str | None:
     override = os.environ.get("K8SLINT_HELM")
     if override:
@@ -313,15 +404,28 @@ def render_chart(target: Target, settings) -> Render:
         return result
 
     origin_dirs: dict[str, Path] = {chart_name: chart_dir}
+    packed = [p for folder in [chart_dir, *add.values()] for p in _packed_remote_schemas(folder)]
+    if packed:
+        result.failed = True
+        for path in packed[:20]:
+            rel = relative(path, root)
+            result.problems.append(Problem(
+                "render-error", f"{rel} holds a values.schema.json that refers to a schema on the network, which Helm "
+                "would fetch; k8slint fetches nothing: unpack the chart under charts/", Location(rel, 1)))
+        return result
     with tempfile.TemporaryDirectory(prefix="k8slint-helm-") as tmp:
         render_dir = chart_dir
-        if add:
+        if add or any(_remote_schema(folder) for folder in [chart_dir, *add.values()]):
             render_dir = Path(tmp) / chart_dir.name
             shutil.copytree(chart_dir, render_dir, symlinks=True, ignore=shutil.ignore_patterns(".git"))
             for alias, local in add.items():
                 shutil.copytree(local, render_dir / "charts" / alias, symlinks=True, ignore=shutil.ignore_patterns(".git"))
                 origin_dirs[f"{chart_name}/charts/{alias}"] = local
                 result.notes.append(f"{display}: dependency {alias} taken from {relative(local, root)} (not downloaded)")
+            for schema, dropped in _strip_remote_schemas(render_dir):
+                inner = schema.relative_to(render_dir).as_posix()
+                result.notes.append(f"{display}/{inner}: values validated without {', '.join(dropped[:3])} "
+                                    "(a schema on the network; k8slint fetches nothing)")
         binary = _helm_binary()
         if binary:
             values_file = Path(tmp) / "k8slint-values.json"

@@ -109,6 +109,12 @@ def preflight(directory: Path, root: Path, allow_remote: bool) -> list[Problem]:
                     Location(rel, data.key_line("helmCharts") if "helmCharts" in data else data.line),
                 )
             )
+        for value, line in _file_references(data):
+            if _URL.match(value) and not allow_remote:
+                problems.append(Problem(
+                    "render-error",
+                    f"{rel} reads {value!r} from the network; k8slint does not fetch (commit the file, "
+                    "or pass --allow-remote to let kustomize fetch it)", Location(rel, line)))
         for key in ("resources", "components", "bases"):
             entries = data.get(key)
             if not isinstance(entries, list):
@@ -188,6 +194,38 @@ def _strings(data) -> list[tuple[str, object, object]]:
                 out.append((value, item, key))
             elif isinstance(value, (dict, list)):
                 stack.append(value)
+    return out
+
+
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+_FILE_LISTS = ("patchesStrategicMerge", "crds", "configurations", "generators", "transformers", "validators")
+_GENERATORS = ("configMapGenerator", "secretGenerator")
+
+
+def _file_references(data: YMap) -> list[tuple[str, int]]:
+    """Files a kustomization reads besides resources/components/bases: patch and replacement paths,
+    generator files and env files, CRD/configuration/openapi files, plugin configs."""
+    out: list[tuple[str, int]] = []
+
+    def add(container, key) -> None:
+        value = container.get(key) if isinstance(container, dict) else None
+        if isinstance(value, str):
+            out.append((value.split("=", 1)[-1] if "=" in value and "://" not in value.split("=", 1)[0] else value,
+                        container.key_line(key)))
+        elif isinstance(value, list):
+            out.extend((v.split("=", 1)[-1] if "=" in v.split("://", 1)[0] else v, value.item_line(i))
+                       for i, v in enumerate(value) if isinstance(v, str))
+
+    for key in _FILE_LISTS:
+        add(data, key)
+    for key in ("patches", "patchesJson6902", "replacements"):
+        for item in data.get(key) or [] if isinstance(data.get(key), list) else []:
+            add(item, "path")
+    for key in _GENERATORS:
+        for item in data.get(key) or [] if isinstance(data.get(key), list) else []:
+            for field in ("files", "envs", "env"):
+                add(item, field)
+    add(data.get("openapi"), "path")
     return out
 
 
