@@ -260,18 +260,17 @@ _DOC_START = re.compile(r"^---(?:[ \t].*)?$", re.M)
 def load_text(text: str) -> tuple[list[Document], list[LoadError]]:
     """Load every document of ``text``; empty documents are skipped.
 
-    On a syntax error the stream is split at ``---`` lines and each part loaded on its
-    own, so one broken document does not hide the others.
+    On a syntax error or absurd nesting the stream is split at ``---`` lines and each part
+    loaded on its own, so one broken document does not hide the others.
     """
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         return [], [LoadError("file contains NUL bytes: it is binary, not YAML", line)]
-    deep = _too_deep(text)
-    if deep is not None:
-        return [], [LoadError(f"nesting deeper than {MAX_DEPTH} levels: refusing to load", deep)]
-    docs, errors = _load_chunk(text, 0, 0)
-    if not errors or not any(e.message.startswith("YAML syntax error") for e in errors):
-        return [d for d in docs if d.data is not None], errors
+    if _too_deep(text) is None:
+        docs, errors = _load_chunk(text, 0, 0)
+        if not errors or not any(e.message.startswith("YAML syntax error") for e in errors):
+            return [d for d in docs if d.data is not None], errors
+    # a syntax error or absurd nesting somewhere: load document by document, refusing only the bad ones
     docs, errors = [], []
     starts = [0] + [m.start() for m in _DOC_START.finditer(text)]
     bounds = sorted(set(starts)) + [len(text)]
@@ -291,8 +290,13 @@ def load_text(text: str) -> tuple[list[Document], list[LoadError]]:
 
 
 def decode(raw: bytes) -> tuple[str | None, LoadError | None]:
-    """Bytes -> text: UTF-8 (a BOM is dropped, CRLF is fine); anything else is an error."""
-    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """Bytes -> text: UTF-8 (a BOM is dropped, CRLF is fine) or UTF-16 with a BOM; anything else is an error."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) and not raw.startswith(b"\xff\xfe\x00\x00"):
+        try:  # YAML allows UTF-16 with a byte-order mark
+            return raw.decode("utf-16"), None
+        except UnicodeDecodeError as exc:
+            return None, LoadError(f"file is not valid UTF-16 (offset {exc.start})", 1)
+    if b"\x00" in raw[:8192]:
         line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
         return None, LoadError("file contains NUL bytes: it is binary, not YAML", line)
     try:

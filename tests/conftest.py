@@ -51,3 +51,103 @@ def run():
 
 def needs_corpus():
     return pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
+
+
+class Bounded(Result):
+    """A CLI run with its wall time and the peak memory of the process tree (ru_maxrss, MB)."""
+
+    def __init__(self, code: int, out: str, err: str, seconds: float, max_rss_mb: float) -> None:
+        self.code, self.out, self.err = code, out, err
+        self.seconds = seconds
+        self.max_rss_mb = max_rss_mb
+
+
+def bounded_k8slint(*args: str, cwd: Path | str, stdin: Path | bytes | None = None, env: dict | None = None,
+                    timeout: float = 90, address_space_mb: int | None = None, drop_dac: bool = False) -> Bounded:
+    """Run the CLI in a child process that is killed after ``timeout`` seconds (a hang fails the test
+    with a clear message), optionally under RLIMIT_AS and without root's power to read any file
+    (``drop_dac``); measure its peak RSS with wait4 (the child and the renderers it waited for,
+    not the other tests' children)."""
+    import resource
+    import tempfile
+    import threading
+    import time
+
+    full_env = dict(os.environ)
+    full_env.pop("GITHUB_ACTIONS", None)
+    full_env.update(env or {})
+
+    def limit() -> None:
+        if address_space_mb:
+            resource.setrlimit(resource.RLIMIT_AS, (address_space_mb << 20, address_space_mb << 20))
+        if drop_dac:
+            drop_file_read_override()
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as feed:
+        if isinstance(stdin, Path):
+            source = open(stdin, "rb")
+        else:
+            feed.write(stdin or b"")
+            feed.seek(0)
+            source = feed
+        started = time.monotonic()
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "k8slint", *args], cwd=str(cwd), stdin=source, stdout=out,
+                                    stderr=err, env=full_env, preexec_fn=limit, start_new_session=True)
+        finally:
+            if source is not feed:
+                source.close()
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            try:
+                os.killpg(proc.pid, 9)
+            except OSError:
+                pass
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        result = Bounded(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
+                         seconds, usage.ru_maxrss / 1024)
+    assert not killed.is_set(), f"k8slint {' '.join(args)} did not finish within {timeout}s (a hang)"
+    assert result.code >= 0, f"k8slint {' '.join(args)} was killed by signal {-result.code} (a crash): {result.err[-500:]}"
+    return result
+
+
+def assert_clear(result: Result) -> None:
+    """Never a traceback; exit 2 is exactly one sentence on stderr."""
+    assert "Traceback" not in result.err and "Traceback" not in result.out, result.err
+    assert result.code in (0, 1, 2), (result.code, result.err)
+    if result.code == 2:
+        assert result.err.startswith("k8slint: error: ") and result.err.count("\n") == 1, result.err
+
+
+def drop_file_read_override() -> None:
+    """Linux: drop CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from this process (capset), so even
+    root gets "Permission denied" on a chmod 000 file. A no-op when not root."""
+    import ctypes
+
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (1, 2):  # out of the bounding set too, or exec gives root its full set back
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # two {effective, permitted, inheritable}
+    if libc.capget(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capget")
+    mask = ~((1 << 1) | (1 << 2)) & 0xFFFFFFFF  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+    data[0] &= mask
+    data[1] &= mask
+    if libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")

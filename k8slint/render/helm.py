@@ -41,6 +41,11 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+def _under(display: str, name: str) -> str:
+    """A repo-relative path inside the chart folder (no ``./`` when the chart is the repo root)."""
+    return name if display in ("", ".") else f"{display}/{name}"
+
+
 def _read_yaml_file(path: Path, display: str) -> tuple[object, Problem | None]:
     try:
         raw = path.read_bytes()
@@ -93,7 +98,7 @@ def _resolve_dependencies(chart_dir: Path, meta: YMap, values: dict, settings, d
     vendored = _vendored(chart_dir)
     add: dict[str, Path] = {}
     problems: list[Problem] = []
-    chart_yaml = f"{display}/Chart.yaml"
+    chart_yaml = _under(display, "Chart.yaml")
     for position, dep in enumerate(deps):
         if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
             continue
@@ -354,10 +359,10 @@ def render_chart(target: Target, settings) -> Render:
     root: Path = settings.repo_root
     chart_dir = target.path if target.path.is_dir() else target.path.parent
     display = relative(chart_dir, root)
-    meta, problem = _read_yaml_file(chart_dir / "Chart.yaml", f"{display}/Chart.yaml")
+    meta, problem = _read_yaml_file(chart_dir / "Chart.yaml", _under(display, "Chart.yaml"))
     if problem or not isinstance(meta, YMap):
         result.failed = True
-        result.problems.append(problem or Problem("render-error", f"{display}/Chart.yaml is not a mapping", Location(f"{display}/Chart.yaml", 1)))
+        result.problems.append(problem or Problem("render-error", f"{_under(display, 'Chart.yaml')} is not a mapping", Location(_under(display, "Chart.yaml"), 1)))
         return result
     chart_name = meta.get("name") if isinstance(meta.get("name"), str) else chart_dir.name
     if meta.get("type") == "library":
@@ -365,7 +370,7 @@ def render_chart(target: Target, settings) -> Render:
         return result
 
     values: dict = {}
-    defaults, problem = _read_yaml_file(chart_dir / "values.yaml", f"{display}/values.yaml") if (chart_dir / "values.yaml").is_file() else ({}, None)
+    defaults, problem = _read_yaml_file(chart_dir / "values.yaml", _under(display, "values.yaml")) if (chart_dir / "values.yaml").is_file() else ({}, None)
     if problem:
         result.problems.append(problem)
     merged_defaults = defaults if isinstance(defaults, dict) else {}
@@ -424,7 +429,7 @@ def render_chart(target: Target, settings) -> Render:
                 result.notes.append(f"{display}: dependency {alias} taken from {relative(local, root)} (not downloaded)")
             for schema, dropped in _strip_remote_schemas(render_dir):
                 inner = schema.relative_to(render_dir).as_posix()
-                result.notes.append(f"{display}/{inner}: values validated without {', '.join(dropped[:3])} "
+                result.notes.append(f"{_under(display, inner)}: values validated without {', '.join(dropped[:3])} "
                                     "(a schema on the network; k8slint fetches nothing)")
         binary = _helm_binary()
         if binary:
@@ -438,7 +443,7 @@ def render_chart(target: Target, settings) -> Render:
     if error is not None or manifests is None:
         result.failed = True
         sentence, location = explain_render_error(error or "", chart_dir, chart_name, root)
-        result.problems.append(Problem("render-error", f"helm render of {target.label()} failed: {sentence}", location or Location(f"{display}/Chart.yaml", 1)))
+        result.problems.append(Problem("render-error", f"helm render of {target.label()} failed: {sentence}", location or Location(_under(display, "Chart.yaml"), 1)))
         return result
 
     def origin_of(template: str) -> str:
