@@ -1,0 +1,205 @@
+"""Nothing from the linted repository runs and nothing is fetched: no kustomize exec/KRM plugins
+(refused up front, and kustomize itself runs without the flags that would allow them), no
+`helmCharts:` inflation, no chart dependency download, no remote schema, no code in custom rules.
+
+Network: every URL in these repos points at a listening socket on 127.0.0.1 that records
+connections (and HTTP(S)_PROXY points at it too); the tests assert it was never contacted.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, assert_clear, bounded_k8slint
+
+ADVERSARIAL = FIXTURES / "adversarial"
+PLUGIN_CASES = ["kustomize-exec-plugin", "kustomize-krm-function", "kustomize-inline-plugin"]
+
+
+class Recorder:
+    """A TCP listener on 127.0.0.1 that records every connection (and answers nothing useful)."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.2)
+        self.port = self.server.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.connections: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    self.connections.append(conn.recv(512))
+                except OSError:
+                    self.connections.append(b"")
+
+    def env(self) -> dict[str, str]:
+        return {name: self.url for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")}
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.server.close()
+
+
+@pytest.fixture
+def recorder():
+    rec = Recorder()
+    yield rec
+    rec.close()
+
+
+def _copy(case: str, tmp_path: Path) -> Path:
+    dest = tmp_path / case
+    shutil.copytree(ADVERSARIAL / case, dest)
+    for script in dest.rglob("*.sh"):
+        script.chmod(0o755)
+    return dest
+
+
+def test_recorder_sees_a_real_connection(recorder):
+    """The instrument works: a connection to it is recorded (so 'no connection' below means something)."""
+    with socket.create_connection(("127.0.0.1", recorder.port)) as conn:
+        conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    for _ in range(50):
+        if recorder.connections:
+            break
+        threading.Event().wait(0.05)
+    assert recorder.connections and recorder.connections[0].startswith(b"GET /")
+
+
+@pytest.mark.parametrize("case", PLUGIN_CASES)
+def test_exec_plugins_never_run_through_the_cli(case: str, tmp_path: Path):
+    repo = _copy(case, tmp_path)
+    marker = tmp_path / "plugin-ran"
+    result = bounded_k8slint("check", ".", "--env", "production", cwd=repo, env={"K8SLINT_TEST_MARKER": str(marker)}, timeout=60)
+    assert_clear(result)
+    assert result.code == 2 and "is an exec/container/function plugin" in result.err and "never runs code" in result.err
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("case", PLUGIN_CASES)
+def test_kustomize_itself_runs_without_plugins(case: str, tmp_path: Path, monkeypatch):
+    """Second layer: even with the preflight switched off, kustomize is started without
+    --enable-alpha-plugins/--enable-exec, so it refuses the plugin and the script never runs."""
+    from k8slint.config import Config
+    from k8slint.render import kustomize
+    from k8slint.settings import Settings
+    from k8slint.targets import Target
+
+    repo = _copy(case, tmp_path)
+    marker = tmp_path / "plugin-ran"
+    monkeypatch.setenv("K8SLINT_TEST_MARKER", str(marker))
+    monkeypatch.setattr(kustomize, "preflight", lambda *a, **k: [])
+    settings = Settings.build(repo, Config())
+    result = kustomize.render_kustomization(Target("kustomize", repo, "."), settings)
+    assert result.failed and not result.objects
+    message = result.problems[0].message
+    assert "external plugins disabled" in message or "plugin" in message, message
+    assert not marker.exists()
+
+
+def test_helm_chart_inflation_is_refused(tmp_path: Path, recorder):
+    repo = _copy("kustomize-helm-charts", tmp_path)
+    kfile = repo / "kustomization.yaml"
+    kfile.write_text(kfile.read_text().replace("https://charts.example.com/stable", recorder.url))
+    result = bounded_k8slint("check", ".", cwd=repo, env=recorder.env(), timeout=60)
+    assert_clear(result)
+    assert result.code == 2 and "--enable-helm" in result.err and "never enables it" in result.err
+    assert recorder.connections == []
+
+
+@pytest.mark.parametrize(
+    "kustomization, said",
+    [
+        ("resources:\n  - configmap.yaml\n  - {url}/base/deploy.yaml\n", "refers to the remote resource"),
+        ("resources:\n  - configmap.yaml\n  - github.com/acme/platform//deploy?ref=v1\n", "refers to the remote resource"),
+        ("resources:\n  - configmap.yaml\npatches:\n  - path: {url}/patch.yaml\n", "from the network"),
+        ("resources:\n  - configmap.yaml\nconfigMapGenerator:\n  - name: x\n    files:\n      - key={url}/f\n", "from the network"),
+    ],
+    ids=["http-resource", "git-resource", "http-patch", "http-generator-file"],
+)
+def test_kustomize_never_fetches(tmp_path: Path, recorder, kustomization: str, said: str):
+    repo = _copy("kustomize-remote-base", tmp_path)
+    (repo / "kustomization.yaml").write_text(kustomization.format(url=recorder.url))
+    result = bounded_k8slint("check", ".", cwd=repo, env=recorder.env(), timeout=60)
+    assert_clear(result)
+    assert result.code == 2 and said in result.err and "--allow-remote" in result.err
+    assert recorder.connections == []
+
+
+def test_helm_dependency_from_an_http_repository_is_not_downloaded(tmp_path: Path, recorder):
+    repo = _copy("helm-missing-dependency", tmp_path)
+    chart = repo / "Chart.yaml"
+    chart.write_text(chart.read_text().replace("https://charts.example.com/stable", recorder.url))
+    result = bounded_k8slint("check", ".", "--format", "json", cwd=repo, env=recorder.env(), timeout=60)
+    assert_clear(result)
+    assert result.code == 2
+    assert f"depends on redis 17.3.7 from {recorder.url}" in result.err and "never downloads dependencies" in result.err
+    assert recorder.connections == []
+
+
+def test_helm_values_schema_refs_are_not_fetched(tmp_path: Path, recorder):
+    """Helm's engine fetches `$ref`/`$schema` URLs of values.schema.json (checked: it did, before
+    k8slint dropped them from its render copy); the local parts of the schema still validate."""
+    repo = _copy("helm-missing-dependency", tmp_path)
+    (repo / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 0.1.0\n")
+    (repo / "values.schema.json").write_text(
+        '{"$schema": "%s/meta", "type": "object", "properties": {"redis": {"$ref": "%s/redis.json"},'
+        ' "replicas": {"type": "integer"}}}' % (recorder.url, recorder.url)
+    )
+    result = bounded_k8slint("check", ".", "--env", "dev", "--format", "json", cwd=repo, env=recorder.env(), timeout=60)
+    assert_clear(result)
+    assert result.code == 0, result.out + result.err
+    assert any(f"values validated without {recorder.url}/meta, {recorder.url}/redis.json" in n for n in result.json["notes"])
+    bad = bounded_k8slint("check", ".", "--env", "dev", "--set", "replicas=many", cwd=repo, env=recorder.env(), timeout=60)
+    assert bad.code == 2 and "want integer" in bad.err  # local schema rules still apply
+    assert recorder.connections == []
+    assert f"{recorder.url}/meta" in (repo / "values.schema.json").read_text()  # the repo file is untouched
+
+
+def test_custom_rules_are_data_only(tmp_path: Path, recorder):
+    repo = tmp_path / "repo"
+    rules = repo / ".k8slint" / "rules"
+    rules.mkdir(parents=True)
+    marker = tmp_path / "rule-code-ran"
+    (repo / ".k8slint.yaml").write_text("{}\n")
+    (repo / "cm.yaml").write_text((ADVERSARIAL / "kustomize-remote-base" / "configmap.yaml").read_text())
+    (rules / "evil.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (rules / "conftest.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    head = "id: {id}\nseverity: error\nsummary: s\ndescription: d\nrationale: r\nremediation: m\nscope: object\n"
+
+    def check(rule_id: str, body: str):
+        for old in rules.glob("*.yaml"):
+            old.unlink()
+        (rules / f"{rule_id}.yaml").write_text(head.format(id=rule_id) + body)
+        return bounded_k8slint("check", "cm.yaml", "--env", "dev", "--format", "json", cwd=repo, env=recorder.env(), timeout=60)
+
+    result = check("module-template", "template: evil\n")
+    assert_clear(result)
+    assert result.code == 2 and "template 'evil' is not installed" in result.err
+    result = check("path-template", "template: 'os:system'\n")
+    assert result.code == 2 and "is not installed" in result.err
+    result = check("remote-ref", f"assert:\n  schema: {{$ref: '{recorder.url}/team.json'}}\n  message: m\n")
+    assert_clear(result)
+    assert result.code == 2 and "points outside the rule" in result.err and "fetches nothing" in result.err
+    result = check("format-bomb", "assert:\n  schema: {required: [team]}\n  message: '{kind:>999999999}{name.__class__} {error}'\n")
+    assert_clear(result)
+    assert result.code == 1 and result.max_rss_mb < 300
+    (finding,) = [f for f in result.json["findings"] if f["rule"] == "format-bomb"]
+    assert finding["message"] == "{kind:>999999999}{name.__class__} (object) fails required"
+    assert not marker.exists() and recorder.connections == []
