@@ -243,7 +243,7 @@ class Checker:
         if len(objects) > self.settings.max_objects:
             findings.append(
                 Finding("render-error", "error", f"{label} renders {len(objects):,} objects, over limits.max-objects "
-                        f"({self.settings.max_objects:,}); raise the limit to check it", Location(_target_file(target), 1), label, env)
+                        f"({self.settings.max_objects:,}): not checked; raise it with --max-objects or limits.max-objects", Location(_target_file(target), 1), label, env)
             )
             return findings
 
