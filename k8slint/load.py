@@ -255,6 +255,20 @@ def _shift(data: Any, offset: int) -> None:
 
 
 _DOC_START = re.compile(r"^---(?:[ \t].*)?$", re.M)
+_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # what PyYAML counts as a line break
+
+
+def _breaks(text: str, start: int = 0, end: int | None = None) -> int:
+    return len(_BREAK.findall(text, start, len(text) if end is None else end))
+
+
+def _clamp(errors: list[LoadError], text: str) -> list[LoadError]:
+    """Keep error lines inside the text: an error at the very end is on its last line."""
+    ends_with_break = text.endswith(("\n", "\r", "\x85", "\u2028", "\u2029"))
+    last = max(1, _breaks(text) + (0 if ends_with_break else 1))
+    for error in errors:
+        error.line = min(max(error.line, 1), last)
+    return errors
 
 
 def load_text(text: str) -> tuple[list[Document], list[LoadError]]:
@@ -269,7 +283,7 @@ def load_text(text: str) -> tuple[list[Document], list[LoadError]]:
     if _too_deep(text) is None:
         docs, errors = _load_chunk(text, 0, 0)
         if not errors or not any(e.message.startswith("YAML syntax error") for e in errors):
-            return [d for d in docs if d.data is not None], errors
+            return [d for d in docs if d.data is not None], _clamp(errors, text)
     # a syntax error or absurd nesting somewhere: load document by document, refusing only the bad ones
     docs, errors = [], []
     starts = [0] + [m.start() for m in _DOC_START.finditer(text)]
@@ -278,7 +292,7 @@ def load_text(text: str) -> tuple[list[Document], list[LoadError]]:
         chunk = text[a:b]
         if not chunk.strip():
             continue
-        before = text.count("\n", 0, a)
+        before = _breaks(text, 0, a)
         deep = _too_deep(chunk)  # checked again: the whole-stream check stopped at the syntax error
         if deep is not None:
             errors.append(LoadError(f"nesting deeper than {MAX_DEPTH} levels: refusing to load", deep + before))
@@ -286,7 +300,7 @@ def load_text(text: str) -> tuple[list[Document], list[LoadError]]:
         part_docs, part_errors = _load_chunk(chunk, before, i)
         docs.extend(part_docs)
         errors.extend(part_errors)
-    return [d for d in docs if d.data is not None], errors
+    return [d for d in docs if d.data is not None], _clamp(errors, text)
 
 
 def decode(raw: bytes) -> tuple[str | None, LoadError | None]:

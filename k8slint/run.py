@@ -231,7 +231,7 @@ def execute(options: RunOptions, root: Path) -> int:
             raise RunError(str(exc.args[0])) from None
 
     whole_repo = not options.paths
-    targets = _build_targets(options, settings)
+    targets = sorted(_build_targets(options, settings), key=lambda t: (t.label(), t.kind))  # output independent of argument order
     if options.list_targets:
         _print_targets(targets, pairs, root)
         return 0
