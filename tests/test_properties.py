@@ -117,7 +117,9 @@ SECRET = st.text(alphabet="abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ2345
 
 
 def _secret_repo(base: Path, value: str) -> Path:
-    repo = base / f"secret-{value}"
+    import tempfile
+
+    repo = Path(tempfile.mkdtemp(prefix="secret-", dir=base))  # hypothesis may try one value twice
     plain = repo / "plain"
     plain.mkdir(parents=True)
     (repo / ".k8slint.yaml").write_text("{}\n")
