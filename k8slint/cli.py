@@ -86,10 +86,21 @@ def _decide_root(paths: list[str], flag: str | None) -> Path:
     start_dir = start if start.is_dir() else start.parent
     if found != start_dir or (found / ".git").exists() or (found / ".k8slint.yaml").is_file():
         return found
+    if start.is_dir() and not _is_single_target(start):
+        from .targets import discover
+
+        if discover(start):  # a folder of overlays/charts given on its own: it is the repository
+            return start_dir
     cwd = Path.cwd().resolve()
     if start_dir == cwd or cwd in start_dir.parents:
         return cwd
     return start_dir
+
+
+def _is_single_target(path: Path) -> bool:
+    from .targets import kustomization_file
+
+    return kustomization_file(path) is not None or (path / "Chart.yaml").is_file()
 
 
 @main.command()

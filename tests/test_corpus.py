@@ -107,3 +107,12 @@ def test_second_object_of_a_kind_in_one_helm_template_is_located_in_its_own_docu
                  if f["rule"] == "image-registry" and f["location"]["file"].endswith("templates/cartservice.yaml")}
     # cartservice.yaml renders two Deployments: cartservice (kind: line 29) and redis-cart (kind: line 216)
     assert by_object["cartservice"]["line"] == 76 and by_object["redis-cart"]["line"] == 255
+
+
+def test_a_repo_folder_without_git_is_its_own_root():
+    """corpus/<repo>/ has no .git or .k8slint.yaml: the repository rules scan that folder, not its siblings."""
+    podinfo = k8slint("check", "stefanprodan__podinfo", "--format", "json", cwd=CORPUS)
+    assert [f for f in podinfo.json["findings"] if f["target"] == "."] == []
+    argo = k8slint("check", "argoproj__argocd-example-apps", "--format", "json", cwd=CORPUS)
+    files = {f["location"]["file"] for f in argo.json["findings"] if f["rule"] == "helm-values-plaintext-secret"}
+    assert files == {"helm-dependency/values.yaml", "helm-dependency/values-nomaria.yaml"}
