@@ -92,6 +92,7 @@ class Index:
             self.by_key.setdefault((obj.group, obj.kind, obj.namespace, obj.name), []).append(obj)
         self._workloads: dict[int, Any] = {}
         self._lookups: dict[str, Any] = {}
+        self._by_kind_name: dict[tuple, list[K8sObject]] | None = None
 
     def cached(self, name: str, build) -> Any:
         """A lookup that cross-object rules share, built once per render: ``build(index)``."""
@@ -100,7 +101,17 @@ class Index:
         return self._lookups[name]
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> list[K8sObject]:
-        return [o for o in self.by_kind.get(kind, ()) if o.name == name and (namespace is None or o.namespace in (namespace, None))]
+        """Objects of ``kind`` named ``name`` (in ``namespace`` or with none), in render order.
+
+        A dict lookup, not a scan of every object of the kind: rules call this once per object
+        (a pod's ServiceAccount, a volume's claim), which would otherwise be quadratic."""
+        by_name = self._by_kind_name
+        if by_name is None:
+            by_name = self._by_kind_name = {}
+            for obj in self.objects:
+                by_name.setdefault((obj.kind, obj.name), []).append(obj)
+        found = by_name.get((kind, name), ())
+        return [o for o in found if namespace is None or o.namespace in (namespace, None)]
 
     def workload(self, obj: K8sObject):
         key = id(obj)
@@ -266,10 +277,7 @@ class Checker:
             location = violation.location
             rendered = None
             if location is None and obj is not None:
-                location = locator.locate(obj, violation.path)
-                rendered = locator.rendered(obj, violation.path)
-                if rendered == location:
-                    rendered = None
+                location, rendered = locator.place(obj, violation.path)
             location = location or Location(_target_file(target), 1)
             ref = obj.ref() if obj is not None else None
             identity = violation.key or (_path_identity(obj, violation.path) if obj is not None else "")

@@ -8,6 +8,7 @@ nesting) are returned as :class:`LoadError` values with a line, never raised.
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,12 @@ _PLAIN_TAGS: dict[str, str] = {}  # plain scalar text -> resolved tag (rendered 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe loader whose implicit-tag resolution of plain scalars is memoized."""
+
+    # The C composer calls these two for every node; with no path resolvers registered (safe
+    # loading never has any) PyYAML's versions return at once, so C built-ins that ignore
+    # their arguments do the same without two Python calls per node.
+    descend_resolver = staticmethod(operator.is_)  # (parent, index) -> ignored bool
+    ascend_resolver = staticmethod(int)  # () -> ignored 0
 
     def resolve(self, kind, value, implicit):  # noqa: D401 - PyYAML hook
         if kind is ScalarNode and implicit[0]:

@@ -151,6 +151,16 @@ class Locator:
         line, _ = walk(obj.data, path)
         return Location(obj.stream_file, line or 1)
 
+    def place(self, obj: K8sObject, path: tuple) -> tuple[Location, Location | None]:
+        """The source location, and the rendered one when it differs (None when it is the same)."""
+        if (obj.origin == obj.stream_file and not obj.transformers and not obj.origin_generator
+                and obj.helm_template is None):  # a plain file is its own source: one walk, not two
+            line, _ = walk(obj.data, path)
+            return Location(obj.origin, line or 1), None
+        location = self.locate(obj, path)
+        rendered = self.rendered(obj, path)
+        return location, (None if rendered == location else rendered)
+
     # -- kustomize images: entries -------------------------------------------------------
     def _from_images(self, obj: K8sObject, path: tuple) -> Location | None:
         if path[-1] != "image":

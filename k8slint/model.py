@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 SEVERITIES = ("info", "warning", "error")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -19,6 +19,22 @@ class Location:
     line: int = 1
 
 
+class _once:
+    """A property computed on first use and then kept in the instance (functools.cached_property
+    without its per-access lock, which cost more than the lookups it saves)."""
+
+    def __init__(self, compute: Callable) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 @dataclass
 class K8sObject:
     """One Kubernetes object of a render, with where it came from.
@@ -26,6 +42,8 @@ class K8sObject:
     ``data`` is the object as a YMap (line-aware dict). ``stream_file``/``data`` lines give the
     rendered position; ``origin`` is the source file kustomize or Helm says it came from, and
     ``transformers`` the kustomization files that changed it (kustomize buildMetadata).
+    Identity fields (kind, name, namespace...) are read once: rules ask for them per object
+    per rule, and an object's data is never changed after it is loaded.
     """
 
     data: Any
@@ -37,32 +55,32 @@ class K8sObject:
     helm_template: str | None = None  # template path inside the chart, for Helm renders
     helm_ordinal: int = 0  # this object is the n-th of its kind rendered from that template
 
-    @property
+    @_once
     def api_version(self) -> str:
         value = self.data.get("apiVersion")
         return value if isinstance(value, str) else ""
 
-    @property
+    @_once
     def kind(self) -> str:
         value = self.data.get("kind")
         return value if isinstance(value, str) else ""
 
-    @property
+    @_once
     def group(self) -> str:
         api = self.api_version
         return api.rsplit("/", 1)[0] if "/" in api else ""
 
-    @property
+    @_once
     def metadata(self) -> dict:
         meta = self.data.get("metadata")
         return meta if isinstance(meta, dict) else {}
 
-    @property
+    @_once
     def name(self) -> str:
         value = self.metadata.get("name")
         return value if isinstance(value, str) else str(value or "")
 
-    @property
+    @_once
     def namespace(self) -> str | None:
         value = self.metadata.get("namespace")
         return value if isinstance(value, str) and value else None

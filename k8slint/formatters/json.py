@@ -20,5 +20,6 @@ class JsonFormatter(Formatter):
             "notes": run.notes,
             "summary": summary,
         }
-        json.dump(document, self.out, indent=2, sort_keys=False, ensure_ascii=False)
-        self.out.write("\n")
+        # One write of the whole text: json.dump() writes to the stream piece by piece (tens of
+        # writes per finding), which took longer than all the rules on 5,000 objects.
+        self.out.write(json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n")

@@ -109,8 +109,7 @@ class SarifFormatter(Formatter):
                 }
             ],
         }
-        json.dump(document, self.out, indent=2, ensure_ascii=False)
-        self.out.write("\n")
+        self.out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")  # one write, not one per token
 
     def _result(self, f, index: dict, paths: dict) -> dict:
         file = workspace_file(self.run, f.location.file)

@@ -63,15 +63,22 @@ class LabelIndex:
     def __init__(self, items: list[tuple[Any, dict, str | None]]) -> None:
         self.items = items  # (thing, labels, namespace)
         self.postings: dict[tuple[str, str], list[int]] = {}
+        self.pairs: list[set[tuple[str, str]]] = []  # each item's (key, value) pairs, as the postings spell them
         for position, (_, labels, _) in enumerate(items):
-            for key, value in labels.items():
-                self.postings.setdefault((str(key), str(value)), []).append(position)
+            pairs = {(str(key), str(value)) for key, value in labels.items()}
+            self.pairs.append(pairs)
+            for pair in pairs:
+                self.postings.setdefault(pair, []).append(position)
 
     def match(self, match_labels: dict, expressions: list | None = None, namespaces: set | None = None) -> list:
-        """Things whose labels satisfy matchLabels and matchExpressions, in ``namespaces`` (None = any)."""
+        """Things whose labels satisfy matchLabels and matchExpressions, in ``namespaces`` (None = any).
+
+        Only the shortest posting list is walked (each candidate checked against the other pairs):
+        a label every object carries (app.kubernetes.io/managed-by: Helm) costs nothing per query."""
         if match_labels:
-            sets = [set(self.postings.get((str(k), str(v)), ())) for k, v in match_labels.items()]
-            candidates = sorted(set.intersection(*sets)) if sets else []
+            wanted = [(str(k), str(v)) for k, v in match_labels.items()]
+            shortest = min((self.postings.get(pair, ()) for pair in wanted), key=len)
+            candidates = [p for p in shortest if all(pair in self.pairs[p] for pair in wanted)]
         else:
             candidates = range(len(self.items))
         out = []
