@@ -237,7 +237,26 @@ def test_command(config_path: str | None, builtin: bool) -> None:
 
 
 def run() -> None:  # console-script entry
-    main(prog_name="k8slint")
+    try:
+        main(prog_name="k8slint")
+    except SystemExit as done:
+        _exit_now(done)
+        raise
+
+
+def _exit_now(done: SystemExit) -> None:
+    """End the process without tearing the interpreter down: the output is written and flushed,
+    and freeing a large run's millions of small objects one by one (what a normal exit does)
+    took a tenth of a 5,000-object check. Falls back to a normal exit if flushing fails."""
+    code = done.code
+    if code is not None and not isinstance(code, int):
+        return  # a message to print: Python's own exit does that
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001 - e.g. a closed pipe: let the normal exit report it
+        return
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import __version__, envs
 from .config import ConfigError, find_config, load_config
@@ -44,6 +45,7 @@ class RunOptions:
     baseline: str | None = None
     write_baseline: str | None = None
     limits: dict = field(default_factory=dict)  # max_file_size, max_objects, render_timeout from flags
+    retained: Any = None  # the run's renders and findings, kept for a caller that exits right after (see cli.run)
 
 
 def _config(config_path: str | None, start: Path, root: Path):
@@ -306,6 +308,7 @@ def execute(options: RunOptions, root: Path) -> int:
                 stream.close()
             else:
                 stream.flush()
+    options.retained = (renders, findings, checker)  # not freed here: cli.run() exits without freeing them
     return 0 if passed else 1
 
 
