@@ -63,40 +63,60 @@ class LabelIndex:
     def __init__(self, items: list[tuple[Any, dict, str | None]]) -> None:
         self.items = items  # (thing, labels, namespace)
         self.postings: dict[tuple[str, str], list[int]] = {}
-        self._sets: dict[tuple[str, str], frozenset[int]] = {}
-        for position, (_, labels, _) in enumerate(items):
+        self._in_namespace: dict[tuple[str | None, tuple[str, str]], list[int]] = {}  # (namespace or None, pair)
+        self._sets: dict[tuple, frozenset[int]] = {}
+        for position, (_, labels, ns) in enumerate(items):
             for key, value in labels.items():
-                self.postings.setdefault((str(key), str(value)), []).append(position)
+                pair = (str(key), str(value))
+                self.postings.setdefault(pair, []).append(position)
+                self._in_namespace.setdefault((ns, pair), []).append(position)
 
-    def _posting_set(self, pair: tuple[str, str]) -> frozenset[int]:
-        found = self._sets.get(pair)
-        if found is None:
-            found = self._sets[pair] = frozenset(self.postings.get(pair, ()))
+    def _posting_set(self, pair: tuple[str, str], namespaces: set | None) -> frozenset[int]:
+        """Positions carrying ``pair`` - in ``namespaces`` or without a namespace, when given."""
+        if namespaces is None:
+            key: tuple = ("any", pair)
+            found = self._sets.get(key)
+            if found is None:
+                found = self._sets[key] = frozenset(self.postings.get(pair, ()))
+            return found
+        parts = []
+        for ns in (*sorted(namespaces), None):
+            key = ("in", ns, pair)
+            found = self._sets.get(key)
+            if found is None:
+                found = self._sets[key] = frozenset(self._in_namespace.get((ns, pair), ()))
+            parts.append(found)
+        return frozenset().union(*parts)
+
+    def _candidates(self, match_labels: dict, namespaces: set | None):
+        if not match_labels:
+            return range(len(self.items))
+        sets = sorted((self._posting_set((str(k), str(v)), namespaces) for k, v in match_labels.items()), key=len)
+        found = sets[0]
+        for other in sets[1:]:
+            found = found & other
         return found
 
-    def match(self, match_labels: dict, expressions: list | None = None, namespaces: set | None = None) -> list:
-        """Things whose labels satisfy matchLabels and matchExpressions, in ``namespaces`` (None = any).
+    def _fits(self, position: int, expressions: list | None, namespaces: set | None) -> bool:
+        _, labels, ns = self.items[position]
+        if namespaces is not None and ns is not None and ns not in namespaces:
+            return False
+        return not expressions or all(_expression(e, labels) for e in expressions)
 
-        Posting sets are built once per label and intersected smallest first (a set intersection
-        walks the smaller side): a label every object carries (app.kubernetes.io/managed-by: Helm)
-        no longer costs a pass over every object per selector."""
-        if match_labels:
-            sets = sorted((self._posting_set((str(k), str(v))) for k, v in match_labels.items()), key=len)
-            found = sets[0]
-            for other in sets[1:]:
-                found = found & other
-            candidates = sorted(found)
-        else:
-            candidates = range(len(self.items))
-        out = []
-        for position in candidates:
-            thing, labels, ns = self.items[position]
-            if namespaces is not None and ns is not None and ns not in namespaces:
-                continue
-            if expressions and not all(_expression(e, labels) for e in expressions):
-                continue
-            out.append(thing)
-        return out
+    def match(self, match_labels: dict, expressions: list | None = None, namespaces: set | None = None) -> list:
+        """Things whose labels satisfy matchLabels and matchExpressions, in ``namespaces`` (None = any),
+        in the order they were indexed.
+
+        Posting sets (per label, and per namespace) are built once and intersected smallest first
+        (a set intersection walks the smaller side): neither a label every object carries
+        (app.kubernetes.io/managed-by: Helm) nor the same app in many namespaces costs a pass over
+        every object per selector."""
+        return [self.items[p][0] for p in sorted(self._candidates(match_labels, namespaces))
+                if self._fits(p, expressions, namespaces)]
+
+    def matches_any(self, match_labels: dict, expressions: list | None = None, namespaces: set | None = None) -> bool:
+        """Whether :meth:`match` would find anything (stops at the first)."""
+        return any(self._fits(p, expressions, namespaces) for p in self._candidates(match_labels, namespaces))
 
     def __len__(self) -> int:
         return len(self.items)

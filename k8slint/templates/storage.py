@@ -129,8 +129,7 @@ def claim_exists(workload, params: dict, ctx) -> Iterator[Violation]:
         name = claim.get("claimName") if isinstance(claim, dict) else None
         if not isinstance(name, str) or not name or ctx.index.get("PersistentVolumeClaim", name, obj.namespace):
             continue
-        known = sorted({p.name for p in ctx.index.by_kind.get("PersistentVolumeClaim", ())
-                        if obj.namespace is None or p.namespace in (obj.namespace, None)})
+        known = _claim_names(ctx.index, obj.namespace)
         hint = f" (claims in this render: {', '.join(known[:5])})" if known else " (this render has no PersistentVolumeClaim)"
         yield Violation(
             f"volume '{volume.get('name')}' of {obj.kind} {ns}{obj.name} mounts claim '{name}', which is not in this render"
@@ -177,3 +176,20 @@ def hostpath_data_root(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]
             ("spec", source, "path"),
             key=source,
         )
+
+
+def _claim_names(index, namespace: str | None) -> list[str]:
+    """The render's claim names visible from ``namespace`` (all of them for None), sorted: the
+    claims are grouped once per render and each namespace's list made once, not per missing claim."""
+
+    def build(idx) -> tuple[dict, dict]:
+        grouped: dict[str | None, set[str]] = {}
+        for claim in idx.by_kind.get("PersistentVolumeClaim", ()):
+            grouped.setdefault(claim.namespace, set()).add(claim.name)
+        return grouped, {}
+
+    grouped, made = index.cached("claim-names", build)
+    if namespace not in made:
+        names = set().union(*grouped.values()) if namespace is None else grouped.get(namespace, set()) | grouped.get(None, set())
+        made[namespace] = sorted(names)
+    return made[namespace]

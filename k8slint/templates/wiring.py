@@ -40,7 +40,7 @@ def service_selector(index, params: dict, ctx) -> Iterator[Violation]:
         if not isinstance(selector, dict) or not selector:
             continue  # no selector: endpoints are managed by hand (or by a controller)
         ns = effective_namespace(svc, ctx)
-        if pods.match(selector, namespaces=None if ns is None else {ns}):
+        if pods.matches_any(selector, namespaces=None if ns is None else {ns}):
             continue
         near = sorted({w.obj.name for w in pods.match({k: v for k, v in list(selector.items())[:1]}, namespaces=None if ns is None else {ns})})
         hint = f" (closest: {', '.join(near[:3])} share {next(iter(selector))}={next(iter(selector.values()))})" if near else ""

@@ -1,0 +1,294 @@
+"""Speed kept honest without timing anything (bench/run.py measures; these count).
+
+- start-up imports: ``k8slint --version`` loads click and nothing of k8slint's checking; a check
+  of one file with a valid config loads no ``jsonschema`` (jsonschema-rs gives the verdict),
+  no ``kubernetes_validate``, no Helm SDK and no kustomize plumbing;
+- every YAML text is parsed once per run (loader calls counted by content);
+- a whole check executes a number of k8slint source lines that grows linearly with the number
+  of objects (traced, not timed): a quadratic cross-object lookup fails here;
+- the fast paths give the same answers as the plain ones (config verdicts, Index.get, label
+  selectors).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings, strategies as st
+
+from conftest import FIXTURES, ROOT
+
+import k8slint
+from k8slint import validate
+
+PACKAGE_DIR = str(Path(k8slint.__file__).resolve().parent)
+
+# Run the CLI's click group in a fresh interpreter and report which modules got imported.
+# cli.main (not cli.run, which ends the process without running atexit/finally code).
+DRIVER = """
+import json, os, sys
+sys.argv = ["k8slint", *json.loads(os.environ["K8SLINT_ARGS"])]
+from k8slint import cli
+try:
+    cli.main(prog_name="k8slint")
+except SystemExit as done:
+    code = done.code
+with open(os.environ["K8SLINT_MODULES"], "w") as handle:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, handle)
+"""
+
+HEAVY = ("jsonschema", "kubernetes_validate", "helm_python", "referencing", "rpds", "attrs")
+
+
+def _imported(tmp_path: Path, *args: str, cwd: Path = ROOT) -> tuple[int, set[str]]:
+    report = tmp_path / "modules.json"
+    env = dict(os.environ, K8SLINT_ARGS=json.dumps(list(args)), K8SLINT_MODULES=str(report))
+    proc = subprocess.run([sys.executable, "-c", DRIVER], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    data = json.loads(report.read_text())
+    return data["code"], set(data["modules"])
+
+
+def _top(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def test_version_loads_click_and_nothing_of_the_checker(tmp_path):
+    code, modules = _imported(tmp_path, "--version")
+    assert code in (0, None)
+    assert "click" in modules
+    loaded = _top(modules)
+    for heavy in (*HEAVY, "yaml", "jsonschema_rs", "importlib_metadata"):
+        assert heavy not in loaded, heavy
+    assert "importlib.metadata" not in modules  # entry points are scanned when a check needs them
+    assert not {m for m in modules if m.startswith("k8slint.") and m != "k8slint.cli"}, "only the CLI module"
+
+
+def test_one_small_file_with_a_valid_config_loads_no_heavy_module(tmp_path):
+    repo = FIXTURES / "deploy-repo"
+    assert (repo / ".k8slint.yaml").is_file(), "the check must read and validate a config"
+    code, modules = _imported(tmp_path, "check", "infra/k8s/base/deployments/api.yaml", "--env", "production",
+                              "--format", "json", cwd=repo)
+    assert code == 1  # the demo's placeholder tag: findings, so every rule really ran
+    loaded = _top(modules)
+    for heavy in HEAVY:
+        assert heavy not in loaded, f"{heavy} imported for a check of one plain file"
+    assert "jsonschema_rs" in loaded  # the schema rule and the config verdict
+    assert not {"k8slint.render.kustomize", "k8slint.render.helm"} & modules
+
+
+def test_an_invalid_config_still_gets_jsonschemas_wording(tmp_path):
+    (tmp_path / ".k8slint.yaml").write_text("fail-on: sometimes\nrulez: {}\n")
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\n")
+    proc = subprocess.run([sys.executable, "-m", "k8slint", "check", "cm.yaml"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "unknown key 'rulez'" in proc.stderr and "fail-on: 'sometimes' is not one of" in proc.stderr, proc.stderr
+
+
+# -- the fast config verdict is jsonschema's verdict ---------------------------------------------
+
+def _data_files() -> list[tuple[Path, str]]:
+    files = [(p, "config.schema.json") for p in sorted(ROOT.glob("fixtures/**/.k8slint.yaml"))]
+    files += [(p, "rule.schema.json") for p in sorted((ROOT / "rules").glob("*.yaml"))]
+    files += [(p, "rule.schema.json") for p in sorted(ROOT.glob("fixtures/**/.k8slint/rules/*.yaml"))]
+    return files
+
+
+def _mutations(data: dict) -> list:
+    out = [data]
+    for key in list(data)[:6]:
+        for value in ("x", 3, None, [], {"bogus": True}, True, -1, 1.5):
+            changed = copy.deepcopy(data)
+            changed[key] = value
+            out.append(changed)
+    out.append({**data, "unknown-key": 1})
+    return out
+
+
+def _jsonschema_valid(instance, schema_name: str) -> bool:
+    return not list(validate._validator(schema_name).iter_errors(instance))
+
+
+def test_fast_verdict_agrees_with_jsonschema_on_every_config_and_rule_file():
+    files = _data_files()
+    assert len(files) > 50
+    checked = 0
+    for path, schema in files:
+        data = yaml.safe_load(path.read_text())
+        if not isinstance(data, dict):
+            continue
+        for instance in _mutations(data):
+            fast = validate.is_valid(instance, schema)
+            assert fast is not None, path
+            assert fast == _jsonschema_valid(instance, schema), (path, instance)
+            checked += 1
+    assert checked > 1000
+
+
+def test_values_jsonschema_rs_cannot_take_fall_back_to_jsonschema():
+    import datetime
+
+    assert validate.is_valid({"kubernetes-version": datetime.date(2024, 1, 1)}, "config.schema.json") is None
+    assert validate.errors({"kubernetes-version": datetime.date(2024, 1, 1)}, "config.schema.json")
+
+
+# -- each text parsed once -----------------------------------------------------------------------
+
+def _execute(path: Path, root: Path, out: Path) -> int:
+    from k8slint.run import RunOptions, execute
+
+    options = RunOptions(paths=[str(path)], env="production", formats=["json"], outputs=[str(out)])
+    return execute(options, root)
+
+
+def test_every_yaml_text_is_parsed_once_per_run(tmp_path, monkeypatch):
+    """A kustomize overlay: the rendered stream, the base manifests the locator reads, the config
+    and the rule files - each text goes through the loader once."""
+    import k8slint.config
+    import k8slint.load
+    import k8slint.locate
+    import k8slint.render.kustomize
+    import k8slint.render.stream
+    import k8slint.rules
+
+    seen: Counter = Counter()
+    original = k8slint.load.load_text
+
+    def counting(text, *args, **kwargs):
+        seen[text] += 1
+        return original(text, *args, **kwargs)
+
+    for module in (k8slint.load, k8slint.config, k8slint.locate, k8slint.render.kustomize, k8slint.render.stream, k8slint.rules):
+        if hasattr(module, "load_text"):
+            monkeypatch.setattr(module, "load_text", counting)
+    repo = FIXTURES / "violations" / "image-tag-latest-untagged"
+    code = _execute(repo, repo, tmp_path / "out.json")
+    assert code == 1
+    report = json.loads((tmp_path / "out.json").read_text())
+    files = {f["location"]["file"] for f in report["findings"]}
+    assert {"infra/k8s/base/deployments/observer.yaml", "infra/k8s/overlays/production/kustomization.yaml"} <= files
+    rule_files = len(list((ROOT / "rules").glob("*.yaml")))
+    assert len(seen) >= rule_files + 4  # the rule files, the config, the rendered stream, kustomization and base sources
+    assert any(text.startswith("apiVersion: kustomize.config.k8s.io") for text in seen)
+    # Kustomization files (a few lines each) are read by three independent steps - target
+    # discovery, the render's preflight and the locator - and are the one exception.
+    twice = {text[:80]: n for text, n in seen.items() if n > 1 and "kind: Kustomization" not in text}
+    assert not twice, twice
+
+
+# -- work grows linearly with the number of objects ----------------------------------------------
+
+CROSS_OBJECT_FIXTURES = ["service-selector", "hpa-target", "ingress-backend", "claim-exists", "config-ref-exists",
+                         "image-pull-secret", "servicemonitor-wiring", "duplicate-object", "namespace"]
+
+
+def _seed_objects() -> list[dict]:
+    objects = []
+    for rule in CROSS_OBJECT_FIXTURES:
+        for path in sorted((FIXTURES / "rules" / rule / "fail").glob("*.yaml")):
+            if path.name in ("kustomization.yaml", "expected.yaml"):
+                continue
+            objects.extend(d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict) and "kind" in d)
+    return objects
+
+
+def _grown(seed: list[dict], copies: int) -> list[dict]:
+    """``copies`` copies of the seed, each in a namespace of its own (one app per tenant, the way
+    labels repeat across a real render) and with its names made unique."""
+    out = []
+    for number in range(copies):
+        for obj in seed:
+            clone = copy.deepcopy(obj)
+            clone["metadata"]["name"] = f"{clone['metadata']['name']}-c{number}"
+            clone["metadata"]["namespace"] = f"tenant-{number}"
+            out.append(clone)
+    return out
+
+
+def _lines_executed(path: Path, root: Path, out: Path) -> int:
+    """k8slint source lines executed by one check (sys.settrace line events in k8slint frames)."""
+    count = 0
+
+    def local(frame, event, arg):
+        nonlocal count
+        if event == "line":
+            count += 1
+        return local
+
+    def global_trace(frame, event, arg):
+        return local if frame.f_code.co_filename.startswith(PACKAGE_DIR) else None
+
+    sys.settrace(global_trace)
+    try:
+        _execute(path, root, out)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_a_whole_check_does_linear_work_in_the_number_of_objects(tmp_path):
+    seed = _seed_objects()
+    assert {o["kind"] for o in seed} >= {"Deployment", "Service", "HorizontalPodAutoscaler", "Ingress",
+                                          "PersistentVolumeClaim", "ServiceAccount", "ServiceMonitor", "ConfigMap"}
+    (tmp_path / ".k8slint.yaml").write_text("fail-on: never\n")
+    counts = {}
+    for copies in (10, 20, 40):
+        path = tmp_path / f"objects-{copies}.yaml"
+        path.write_text(yaml.safe_dump_all(_grown(seed, copies), sort_keys=False))
+        _lines_executed(path, tmp_path, tmp_path / "warm.json")  # first-use work (validators, imports) out of the way
+        counts[copies] = _lines_executed(path, tmp_path, tmp_path / f"out-{copies}.json")
+    first, second = counts[20] - counts[10], counts[40] - counts[20]
+    # linear: doubling the objects doubles the extra work (identical copies: exactly, but for the
+    # findings' sort); a per-object scan of every object of a kind makes this ratio approach 4
+    assert second <= 2.15 * first, counts
+    report = json.loads((tmp_path / "out-40.json").read_text())
+    assert report["summary"]["objects"] == 40 * len(seed)
+    rules = {f["rule"] for f in report["findings"]}
+    assert {"image-pull-secret", "claim-exists", "service-selector", "hpa-target"} <= rules, rules
+
+
+# -- fast lookups answer like the obvious ones ----------------------------------------------------
+
+_names = st.sampled_from(["a", "b", "c"])
+_kinds = st.sampled_from(["ServiceAccount", "PersistentVolumeClaim", "Service"])
+_namespaces = st.sampled_from([None, "x", "y"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_kinds, _names, _namespaces), max_size=25), _kinds, _names, _namespaces)
+def test_index_get_answers_like_a_scan(specs, kind, name, namespace):
+    from k8slint.engine import Index
+    from k8slint.model import K8sObject
+
+    objects = []
+    for position, (k, n, ns) in enumerate(specs):
+        meta = {"name": n, **({"namespace": ns} if ns else {})}
+        objects.append(K8sObject({"apiVersion": "v1", "kind": k, "metadata": meta}, "f.yaml", position))
+    index = Index(objects)
+    scan = [o for o in objects if o.kind == kind and o.name == name and (namespace is None or o.namespace in (namespace, None))]
+    assert index.get(kind, name, namespace) == scan
+
+
+_labels = st.dictionaries(st.sampled_from(["app", "tier", "managed-by", "v"]), st.sampled_from(["x", "y", 1, True]), max_size=3)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(_labels, _namespaces), max_size=20), _labels, st.one_of(st.none(), st.sets(st.sampled_from(["x", "y"]))))
+def test_label_index_matches_like_a_scan(items, selector, namespaces):
+    from k8slint.templates.lookup import LabelIndex
+
+    things = [(position, labels, ns) for position, (labels, ns) in enumerate(items)]
+    index = LabelIndex(things)
+    wanted = {(str(k), str(v)) for k, v in selector.items()}
+    scan = [position for position, labels, ns in things
+            if wanted <= {(str(k), str(v)) for k, v in labels.items()}
+            and not (namespaces is not None and ns is not None and ns not in namespaces)]
+    assert index.match(selector, None, namespaces) == scan
