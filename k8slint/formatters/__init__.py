@@ -73,6 +73,24 @@ def summarize(findings: list[Finding], run: Run, passed: bool) -> dict[str, Any]
     }
 
 
+def write_json(out: IO[str], document: Any) -> None:
+    """``json.dump(document, out, indent=2, ensure_ascii=False)`` plus a newline, in few writes.
+
+    json.dump() writes every token separately (tens of writes per finding: 2 s for 8,700
+    findings), and json.dumps() first holds every token of the document at once (hundreds of
+    MB for 87,000 findings); this writes the same text in joined batches of tokens."""
+    import json
+
+    batch: list[str] = []
+    for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(document):
+        batch.append(chunk)
+        if len(batch) >= 8192:
+            out.write("".join(batch))
+            batch.clear()
+    batch.append("\n")
+    out.write("".join(batch))
+
+
 @functools.lru_cache(maxsize=1)
 def registry() -> dict[str, Any]:
     from importlib.metadata import entry_points

@@ -10,11 +10,10 @@ they differ from the source location, a ``relatedLocations`` entry.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import quote
 
-from . import Formatter
+from . import Formatter, write_json
 from .common import LEVELS, object_name, rendered_by, rule_help_uri, target_paths, workspace_file
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -109,7 +108,7 @@ class SarifFormatter(Formatter):
                 }
             ],
         }
-        self.out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")  # one write, not one per token
+        write_json(self.out, document)
 
     def _result(self, f, index: dict, paths: dict) -> dict:
         file = workspace_file(self.run, f.location.file)
