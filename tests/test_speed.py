@@ -292,3 +292,26 @@ def test_label_index_matches_like_a_scan(items, selector, namespaces):
             if wanted <= {(str(k), str(v)) for k, v in labels.items()}
             and not (namespaces is not None and ns is not None and ns not in namespaces)]
     assert index.match(selector, None, namespaces) == scan
+
+
+# -- the loader's fast pre-checks answer like the regexes they stand for ---------------------------
+
+_yamlish = st.lists(st.sampled_from([" ", "\t", "\n", "\r", "-", "?", ":", "&a", "!t", "x", "\x85", "\u2028", "[", "{"]),
+                    max_size=300).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_yamlish, st.integers(0, 60), st.integers(0, 45), st.sampled_from(["- ", "? ", ": ", "-\t", "- &a ", "? !t "]))
+def test_loader_prechecks_agree_with_their_regexes(text, indent, run, unit):
+    import re
+
+    from k8slint import load
+
+    for sample in (text, " " * indent + text, text + "\n" + " " * indent + "x", text + unit * run + text,
+                   "\r".join([text, unit * run]), "\t" * (indent // 5) + " " * indent + text):
+        assert load._indented(sample) == bool(load._INDENT_HINT.search(sample)), repr(sample)
+        assert load._has_run(sample) == bool(load._RUN_HINT.search(sample)), repr(sample)
+        breaks = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+        for start, end in ((0, len(sample)), (1, len(sample) - 1), (len(sample) // 2, len(sample))):
+            if start <= end:
+                assert load._breaks(sample, start, end) == len(breaks.findall(sample, start, end)), repr(sample)
