@@ -37,9 +37,8 @@ def no_plaintext_secret(obj: K8sObject, params: dict, ctx) -> Iterator[Violation
             continue
         keys = sorted(str(k) for k, v in values.items() if v not in (None, ""))
         if keys:
-            shown = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
             yield Violation(
-                f"Secret {ns}{obj.name} commits plaintext {field} (keys: {shown}; values not shown): "
+                f"Secret {ns}{obj.name} commits plaintext {field} (keys: {_shown(keys)}; values not shown): "
                 "commit a SealedSecret or ExternalSecret instead",
                 (field,),
                 key=field,
