@@ -15,15 +15,13 @@ from __future__ import annotations
 import fnmatch
 from pathlib import Path
 
+from .kustomization import references
 from .targets import KUSTOMIZATION_FILES, discover, kustomization_file
 
 REPO_TREE_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*",
                       "docker-compose*.yml", "docker-compose*.yaml", "compose.yml", "compose.yaml", "compose.*.yml",
                       "compose.*.yaml", ".dockerignore")
 CONFIG_FILES = (".k8slint.yaml", ".k8slint.yml", "pyproject.toml")
-_LIST_KEYS = ("resources", "components", "bases", "patchesStrategicMerge", "crds", "configurations", "generators",
-              "transformers", "validators")
-_ITEM_PATH_KEYS = ("patches", "patchesJson6902", "replacements")
 
 
 def is_repo_tree_file(path: Path) -> bool:
@@ -31,32 +29,7 @@ def is_repo_tree_file(path: Path) -> bool:
 
 
 def _entries(data: dict) -> list[str]:
-    out: list[str] = []
-    for key in _LIST_KEYS:
-        value = data.get(key)
-        if isinstance(value, list):
-            out += [v for v in value if isinstance(v, str)]
-    for key in _ITEM_PATH_KEYS:
-        value = data.get(key)
-        if isinstance(value, list):
-            out += [v["path"] for v in value if isinstance(v, dict) and isinstance(v.get("path"), str)]
-    for key in ("configMapGenerator", "secretGenerator"):
-        value = data.get(key)
-        if not isinstance(value, list):
-            continue
-        for gen in value:
-            if not isinstance(gen, dict):
-                continue
-            for field in ("files", "envs"):
-                items = gen.get(field)
-                if isinstance(items, list):
-                    out += [i.split("=", 1)[-1] for i in items if isinstance(i, str)]
-            if isinstance(gen.get("env"), str):
-                out.append(gen["env"])
-    openapi = data.get("openapi")
-    if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
-        out.append(openapi["path"])
-    return [e for e in out if "://" not in e and not e.startswith(("github.com/", "git@"))]
+    return [path for path, _, _ in references(data) if "://" not in path and not path.startswith(("github.com/", "git@"))]
 
 
 def kustomize_inputs(directory: Path) -> tuple[set[Path], set[Path]]:

@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..kustomization import INCLUDES, references
 from ..load import YMap, decode, load_text
 from ..model import K8sObject, Location
 from ..targets import KUSTOMIZATION_FILES, Target, kustomization_file, relative
@@ -198,35 +199,10 @@ def _strings(data) -> list[tuple[str, object, object]]:
 
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
-_FILE_LISTS = ("patchesStrategicMerge", "crds", "configurations", "generators", "transformers", "validators")
-_GENERATORS = ("configMapGenerator", "secretGenerator")
-
-
 def _file_references(data: YMap) -> list[tuple[str, int]]:
     """Files a kustomization reads besides resources/components/bases: patch and replacement paths,
     generator files and env files, CRD/configuration/openapi files, plugin configs."""
-    out: list[tuple[str, int]] = []
-
-    def add(container, key) -> None:
-        value = container.get(key) if isinstance(container, dict) else None
-        if isinstance(value, str):
-            out.append((value.split("=", 1)[-1] if "=" in value and "://" not in value.split("=", 1)[0] else value,
-                        container.key_line(key)))
-        elif isinstance(value, list):
-            out.extend((v.split("=", 1)[-1] if "=" in v.split("://", 1)[0] else v, value.item_line(i))
-                       for i, v in enumerate(value) if isinstance(v, str))
-
-    for key in _FILE_LISTS:
-        add(data, key)
-    for key in ("patches", "patchesJson6902", "replacements"):
-        for item in data.get(key) or [] if isinstance(data.get(key), list) else []:
-            add(item, "path")
-    for key in _GENERATORS:
-        for item in data.get(key) or [] if isinstance(data.get(key), list) else []:
-            for field in ("files", "envs", "env"):
-                add(item, field)
-    add(data.get("openapi"), "path")
-    return out
+    return [(path, line) for path, line, key in references(data) if key not in INCLUDES]
 
 
 def _within(path: Path, root: Path) -> bool:

@@ -15,6 +15,7 @@ from typing import Iterator
 from ..load import YList, YMap
 from ..model import Location, Violation
 from ..targets import KUSTOMIZATION_FILES, relative
+from ..kustomization import references
 from . import template
 
 DEPRECATED = {
@@ -101,36 +102,6 @@ def app_of(rel_dir: str, roots: set[str]) -> str | None:
     return None
 
 
-def _referenced_paths(data: YMap) -> Iterator[tuple[str, int]]:
-    """(path text, line) of every local file or folder a kustomization refers to."""
-    for key in ("resources", "bases", "components", "patchesStrategicMerge", "crds", "configurations", "transformers", "generators"):
-        entries = data.get(key)
-        if isinstance(entries, YList):
-            for position, entry in enumerate(entries):
-                if isinstance(entry, str) and "\n" not in entry:
-                    yield entry, entries.item_line(position)
-    for key in ("patches", "patchesJson6902", "replacements"):
-        entries = data.get(key)
-        if isinstance(entries, YList):
-            for entry in entries:
-                if isinstance(entry, YMap) and isinstance(entry.get("path"), str):
-                    yield entry["path"], entry.key_line("path")
-    for key in ("configMapGenerator", "secretGenerator"):
-        entries = data.get(key)
-        if isinstance(entries, YList):
-            for entry in entries:
-                if not isinstance(entry, YMap):
-                    continue
-                for list_key in ("files", "envs"):
-                    items = entry.get(list_key)
-                    if isinstance(items, YList):
-                        for i, item in enumerate(items):
-                            if isinstance(item, str):
-                                yield item.split("=", 1)[-1], items.item_line(i)
-                if isinstance(entry.get("env"), str):
-                    yield entry["env"], entry.key_line("env")
-
-
 @template(scope="source")
 def cross_app_reference(target, params: dict, ctx) -> Iterator[Violation]:
     """A kustomization in one app's directory that refers to a file or folder of another app's directory."""
@@ -140,7 +111,7 @@ def cross_app_reference(target, params: dict, ctx) -> Iterator[Violation]:
         own = app_of(kdir, roots)
         if own is None:
             continue
-        for entry, line in _referenced_paths(data):
+        for entry, line, _ in references(data):
             if "://" in entry or entry.startswith(("git@", "github.com/")):
                 continue
             resolved = os.path.normpath(os.path.join(kdir or ".", entry)).replace(os.sep, "/")
