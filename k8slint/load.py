@@ -219,9 +219,17 @@ def _too_deep(text: str) -> int | None:
                     return event.start_mark.line + 1
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        if _libyaml_too_deep(exc):  # libyaml >= 0.2.5 (PyYAML 6.0.3+) has its own nesting limit
+            return _mark_line(exc, 0)
         return None  # the real parse reports the syntax error with its line (depth stays bounded)
     return None
+
+
+def _libyaml_too_deep(exc: yaml.YAMLError) -> bool:
+    """libyaml's own nesting limit (newer releases refuse deep input themselves): reported in
+    k8slint's words, so the finding is the same whichever PyYAML is installed."""
+    return "maximum nesting depth" in str(getattr(exc, "problem", None) or exc)
 
 
 def _mark_line(exc: yaml.YAMLError, offset: int) -> int:
@@ -264,7 +272,8 @@ def _load_chunk(text: str, offset: int, first_index: int) -> tuple[list[Document
                 docs.append(Document(data, start, end, index))
             index += 1
     except yaml.YAMLError as exc:
-        errors.append(LoadError(_describe(exc), _mark_line(exc, offset)))
+        message = f"nesting deeper than {MAX_DEPTH} levels: refusing to load" if _libyaml_too_deep(exc) else _describe(exc)
+        errors.append(LoadError(message, _mark_line(exc, offset)))
     finally:
         loader.dispose()
     return docs, errors
