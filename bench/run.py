@@ -156,16 +156,17 @@ def measure_with_floor(check: list[str], path: Path, runs: int, loader: bool = F
 def render_seed_objects() -> list[dict]:
     """Render every seed target once with k8slint's own renderers and keep the objects."""
     sys.path.insert(0, str(ROOT))
-    from k8slint.config import Config
-    from k8slint.render import render
-    from k8slint.settings import Settings
-    from k8slint.targets import Target, classify, relative
+    from k8slint.model import Target
+    from k8slint.plan.config import Config
+    from k8slint.plan.settings import Settings
+    from k8slint.render import classify, render
+    from k8slint.sources import relative
 
     objects: list[dict] = []
     settings = Settings(repo_root=CORPUS, config=Config())
     for seed in SEEDS:
         path = CORPUS / seed
-        kind = classify(path, CORPUS)
+        kind, path = classify(path)
         target = Target(kind, path, relative(path, CORPUS), "production", "bench", release_name=path.name)
         result = render(target, settings)
         if result.failed:
@@ -219,8 +220,8 @@ def build_repo(base: Path, overlays: int) -> Path:
 
 RENDER_ONLY = (
     "import os, sys\nfrom pathlib import Path\nfrom concurrent.futures import ThreadPoolExecutor\n"
-    "from k8slint.config import Config\nfrom k8slint.render import render\nfrom k8slint.settings import Settings\n"
-    "from k8slint.targets import Target, discover, relative\n"
+    "from k8slint.model import Target\nfrom k8slint.plan.config import Config\nfrom k8slint.plan.settings import Settings\n"
+    "from k8slint.plan.targets import discover\nfrom k8slint.render import render\nfrom k8slint.sources import relative\n"
     "root = Path(sys.argv[1])\nsettings = Settings(repo_root=root, config=Config())\n"
     "targets = [Target(k, p, relative(p, root), 'production', 'bench', values=[f] if f else [], release_name=p.name)"
     " for k, p, f in discover(root)]\n"

@@ -29,11 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from k8slint import crds, k8s_schema  # noqa: E402
-from k8slint.config import Config  # noqa: E402
+from k8slint.model import Target  # noqa: E402
+from k8slint.plan.config import Config  # noqa: E402
+from k8slint.plan.settings import Settings  # noqa: E402
+from k8slint.plan.targets import discover  # noqa: E402
 from k8slint.render import render  # noqa: E402
 from k8slint.schema_errors import validate as rs_validate, without_nulls  # noqa: E402
-from k8slint.settings import Settings  # noqa: E402
-from k8slint.targets import Target, discover, relative  # noqa: E402
+from k8slint.sources import relative  # noqa: E402
 
 
 def plain(value):

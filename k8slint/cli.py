@@ -15,6 +15,7 @@ import click
 from . import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_retained = None  # what a check built, kept alive until the process ends (see _exit_now)
 
 
 class UsageProblem(click.ClickException):
@@ -70,39 +71,6 @@ def main() -> None:
     """
 
 
-def _decide_root(paths: list[str], flag: str | None) -> Path:
-    from .targets import find_repo_root
-
-    if flag:
-        root = Path(flag).resolve()
-        if not root.is_dir():
-            raise UsageProblem(f"--repo-root {flag}: not a directory")
-        return root
-    real = [Path(p).resolve() for p in paths if p != "-"]
-    start = real[0] if real else Path.cwd().resolve()
-    if not start.exists():
-        raise UsageProblem(f"{paths[0]}: no such file or directory")
-    found = find_repo_root(start)
-    start_dir = start if start.is_dir() else start.parent
-    if found != start_dir or (found / ".git").exists() or (found / ".k8slint.yaml").is_file():
-        return found
-    if start.is_dir() and not _is_single_target(start):
-        from .targets import discover
-
-        if discover(start):  # a folder of overlays/charts given on its own: it is the repository
-            return start_dir
-    cwd = Path.cwd().resolve()
-    if start_dir == cwd or cwd in start_dir.parents:
-        return cwd
-    return start_dir
-
-
-def _is_single_target(path: Path) -> bool:
-    from .targets import kustomization_file
-
-    return kustomization_file(path) is not None or (path / "Chart.yaml").is_file()
-
-
 @main.command()
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("--env", "-e", metavar="ENV", help="Environment of every target (production|prod|staging|stg|development|dev). Default: from config globs, then from the path.")
@@ -144,38 +112,29 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
     With no PATH, every overlay (kustomization no other kustomization includes) and every
     chart x values-<env>.yaml of the repository is checked, or the config's `targets:`.
     """
-    from .run import RunOptions, execute
+    from . import api, report
+    from .errors import K8slintError
 
-    options = RunOptions(
+    options = api.Options(
         paths=list(paths), env=env, values=list(values), set_values=list(set_values), release_name=release_name,
-        namespace=namespace, config_path=config_path, formats=list(formats) or ["text"], outputs=list(outputs),
-        fail_on=fail_on, select=list(select), skip=list(skip), allow_empty=allow_empty, allow_remote=allow_remote,
-        jobs=jobs, color=color, changed=changed, list_targets=list_targets,
-        kubernetes_version=kubernetes_version, crds=list(crds),
-        baseline=baseline, write_baseline=write_baseline,
-        limits={"max_file_size": max_file_size, "max_objects": max_objects, "render_timeout": render_timeout},
+        namespace=namespace, config=config_path, repo_root=repo_root, fail_on=fail_on, select=list(select),
+        skip=list(skip), allow_empty=allow_empty, allow_remote=allow_remote, jobs=jobs, changed=changed,
+        kubernetes_version=kubernetes_version, crds=list(crds), baseline=baseline, write_baseline=write_baseline,
+        max_file_size=max_file_size, max_objects=max_objects, render_timeout=render_timeout,
     )
-    import gc
-
-    # One short run that builds millions of small containers and frees few cycles: the cyclic
-    # collector's passes over the growing heap cost a quarter of a 5,000-object check.
-    collecting = gc.isenabled()
-    gc.disable()
+    global _retained  # noqa: PLW0603
     try:
-        located = [p for p in paths if os.path.exists(p)] if changed else list(paths)  # changed files may be deleted ones
-        code = execute(options, _decide_root(located, repo_root))
-    except UsageProblem:
-        raise
-    except Exception as exc:  # every expected failure is turned into one sentence by execute()
-        from .run import RunError
-
-        if isinstance(exc, RunError):
-            raise UsageProblem(str(exc)) from None
-        raise
-    finally:
-        if collecting:
-            gc.enable()
-    sys.exit(code)
+        pairs = report.pair_outputs(list(formats) or ["text"], list(outputs))
+        if list_targets:
+            plan = api.make_plan(options)
+            report.write_targets(plan.targets, pairs, plan.settings.repo_root)
+            sys.exit(EXIT_OK)
+        with api.collector_paused():
+            result, _retained = api.run(options)  # kept: run() exits without freeing what the check built
+            report.write(result, pairs, color)
+    except K8slintError as exc:
+        raise UsageProblem(str(exc)) from None
+    sys.exit(result.exit_code)
 
 
 @main.command("rules")
@@ -184,11 +143,12 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
 def rules_command(fmt: str, config_path: str | None) -> None:
     """List every rule: id, severity, environments and summary."""
     from .docs import list_rules
-    from .run import RunError, load_all_rules
+    from .errors import K8slintError
+    from .plan import load_all_rules
 
     try:
         rules = load_all_rules(config_path, Path.cwd())
-    except RunError as exc:
+    except K8slintError as exc:
         raise UsageProblem(str(exc)) from None
     click.echo(list_rules(rules, fmt), nl=False)
 
@@ -199,11 +159,12 @@ def rules_command(fmt: str, config_path: str | None) -> None:
 def explain(rule_id: str, config_path: str | None) -> None:
     """Explain a rule: what it checks, why, examples, how to fix and suppress it."""
     from .docs import explain_rule
-    from .run import RunError, load_all_rules
+    from .errors import K8slintError
+    from .plan import load_all_rules
 
     try:
         rules = load_all_rules(config_path, Path.cwd())
-    except RunError as exc:
+    except K8slintError as exc:
         raise UsageProblem(str(exc)) from None
     if rule_id not in rules:
         import difflib
@@ -219,12 +180,13 @@ def explain(rule_id: str, config_path: str | None) -> None:
 @click.option("--builtin", is_flag=True, help="Also test the built-in rules' examples.")
 def test_command(config_path: str | None, builtin: bool) -> None:
     """Run each custom rule's own `examples:` and report the ones that disagree."""
-    from .run import RunError, load_all_rules
+    from .errors import K8slintError
+    from .plan import load_all_rules
     from .selftest import run_examples
 
     try:
         rules = load_all_rules(config_path, Path.cwd())
-    except RunError as exc:
+    except K8slintError as exc:
         raise UsageProblem(str(exc)) from None
     chosen = [r for r in rules.values() if builtin or not r.builtin]
     if not chosen:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from .errors import K8slintError
 from .resources import schemas_dir
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -64,7 +65,7 @@ _KEEP = {
 _EMBEDDED = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}}
 
 
-class CRDError(Exception):
+class CRDError(K8slintError):
     """A --crd path or file that cannot be used: one sentence naming it."""
 
 

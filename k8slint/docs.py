@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from .rules import Rule
+from .plan.rules import Rule
 
 SOURCE_DOCS = {
     "ARCH": "k8s_architecture.md (ARCH-DEPLOY-001)",

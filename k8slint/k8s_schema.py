@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import K8slintError
+
 DEFS_URI = "https://kubernetes.io/api/_definitions.json"
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
 _SHIPPED_DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
@@ -29,7 +31,7 @@ _SHIPPED_DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
 STATS = {"validators_built": 0}
 
 
-class VersionError(ValueError):
+class VersionError(K8slintError, ValueError):
     """A --kubernetes-version / kubernetes-version: value that is not a version."""
 
 

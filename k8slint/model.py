@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path as Path_
 from typing import Any, Callable
 
 SEVERITIES = ("info", "warning", "error")
@@ -54,6 +55,10 @@ class K8sObject:
     transformers: tuple = ()  # ((configuredIn, kind), ...) repo-relative
     helm_template: str | None = None  # template path inside the chart, for Helm renders
     helm_ordinal: int = 0  # this object is the n-th of its kind rendered from that template
+    # Namespaces, as the render source states them (rules ask effective_namespace(), not these):
+    default_namespace: str | None = None  # where it lands without metadata.namespace (Helm --namespace)
+    namespace_at_install: bool = False  # chosen when installed (helm install -n): no namespace stated,
+    #                                     or metadata.namespace not written in the source (.Release.Namespace)
 
     @_once
     def api_version(self) -> str:
@@ -100,6 +105,28 @@ class K8sObject:
             "namespace": self.namespace,
             "name": self.name,
         }
+
+
+@dataclass
+class Target:
+    """One thing to render and check: an overlay, a chart with its values, a file, a folder, stdin."""
+
+    kind: str  # the renderer that renders it: kustomize | helm | file | dir | stdin
+    path: Path_  # absolute (for stdin: the cwd)
+    display: str  # repo-relative, what the user sees
+    env: str = "unknown"
+    env_source: str = "unresolved"
+    values: list = field(default_factory=list)  # helm: values files (Paths), in order
+    set_values: list[str] = field(default_factory=list)  # helm: --set expressions
+    release_name: str = "release"
+    namespace: str | None = None
+    stdin_data: bytes | None = None
+
+    def label(self) -> str:
+        if self.kind == "helm" and self.values:
+            names = ",".join(p.name for p in self.values)
+            return f"{self.display} [{names}]"
+        return self.display
 
 
 @dataclass

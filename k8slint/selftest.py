@@ -1,10 +1,10 @@
-"""`k8slint test`: run each rule's own `examples:` (pass/fail snippets) through the engine."""
+"""`k8slint test`: run each rule's own `examples:` (pass/fail snippets) through the checker."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .rules import Rule
+from .plan.rules import Rule
 
 
 def example_env(rule: Rule) -> str:
@@ -16,12 +16,12 @@ def example_env(rule: Rule) -> str:
 
 def findings_for_snippet(rule: Rule, rules: dict[str, Rule], snippet: str, root: Path | None = None) -> list:
     """Check one YAML snippet with only ``rule`` active; returns that rule's findings."""
-    from .config import Config
-    from .engine import Checker, Policy
+    from .check import Checker, Policy
+    from .model import Target
+    from .plan.config import Config
+    from .plan.settings import Settings
     from .render import Render
     from .render.plain import load_bytes
-    from .settings import Settings
-    from .targets import Target
 
     if rule.scope == "source":  # a kustomization snippet, written into a scratch repository
         import tempfile

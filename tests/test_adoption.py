@@ -95,12 +95,12 @@ def test_baseline_survives_moved_lines_and_unrelated_edits_and_shows_only_new_fi
 
 
 def test_baseline_counts_each_recorded_finding_once(tmp_path):
-    from k8slint.baseline import apply
+    from k8slint.suppress import apply_baseline
     from k8slint.model import Finding, Location
     from collections import Counter
 
     make = lambda: Finding("r", "error", "m", Location("f", 1), "t", "production", fingerprint="abc")  # noqa: E731
-    kept, hidden = apply([make(), make()], Counter({"abc": 1}))
+    kept, hidden = apply_baseline([make(), make()], Counter({"abc": 1}))
     assert hidden == 1 and len(kept) == 1
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS, k8slint
-from k8slint.targets import discover
+from k8slint.plan.targets import discover
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
 

@@ -16,7 +16,7 @@ import xmlschema
 from xml.etree import ElementTree as ET
 
 from conftest import CORPUS, FIXTURES, ROOT, SHARED, k8slint
-from k8slint.targets import discover
+from k8slint.plan.targets import discover
 
 SARIF_SCHEMA_FILE = SHARED / "schemas" / "sarif-schema-2.1.0.json"
 JUNIT_XSD_FILE = SHARED / "schemas" / "JUnit.xsd"

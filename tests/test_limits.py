@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import assert_clear, bounded_k8slint
-from k8slint.settings import DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_OBJECTS, DEFAULT_RENDER_TIMEOUT
+from k8slint.plan.settings import DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_OBJECTS, DEFAULT_RENDER_TIMEOUT
 
 CM = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  namespace: prj-01\ndata:\n  PADDING: \"{pad}\"\n"
 

@@ -96,10 +96,10 @@ def test_exec_plugins_never_run_through_the_cli(case: str, tmp_path: Path):
 def test_kustomize_itself_runs_without_plugins(case: str, tmp_path: Path, monkeypatch):
     """Second layer: even with the preflight switched off, kustomize is started without
     --enable-alpha-plugins/--enable-exec, so it refuses the plugin and the script never runs."""
-    from k8slint.config import Config
+    from k8slint.model import Target
+    from k8slint.plan.config import Config
+    from k8slint.plan.settings import Settings
     from k8slint.render import kustomize
-    from k8slint.settings import Settings
-    from k8slint.targets import Target
 
     repo = _copy(case, tmp_path)
     marker = tmp_path / "plugin-ran"

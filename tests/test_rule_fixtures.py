@@ -89,7 +89,7 @@ def test_every_fixture_folder_has_both_sides_and_a_rule_file():
 def test_secrets_fixtures_prove_values_are_never_printed():
     """Every secrets rule (and the credential-file rule) with a fail fixture names a value that
     must not appear in any output."""
-    from k8slint.rules import load_rules
+    from k8slint.plan.rules import load_rules
 
     rules = load_rules()
     for folder in sorted(RULE_FIXTURES.iterdir()) if RULE_FIXTURES.is_dir() else []:

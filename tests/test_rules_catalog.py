@@ -3,7 +3,7 @@
 import pytest
 
 from k8slint.resources import rules_dir
-from k8slint.rules import load_rules, parse_rule
+from k8slint.plan.rules import load_rules, parse_rule
 from k8slint.selftest import run_examples
 from k8slint.validate import errors
 
@@ -29,7 +29,7 @@ def test_examples_of_every_builtin_rule_agree():
 def test_bad_rule_file_names_file_and_key(tmp_path):
     bad = tmp_path / "x.yaml"
     bad.write_text("id: x\nseverity: fatal\nsummary: s\ndescription: d\nrationale: r\nremediation: m\nscope: object\ntemplate: pvc-naming\n")
-    from k8slint.rules import RuleError
+    from k8slint.plan.rules import RuleError
 
     with pytest.raises(RuleError, match=r"x.yaml: severity: 'fatal' is not one of"):
         parse_rule(bad, "x.yaml", builtin=False)
@@ -56,7 +56,7 @@ def test_rule_ids_are_unique_across_files():
 
 
 def test_a_custom_rule_may_not_reuse_a_builtin_id(tmp_path):
-    from k8slint.rules import RuleError
+    from k8slint.plan.rules import RuleError
 
     (tmp_path / "mine.yaml").write_text((rules_dir() / "pvc-naming.yaml").read_text())
     with pytest.raises(RuleError, match="rule id 'pvc-naming' is already defined by rules/pvc-naming.yaml"):

@@ -11,13 +11,13 @@ import yaml
 
 from conftest import FIXTURES, SHARED, k8slint
 from k8slint import crds, deprecations, k8s_schema
-from k8slint.config import Config
-from k8slint.engine import Checker, Policy
+from k8slint.check import Checker, Policy
+from k8slint.model import Target
+from k8slint.plan.config import Config
+from k8slint.plan.rules import load_rules
+from k8slint.plan.settings import Settings
 from k8slint.render import Render
 from k8slint.render.plain import load_bytes
-from k8slint.rules import load_rules
-from k8slint.settings import Settings
-from k8slint.targets import Target
 
 RULES = ("schema", "crd-schema", "deprecated-api")
 UPSTREAM_CRDS = SHARED / "crds"

@@ -1,19 +1,36 @@
-"""Turn a target (overlay, chart x values, file, directory, stdin) into Kubernetes objects.
+"""Render stage: turn a target (overlay, chart x values, file, folder, stdin) into Kubernetes objects.
 
-Each renderer returns a :class:`Render`: the objects, where each came from, and the
-problems met on the way (``render-error``, ``parse-error``) as findings-to-be, never as
-exceptions. Heavy modules (the Helm SDK, subprocess plumbing) are imported only here.
+Each render source is a :class:`Renderer` in a module of its own, listed once in
+:data:`REGISTRY`; everything source-specific is the renderer's:
+
+- **classify**: a folder holding one of its ``markers`` (a kustomization, ``Chart.yaml``), or
+  that file itself, is a target of its kind; paths no marker claims are plain files/folders;
+- **discover**: :meth:`Renderer.discover` picks the units among the folders a walk of the
+  repository found with its markers (overlays, not bases; charts x ``values-<env>.yaml``);
+- **target**: :meth:`Renderer.target` makes the :class:`~k8slint.model.Target` of a unit
+  (Helm: values files, release name and namespace);
+- **render**: :meth:`Renderer.render` returns a :class:`Render` - the objects, and the
+  problems met on the way (``render-error``, ``parse-error``) as findings-to-be, never raised;
+- **inputs**: :meth:`Renderer.inputs` - the folders and files a unit reads, for ``--changed``;
+- **provenance**: the renderer fills the provenance fields of each
+  :class:`~k8slint.model.K8sObject` (``origin``, ``origin_generator``, ``transformers``,
+  ``helm_template``, ``helm_ordinal``, ``default_namespace``, ``namespace_at_install``) that
+  :mod:`k8slint.locate` and the rules read, and names the file findings with no better place
+  point at (:meth:`Renderer.source_file`).
+
+Modules are imported only when a target of their kind is rendered or discovered, so a check of
+one plain file never loads the kustomize or Helm plumbing.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Callable, NamedTuple
 
-from ..model import K8sObject, Location
-
-if TYPE_CHECKING:
-    from ..targets import Target
+from ..model import K8sObject, Location, Target
+from .kustomization import KUSTOMIZATION_FILES
 
 
 @dataclass
@@ -25,117 +42,127 @@ class Problem:
 
 @dataclass
 class Render:
-    target: "Target"
+    target: Target
     objects: list[K8sObject] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     failed: bool = False  # nothing could be rendered at all
     notes: list[str] = field(default_factory=list)
 
 
-def render(target: "Target", settings) -> Render:
-    """Dispatch on the target's kind; never raises for bad input."""
-    if target.kind == "kustomize":
-        from .kustomize import render_kustomization
+class Unit(NamedTuple):
+    """What discovery finds: a target before its environment is known."""
 
-        return render_kustomization(target, settings)
-    if target.kind == "helm":
-        from .helm import render_chart
-
-        return render_chart(target, settings)
-    from .plain import render_plain
-
-    return render_plain(target, settings)
+    kind: str
+    path: Path
+    env_file: Path | None = None  # Helm: the values-<env>.yaml it is rendered with
 
 
 @dataclass
-class Ran:
-    """What a renderer subprocess did: ``status`` is ok, timeout or too-big (output over the limit)."""
+class Inputs:
+    """What a unit reads, for ``--changed``: a changed path feeds it when it is one of ``files`` or
+    inside one of ``dirs``, and is not one of ``excluded``."""
 
-    status: str
-    returncode: int | None = None
-    stdout: bytes = b""
-    stderr: str = ""
+    dirs: set[Path] = field(default_factory=set)
+    files: set[Path] = field(default_factory=set)
+    excluded: set[Path] = field(default_factory=set)
 
-
-def no_network_env() -> dict[str, str]:
-    """The environment for renderer subprocesses: proxies point at a closed local port, git may
-    only use local files, and kustomize finds no plugin directory."""
-    import os
-
-    env = dict(os.environ)
-    blackhole = "http://127.0.0.1:9"
-    env.update(
-        HTTP_PROXY=blackhole, HTTPS_PROXY=blackhole, http_proxy=blackhole, https_proxy=blackhole,
-        ALL_PROXY=blackhole, all_proxy=blackhole, NO_PROXY="", no_proxy="",
-        GIT_TERMINAL_PROMPT="0", GIT_ALLOW_PROTOCOL="file",
-        KUSTOMIZE_PLUGIN_HOME="/nonexistent-k8slint-no-plugins",
-    )
-    return env
+    def fed_by(self, path: Path) -> bool:
+        if path in self.excluded:
+            return False
+        return path in self.files or any(path == d or d in path.parents for d in self.dirs)
 
 
-def run_bounded(command: list[str], *, timeout: float, max_output: int, env: dict | None = None,
-                stdin: bytes | None = None) -> Ran:
-    """Run a renderer with a wall-clock limit and a cap on its output, killing its whole process
-    group when either is passed, so a hostile input cannot hang the run or fill memory."""
-    import os
-    import signal
-    import subprocess
-    import tempfile
-    import threading
-
-    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as feed:
-        if stdin is not None:
-            feed.write(stdin)
-            feed.seek(0)
-        proc = subprocess.Popen(command, stdin=feed if stdin is not None else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=err, env=env, start_new_session=True)
-        timed_out = threading.Event()
-
-        def kill() -> None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-
-        def on_timeout() -> None:
-            timed_out.set()
-            kill()
-
-        timer = threading.Timer(timeout, on_timeout)
-        timer.daemon = True
-        timer.start()
-        chunks: list[bytes] = []
-        size = 0
-        too_big = False
-        try:
-            assert proc.stdout is not None
-            while chunk := proc.stdout.read(1 << 16):
-                size += len(chunk)
-                if size > max_output:
-                    too_big = True
-                    kill()
-                    break
-                chunks.append(chunk)
-            proc.stdout.close()
-            proc.wait()
-        finally:
-            timer.cancel()
-            if proc.poll() is None:
-                kill()
-                proc.wait()
-        err.seek(0)
-        stderr = err.read(1 << 16).decode("utf-8", "replace")
-    if timed_out.is_set():
-        return Ran("timeout", proc.returncode, b"", stderr)
-    if too_big:
-        return Ran("too-big", proc.returncode, b"", stderr)
-    return Ran("ok", proc.returncode, b"".join(chunks), stderr)
+EnvResolver = Callable[[str], "tuple[str, str]"]  # repo-relative path -> (environment, how it was decided)
 
 
-def limit_message(what: str, status: str, settings) -> str:
-    """One sentence for a render stopped by a limit, naming the setting and the flag."""
-    if status == "timeout":
-        return (f"{what} took longer than {settings.render_timeout:g}s and was stopped "
-                "(limits.render-timeout; raise it with --render-timeout)")
-    return (f"{what} produced more than {settings.max_file_size:,} bytes of output and was stopped "
-            "(limits.max-file-size; raise it with --max-file-size)")
+class Renderer:
+    """One render source. Subclasses set ``kind`` and implement :meth:`render`; the rest has
+    defaults that suit a source with no discovery."""
+
+    kind: str = ""
+
+    def discover(self, found: list[Path], root: Path, settings) -> list[Unit]:
+        """The units among ``found`` (folders under ``root`` holding one of this kind's markers)."""
+        return []
+
+    def target(self, unit: Unit, settings, resolve_env: EnvResolver, options) -> Target:
+        """The target of a unit; ``options`` carries the command line's values/set/release/namespace."""
+        from ..sources import relative
+
+        display = relative(unit.path, settings.repo_root)
+        env, source = resolve_env(display)
+        return Target(unit.kind, unit.path, display, env, source)
+
+    def render(self, target: Target, settings) -> Render:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def inputs(self, unit: Unit, settings) -> Inputs:
+        """What the unit reads (default: everything under its path)."""
+        return Inputs(dirs={unit.path.resolve()}) if unit.path.is_dir() else Inputs(files={unit.path.resolve()})
+
+    def source_file(self, target: Target) -> str:
+        """Repo-relative file that findings with no better place point at."""
+        return target.display
+
+
+@dataclass(frozen=True)
+class Registration:
+    kind: str
+    module: str  # defines RENDERER, a Renderer instance
+    markers: tuple[str, ...] = ()  # file names that make a folder a target of this kind
+
+
+# Claim order: the first registration whose marker a folder holds renders it.
+REGISTRY: tuple[Registration, ...] = (
+    Registration("kustomize", "k8slint.render.kustomize", KUSTOMIZATION_FILES),
+    Registration("helm", "k8slint.render.helm", ("Chart.yaml",)),
+    Registration("dir", "k8slint.render.plain"),
+    Registration("file", "k8slint.render.plain"),
+    Registration("stdin", "k8slint.render.plain"),
+)
+_BY_KIND = {r.kind: r for r in REGISTRY}
+
+
+def renderer(kind: str) -> Renderer:
+    registration = _BY_KIND[kind]
+    module = importlib.import_module(registration.module)
+    return module.RENDERERS[kind] if hasattr(module, "RENDERERS") else module.RENDERER
+
+
+def classify(path: Path) -> tuple[str, Path] | None:
+    """(kind, target path) of a file or folder a user named; None when it does not exist.
+    A marker file itself (``overlays/prod/kustomization.yaml``) stands for its folder."""
+    if path.is_dir():
+        for registration in REGISTRY:
+            if any((path / marker).is_file() for marker in registration.markers):
+                return registration.kind, path
+        return "dir", path
+    if path.is_file():
+        for registration in REGISTRY:
+            if path.name in registration.markers:
+                return registration.kind, path.parent
+        return "file", path
+    return None
+
+
+def discover(root: Path, settings) -> list[Unit]:
+    """Every unit of a repository (or folder): one walk, then each renderer picks its own among
+    the folders holding its markers. Sorted by path, then values file."""
+    from ..sources import walk
+
+    found: dict[str, list[Path]] = {r.kind: [] for r in REGISTRY if r.markers}
+    for directory, files in walk(root):
+        names = set(files)
+        for registration in REGISTRY:
+            if registration.markers and names.intersection(registration.markers):
+                found[registration.kind].append(directory)
+    units: list[Unit] = []
+    for kind, folders in found.items():
+        if folders:
+            units.extend(renderer(kind).discover(folders, root, settings))
+    return sorted(units, key=lambda u: (u.path.as_posix(), u.env_file.name if u.env_file else ""))
+
+
+def render(target: Target, settings) -> Render:
+    """Render one target with the renderer of its kind; never raises for bad input."""
+    return renderer(target.kind).render(target, settings)

@@ -17,10 +17,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..envs import ENVIRONMENTS
 from ..load import YMap, decode, load_text
-from ..model import K8sObject, Location
-from ..targets import Target, relative
-from . import Problem, Render, limit_message, no_network_env, run_bounded
+from ..model import K8sObject, Location, Target
+from ..sources import relative
+from . import Inputs, Problem, Render, Renderer, Unit
+from .process import limit_message, no_network_env, run_bounded
 from .stream import parse_stream
 
 _TEMPLATE_LOC = re.compile(r"(?P<file>[\w.@+-]+(?:/[\w.@+-]+)*/templates/[\w./@+-]+?):(?P<line>\d+)(?::\d+)?")
@@ -464,6 +466,9 @@ def render_chart(target: Target, settings) -> Render:
             obj = K8sObject(data, f"{origin} (rendered)", doc.index)
             obj.origin = origin
             obj.helm_template = template
+            obj.default_namespace = target.namespace
+            if not target.namespace:  # the release namespace is chosen at install time
+                obj.namespace_at_install = obj.namespace is None or not _literal_namespace(obj, settings)
             return obj
 
         objects, problems = parse_stream(body, origin, make)
@@ -476,3 +481,107 @@ def render_chart(target: Target, settings) -> Render:
             problem.message = f"rendered template {template}: {problem.message} (line in the rendered output)"
         result.problems.extend(problems)
     return result
+
+
+def _literal_namespace(obj: K8sObject, settings) -> bool:
+    """Whether the chart writes this object's namespace literally (not from .Release.Namespace,
+    rendered as the placeholder 'default' without a release namespace): a document of the
+    template of the object's kind with a literal `namespace: <ns>` that is either the only
+    document of that kind or names the object literally."""
+    ns = obj.namespace
+    literal_ns = re.compile(rf"^\s+namespace:\s*['\"]?{re.escape(ns)}['\"]?\s*(#.*)?$")
+    kind_line = re.compile(rf"^kind:\s*['\"]?{re.escape(obj.kind)}['\"]?\s*$")
+    name_line = re.compile(rf"^\s+name:\s*['\"]?{re.escape(obj.name)}['\"]?\s*(#.*)?$")
+    chunks: list[list[str]] = [[]]
+    for line in settings.sources.lines(obj.origin):
+        if line.startswith("---"):
+            chunks.append([])
+        else:
+            chunks[-1].append(line)
+    same_kind = [c for c in chunks if any(kind_line.match(line) for line in c)]
+    for chunk in same_kind:
+        if any(literal_ns.match(line) for line in chunk):
+            if len(same_kind) == 1 or any(name_line.match(line) for line in chunk):
+                return True
+    return False
+
+
+ENV_VALUES_NAMES = {
+    "production": ("values-prod.yaml", "values-production.yaml", "values-prd.yaml", "values-prod.yml", "values-production.yml"),
+    "staging": ("values-staging.yaml", "values-stg.yaml", "values-stage.yaml", "values-staging.yml", "values-stg.yml"),
+    "development": ("values-dev.yaml", "values-development.yaml", "values-local.yaml", "values-dev.yml"),
+}
+
+
+def env_values_file(chart: Path, env: str) -> Path | None:
+    """The chart's values file for an environment (values-prod.yaml, values-staging.yaml, ...)."""
+    for name in ENV_VALUES_NAMES.get(env, ()):
+        if (chart / name).is_file():
+            return chart / name
+    return None
+
+
+def chart_name(chart_dir: Path) -> str:
+    """The chart's name from its Chart.yaml (the default release name), else its folder name."""
+    return _chart_name(chart_dir) or chart_dir.name
+
+
+class HelmRenderer(Renderer):
+    """A chart with an environment's values, rendered offline (see the module docstring)."""
+
+    kind = "helm"
+
+    def discover(self, found: list[Path], root: Path, settings) -> list[Unit]:
+        """Every application chart not vendored under another chart's charts/, once per
+        ``values-<env>.yaml`` it has (or once with its defaults when it has none)."""
+        units: list[Unit] = []
+        for chart in found:
+            if "charts" in chart.relative_to(root).parts[:-1]:
+                continue
+            try:
+                head = (chart / "Chart.yaml").read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if "type: library" in head:
+                continue
+            env_files = [f for env in ENVIRONMENTS if (f := env_values_file(chart, env))]
+            if env_files:
+                units.extend(Unit("helm", chart, f) for f in env_files)
+            else:
+                units.append(Unit("helm", chart))
+        return units
+
+    def target(self, unit: Unit, settings, resolve_env, options) -> Target:
+        """Values: the environment's values file (when the environment is known), then ``-f`` files;
+        release name: --release-name, helm.release-name, else the chart's name."""
+        from ..errors import K8slintError
+
+        root = settings.repo_root
+        path, env_file = unit.path, unit.env_file
+        display = relative(path, root)
+        env, source = resolve_env(relative(env_file, root) if env_file else display)
+        if env_file is None and env in ENVIRONMENTS:
+            env_file = env_values_file(path, env)
+        values = ([env_file] if env_file else []) + [Path(v).resolve() for v in options.values]
+        for value in values:
+            if not value.is_file():
+                raise K8slintError(f"values file {value}: no such file")
+        return Target("helm", path, display, env, source, values, list(options.set_values),
+                      options.release_name or settings.helm_release_name or chart_name(path),
+                      options.namespace or settings.helm_namespace)
+
+    def render(self, target: Target, settings) -> Render:
+        return render_chart(target, settings)
+
+    def inputs(self, unit: Unit, settings) -> Inputs:
+        """The chart folder, except the values files of the other environments."""
+        chart = unit.path.resolve()
+        own = unit.env_file.resolve() if unit.env_file else None
+        others = {f.resolve() for env in ENVIRONMENTS if (f := env_values_file(unit.path, env))} - {own}
+        return Inputs(dirs={chart}, excluded=others)
+
+    def source_file(self, target: Target) -> str:
+        return f"{target.display}/Chart.yaml" if target.display != "." else "Chart.yaml"
+
+
+RENDERER = HelmRenderer()

@@ -17,18 +17,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..kustomization import INCLUDES, references
-from ..load import YMap, decode, load_text
-from ..model import K8sObject, Location
-from ..targets import KUSTOMIZATION_FILES, Target, kustomization_file, relative
-from . import Problem, Render, limit_message, no_network_env, run_bounded
+from ..load import YMap, decode
+from ..model import K8sObject, Location, Target
+from ..sources import relative
+from . import Inputs, Problem, Render, Renderer, Unit
+from .kustomization import INCLUDES, is_remote, kustomization_file, references
+from .process import limit_message, no_network_env, run_bounded
 from .stream import parse_stream
 
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMS = "alpha.config.kubernetes.io/transformations"
 _BUILD_ANNOTATIONS = (ORIGIN, TRANSFORMS, "config.k8s.io/id", "internal.config.kubernetes.io/annotations-migration-resource-id")
 
-_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git::|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|\?version=", re.I)
 _PATH_RE = re.compile(r"^\s*path:\s*(\S.*?)\s*$", re.M)
 _CONFIGURED_IN = re.compile(r"configuredIn:\s*(\S.*?)\s*$", re.M)
 _KIND_RE = re.compile(r"^\s*kind:\s*(\S+)\s*$", re.M)
@@ -67,38 +67,20 @@ def kustomize_command() -> list[str]:
     )
 
 
-def _is_remote(entry: str, base: Path) -> bool:
-    if _REMOTE.search(entry):
-        return True
-    first = entry.split("/", 1)[0]
-    return "." in first and first not in (".", "..") and not (base / entry).exists() and "/" in entry
-
-
-def preflight(directory: Path, root: Path, allow_remote: bool) -> list[Problem]:
+def preflight(directory: Path, settings) -> list[Problem]:
     """Walk the kustomization tree without running anything; refuse what would fetch or execute."""
+    root: Path = settings.repo_root
+    allow_remote = settings.allow_remote
     problems: list[Problem] = []
-    seen: set[Path] = set()
-    stack = [directory]
-    while stack:
-        current = stack.pop()
-        real = current.resolve()
-        if real in seen:
+    for node in settings.kustomizations.tree(directory):
+        rel = node.rel
+        if node.error is not None:
+            problems.append(Problem("render-error", f"{rel} {node.error}", Location(rel, 1)))
             continue
-        seen.add(real)
-        kfile = kustomization_file(current)
-        if kfile is None:
-            continue
-        rel = relative(kfile, root)
-        try:
-            raw = kfile.read_bytes()
-        except OSError as exc:
-            problems.append(Problem("render-error", f"{rel} cannot be read: {exc.strerror or exc}", Location(rel, 1)))
-            continue
-        text, _ = decode(raw)
-        docs, _ = load_text(text or "")
-        data = docs[0].data if docs and isinstance(docs[0].data, YMap) else None
+        data = node.data
         if data is None:
             continue
+        current = node.directory
         problems.extend(_escaping_links(data, current, root, rel))
         if "helmCharts" in data or "helmChartInflationGenerator" in data:
             problems.append(
@@ -121,22 +103,15 @@ def preflight(directory: Path, root: Path, allow_remote: bool) -> list[Problem]:
             if not isinstance(entries, list):
                 continue
             for position, entry in enumerate(entries):
-                if not isinstance(entry, str):
-                    continue
-                if _is_remote(entry, current):
-                    if not allow_remote:
-                        problems.append(
-                            Problem(
-                                "render-error",
-                                f"{rel} refers to the remote {key[:-1]} {entry!r}; k8slint does not fetch "
-                                "from the network (pass --allow-remote to let kustomize fetch it)",
-                                Location(rel, entries.item_line(position)),
-                            )
+                if isinstance(entry, str) and is_remote(entry, current) and not allow_remote:
+                    problems.append(
+                        Problem(
+                            "render-error",
+                            f"{rel} refers to the remote {key[:-1]} {entry!r}; k8slint does not fetch "
+                            "from the network (pass --allow-remote to let kustomize fetch it)",
+                            Location(rel, entries.item_line(position)),
                         )
-                    continue
-                path = current / entry
-                if path.is_dir():
-                    stack.append(path)
+                    )
         for key in ("generators", "transformers", "validators"):
             entries = data.get(key)
             if not isinstance(entries, list):
@@ -260,7 +235,7 @@ def render_kustomization(target: Target, settings) -> Render:
     directory = target.path if target.path.is_dir() else target.path.parent
     kfile = kustomization_file(directory)
     krel = relative(kfile, root) if kfile else target.display
-    result.problems.extend(preflight(directory, root, settings.allow_remote))
+    result.problems.extend(preflight(directory, settings))
     if result.problems:
         result.failed = True
         return result
@@ -342,4 +317,39 @@ def render_kustomization(target: Target, settings) -> Render:
     return result
 
 
-__all__ = ["render_kustomization", "kustomize_command", "preflight", "KUSTOMIZATION_FILES"]
+class KustomizeRenderer(Renderer):
+    """A kustomization, built with the real kustomize (see the module docstring)."""
+
+    kind = "kustomize"
+
+    def discover(self, found: list[Path], root: Path, settings) -> list[Unit]:
+        """Every kustomization no other kustomization includes (overlays, not bases), except
+        components and kustomizations under a ``templates/`` folder."""
+        graph = settings.kustomizations
+        nodes = [node for node in (graph.at(d) for d in found) if node is not None]
+        included = {Path(os.path.realpath(path)) for node in nodes for path in node.includes}
+        units = []
+        for node in nodes:
+            directory = node.directory
+            if Path(os.path.realpath(directory)) in included or node.is_component:
+                continue
+            if any(part == "templates" for part in directory.relative_to(root).parts):
+                continue
+            units.append(Unit("kustomize", directory))
+        return units
+
+    def render(self, target: Target, settings) -> Render:
+        return render_kustomization(target, settings)
+
+    def inputs(self, unit: Unit, settings) -> Inputs:
+        dirs, files = settings.kustomizations.inputs(unit.path)
+        return Inputs(dirs, files)
+
+    def source_file(self, target: Target) -> str:
+        kfile = kustomization_file(target.path)
+        if kfile is None:
+            return target.display
+        return f"{target.display}/{kfile.name}" if target.display != "." else kfile.name
+
+
+RENDERER = KustomizeRenderer()

@@ -7,9 +7,9 @@ import stat
 from pathlib import Path
 
 from ..load import decode
-from ..model import K8sObject, Location
-from ..targets import SKIP_DIRS, Target, relative
-from . import Problem, Render
+from ..model import K8sObject, Location, Target
+from ..sources import SKIP_DIRS, relative
+from . import Problem, Render, Renderer
 from .stream import parse_stream
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -108,3 +108,24 @@ def render_plain(target: Target, settings) -> Render:
     for path in _yaml_files(target.path):
         load_file(path, relative(path, settings.repo_root), settings, result)
     return result
+
+
+class PlainRenderer(Renderer):
+    """Plain YAML: a file, every YAML file of a folder, or a rendered stream on stdin."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def render(self, target: Target, settings) -> Render:
+        return render_plain(target, settings)
+
+    def inputs(self, unit, settings):
+        from . import Inputs
+
+        return Inputs() if self.kind == "stdin" else super().inputs(unit, settings)
+
+    def source_file(self, target: Target) -> str:
+        return "<stdin>" if target.kind == "stdin" else target.display
+
+
+RENDERERS = {kind: PlainRenderer(kind) for kind in ("file", "dir", "stdin")}

@@ -211,12 +211,9 @@ def overlay_sets_image_tag(target, params: dict, ctx) -> Iterator[Violation]:
     kustomization chain pins (newTag or digest). Digests written in the manifests count as pinned."""
     if target.kind != "kustomize" or ctx.env not in ("staging", "production"):
         return  # a kustomization of unknown environment is not known to be an environment's overlay
-    from ..targets import kustomization_file, relative
-
-    kfile = kustomization_file(target.path)
-    if kfile is None:
+    rel = ctx.kustomization_file(target)
+    if rel is None:
         return
-    rel = relative(kfile, ctx.settings.repo_root)
     docs = ctx.sources.docs(rel)
     data = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
     line = data.key_line("images") if "images" in data else 1

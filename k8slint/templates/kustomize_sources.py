@@ -1,21 +1,18 @@
 """Source-level kustomize rules: deprecated fields and references between app directories.
 
 Both read the kustomization files of a target's tree (the overlay and every local base and
-component it pulls in, recursively) from the run's source cache, never running kustomize.
-A kustomization shared by several targets is reported once per run (the engine drops
-repeated source findings).
+component it pulls in, recursively) from the run's kustomization graph (``ctx.kustomizations()``),
+never running kustomize. A kustomization shared by several targets is reported once per run
+(the checker drops repeated source findings).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Iterator
 
 from ..load import YList, YMap
 from ..model import Location, Violation
-from ..targets import KUSTOMIZATION_FILES, relative
-from ..kustomization import references
 from . import template
 
 DEPRECATED = {
@@ -31,33 +28,7 @@ DEPRECATED = {
 
 def kustomization_tree(target, ctx) -> list[tuple[str, YMap]]:
     """(repo-relative kustomization file, its mapping) for the target and every local kustomization it includes."""
-    if target is None or target.kind != "kustomize":
-        return []
-    root: Path = ctx.settings.repo_root
-    start = target.path if target.path.is_dir() else target.path.parent
-    out: list[tuple[str, YMap]] = []
-    seen: set[str] = set()
-    stack = [start]
-    while stack:
-        directory = stack.pop()
-        kfile = next((directory / n for n in KUSTOMIZATION_FILES if (directory / n).is_file()), None)
-        if kfile is None:
-            continue
-        rel = relative(Path(os.path.normpath(kfile)), root)
-        if rel in seen:
-            continue
-        seen.add(rel)
-        docs = ctx.sources.docs(rel)
-        data = docs[0].data if docs and isinstance(docs[0].data, YMap) else None
-        if data is None:
-            continue
-        out.append((rel, data))
-        for key in ("resources", "bases", "components"):
-            entries = data.get(key)
-            for entry in entries if isinstance(entries, list) else []:
-                if isinstance(entry, str) and "://" not in entry and (directory / entry).is_dir():
-                    stack.append(Path(os.path.normpath(directory / entry)))
-    return sorted(out, key=lambda item: item[0])
+    return [(node.rel, node.data) for node in ctx.kustomizations(target)]
 
 
 @template(scope="source")
@@ -106,18 +77,17 @@ def app_of(rel_dir: str, roots: set[str]) -> str | None:
 def cross_app_reference(target, params: dict, ctx) -> Iterator[Violation]:
     """A kustomization in one app's directory that refers to a file or folder of another app's directory."""
     roots = set(params.get("app-roots", ["apps", "services", "applications"]))
-    for rel, data in kustomization_tree(target, ctx):
+    for kustomization in ctx.kustomizations(target):
+        rel = kustomization.rel
         kdir = rel.rsplit("/", 1)[0] if "/" in rel else ""
         own = app_of(kdir, roots)
         if own is None:
             continue
-        for entry, line, _ in references(data):
-            if "://" in entry or entry.startswith(("git@", "github.com/")):
-                continue
+        for entry, line, _ in kustomization.refs:  # local paths (URLs left out)
             resolved = os.path.normpath(os.path.join(kdir or ".", entry)).replace(os.sep, "/")
             if resolved.startswith("../"):
                 continue
-            folder = resolved if (ctx.settings.repo_root / resolved).is_dir() else resolved.rsplit("/", 1)[0] if "/" in resolved else ""
+            folder = resolved if ctx.is_dir(resolved) else resolved.rsplit("/", 1)[0] if "/" in resolved else ""
             other = app_of(folder, roots)
             if other is not None and other != own:
                 yield Violation(

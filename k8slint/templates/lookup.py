@@ -3,10 +3,11 @@
 Each builder runs once through ``Index.cached`` and turns the render into dictionaries, so a
 rule looks an object up by name or by label instead of looping over every object.
 
-Namespaces: an object without ``metadata.namespace`` is installed into the Helm release
-namespace when one was given (``--namespace`` / ``helm.namespace``); otherwise its namespace
-is decided at apply time, and a lookup treats it as matching any namespace (never crying
-wolf about a namespace k8slint cannot know).
+Namespaces: an object without ``metadata.namespace`` lands in the default namespace its
+render source states (``K8sObject.default_namespace``: the Helm release namespace when one was
+given with ``--namespace`` / ``helm.namespace``); otherwise its namespace is decided at apply
+time, and a lookup treats it as matching any namespace (never crying wolf about a namespace
+k8slint cannot know).
 """
 
 from __future__ import annotations
@@ -16,13 +17,9 @@ from typing import Any, Iterable
 from ..model import K8sObject
 
 
-def effective_namespace(obj: K8sObject, ctx) -> str | None:
-    if obj.namespace:
-        return obj.namespace
-    target = getattr(ctx, "target", None)
-    if target is not None and target.kind == "helm" and target.namespace:
-        return target.namespace
-    return None
+def effective_namespace(obj: K8sObject, ctx=None) -> str | None:
+    """The namespace an object lands in, when known: its own, else the one its renderer states."""
+    return obj.namespace or obj.default_namespace
 
 
 def same_namespace(a: str | None, b: str | None) -> bool:

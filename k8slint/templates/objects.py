@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
 from ..model import K8sObject, Location, Violation
@@ -73,7 +72,6 @@ def namespace_set(index, params: dict, ctx) -> Iterator[Violation]:
     cluster = _cluster_scoped(index, params)
     forbidden = set(params.get("forbidden", ["default"]))
     target = ctx.target
-    helm = target is not None and target.kind == "helm"
     missing: list[K8sObject] = []
     namespaced = 0
     for obj in index.objects:
@@ -85,12 +83,12 @@ def namespace_set(index, params: dict, ctx) -> Iterator[Violation]:
         namespaced += 1
         ns = effective_namespace(obj, ctx)
         if ns is None:
-            if not helm:
+            if not obj.namespace_at_install:
                 missing.append(obj)
             continue
         if ns not in forbidden:
             continue
-        if helm and not target.namespace and not _hardcoded(obj, ns, ctx):
+        if obj.namespace_at_install:
             continue  # `namespace: {{ .Release.Namespace }}` rendered without a release namespace
         explicit = obj.namespace is not None
         yield Violation(
@@ -100,7 +98,7 @@ def namespace_set(index, params: dict, ctx) -> Iterator[Violation]:
         )
     if not missing:
         return
-    kfile = _kustomization_file(target, ctx)
+    kfile = ctx.kustomization_file(target)
     if kfile is not None and len(missing) == namespaced and len(missing) > 1:
         yield Violation(
             f"none of the {len(missing)} namespaced objects of {target.display} has a namespace after rendering, so they land "
@@ -114,35 +112,3 @@ def namespace_set(index, params: dict, ctx) -> Iterator[Violation]:
             "context points at (usually default): set metadata.namespace, or `namespace:` in the kustomization",
             ("metadata",), obj=obj, key="missing",
         )
-
-
-def _hardcoded(obj: K8sObject, ns: str, ctx) -> bool:
-    """Whether the Helm template writes this object's namespace literally (not from .Release.Namespace):
-    a document of the template of the object's kind with a literal `namespace: <ns>` that is either the
-    only document of that kind or names the object literally."""
-    if not obj.origin or ctx.sources is None:
-        return True
-    literal_ns = re.compile(rf"^\s+namespace:\s*['\"]?{re.escape(ns)}['\"]?\s*(#.*)?$")
-    kind_line = re.compile(rf"^kind:\s*['\"]?{re.escape(obj.kind)}['\"]?\s*$")
-    name_line = re.compile(rf"^\s+name:\s*['\"]?{re.escape(obj.name)}['\"]?\s*(#.*)?$")
-    chunks: list[list[str]] = [[]]
-    for line in ctx.sources.lines(obj.origin):
-        if line.startswith("---"):
-            chunks.append([])
-        else:
-            chunks[-1].append(line)
-    same_kind = [c for c in chunks if any(kind_line.match(line) for line in c)]
-    for chunk in same_kind:
-        if any(literal_ns.match(line) for line in chunk):
-            if len(same_kind) == 1 or any(name_line.match(line) for line in chunk):
-                return True
-    return False
-
-
-def _kustomization_file(target, ctx) -> str | None:
-    from ..targets import kustomization_file, relative
-
-    if target is None or target.kind != "kustomize":
-        return None
-    found = kustomization_file(target.path)
-    return relative(found, ctx.settings.repo_root) if found else None

@@ -11,8 +11,6 @@ references are never reported. Keys are checked only where the producer's keys a
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
 from typing import Iterator
 
 from ..model import K8sObject, Violation
@@ -62,36 +60,25 @@ def _render_producers(index, ctx) -> dict[tuple[str, str], list[tuple[str | None
     return index.cached("config-producers", build)
 
 
-@functools.lru_cache(maxsize=8)
-def _shared_producers(root: str, patterns: tuple) -> dict[tuple[str, str], list]:
-    """Secrets produced by sealed/external secrets kept in the repo's shared folders, read once per run.
-    ``patterns`` are fnmatch globs on repo-relative paths (``*`` crosses folders)."""
+def _shared_producers(ctx, patterns: tuple) -> dict[tuple[str, str], list]:
+    """Secrets produced by sealed/external secrets kept in the repo's shared folders, read once per run
+    through the context (size limit, symlink guard). ``patterns`` are fnmatch globs on repo-relative
+    paths (``*`` crosses folders)."""
     import fnmatch
-    import os
 
-    from ..load import decode, load_text
-    from ..model import K8sObject as Obj
-    from ..targets import SKIP_DIRS
-
-    out: dict[tuple[str, str], list] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        rel_dir = Path(dirpath).relative_to(root).as_posix()
-        for name in sorted(filenames):
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+    def build() -> dict[tuple[str, str], list]:
+        out: dict[tuple[str, str], list] = {}
+        for rel in ctx.files():
             if not any(fnmatch.fnmatchcase(rel, p) for p in patterns):
                 continue
-            try:
-                text, error = decode((Path(dirpath) / name).read_bytes())
-            except OSError:
-                continue
-            docs, _ = load_text(text or "") if not error else ([], [])
-            for doc in docs:
+            for doc in ctx.sources.docs(rel):
                 if isinstance(doc.data, dict):
-                    obj = Obj(doc.data, rel, 0)
+                    obj = K8sObject(doc.data, rel, 0)
                     for produced, produced_name, keys in _producers(obj):
                         out.setdefault((produced, produced_name), []).append((obj.namespace, keys))
-    return out
+        return out
+
+    return ctx.cached(("shared-producers", patterns), build)
 
 
 def _references(workload) -> Iterator[tuple[str, str, str | None, bool, tuple, str]]:
@@ -139,7 +126,7 @@ def config_ref_exists(index, params: dict, ctx) -> Iterator[Violation]:
     """envFrom/valueFrom/volume references to ConfigMaps and Secrets resolve within the render."""
     produced = _render_producers(index, ctx)
     patterns = tuple(params.get("shared-secrets", ()))
-    shared = _shared_producers(str(ctx.settings.repo_root), patterns) if patterns and ctx.settings is not None else {}
+    shared = _shared_producers(ctx, patterns) if patterns else {}
     for obj in index.objects:
         workload = index.workload(obj)
         if workload is None:

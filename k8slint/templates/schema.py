@@ -37,20 +37,8 @@ def run_state(settings: Any) -> _RunState:
 
 
 def user_crds(settings: Any) -> dict:
-    """CRDs from config ``crds:`` and ``--crd``, read once per run (raises crds.CRDError)."""
-    found = settings.cache.get("user-crds")
-    if found is None:
-        root = settings.repo_root
-
-        def display(path):
-            try:
-                return path.resolve().relative_to(root.resolve()).as_posix()
-            except ValueError:
-                return str(path)
-
-        found = crds.load_crd_paths(settings.crds, display) if settings.crds else {}
-        settings.cache["user-crds"] = found
-    return found
+    """CRDs from config ``crds:`` and ``--crd``, read once per run by the settings (raises crds.CRDError)."""
+    return settings.user_crds()
 
 
 def _who(obj: K8sObject) -> str:

@@ -13,12 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .load import YMap, decode, load_text
-from .resources import rules_dir
-
-
-class RuleError(Exception):
-    """A rule file that cannot be used; the message names the file and the key."""
+from ..errors import RuleError
+from ..load import YMap, decode, load_text
+from ..resources import rules_dir
 
 
 @dataclass
@@ -77,7 +74,7 @@ def _read_rule_file(path: Path, display: str) -> dict:
 def parse_rule(path: Path, display: str, builtin: bool, validate: bool = True) -> Rule:
     data = _read_rule_file(path, display)
     if validate:
-        from .validate import errors
+        from ..validate import errors
 
         problems = errors(data, "rule.schema.json")
         if problems:

@@ -6,13 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .load import decode, load_text
+from ..errors import ConfigError
+from ..load import decode, load_text
 
 CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml")
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message names the file and the key."""
 
 
 @dataclass
@@ -73,7 +70,7 @@ def load_config(path: Path | None) -> Config:
         return Config()
     data = _read(path)
     if data:
-        from .validate import errors
+        from ..validate import errors
 
         problems = errors(data, "config.schema.json")
         if problems:

@@ -1,0 +1,139 @@
+"""The library API: ``k8slint.lint(paths, **options) -> Report`` - what ``k8slint check`` runs.
+
+One run is a pipeline of stages, each fed by the one before:
+
+    plan (options -> settings, rules, targets) -> render (targets -> objects, in parallel)
+    -> check (objects -> findings) -> suppress (annotations, ignore:, baselines) -> Report
+
+Nothing is printed: the command line hands the :class:`~k8slint.report.Report` to
+:func:`k8slint.report.write`. Input that cannot be checked raises
+:class:`~k8slint.errors.K8slintError` (one sentence). Each call builds its own settings and
+caches, so calls in one process do not see each other's files; the cyclic garbage collector
+is paused during the run (it costs a quarter of a large check) and restored afterwards.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+from . import __version__, envs
+from .model import Target
+from .plan import Options, Plan, make_plan
+from .report import Report
+
+
+def lint(paths: list[str] | tuple[str, ...] | str = (), **options: Any) -> Report:
+    """Check ``paths`` (kustomize overlays, Helm charts, YAML files or folders, ``-`` for stdin;
+    none: every target of the repository) and return the :class:`Report`.
+
+    Keywords are :class:`k8slint.plan.Options` fields, named like ``k8slint check``'s flags:
+    env, values, set_values, release_name, namespace, config, repo_root, fail_on, select, skip,
+    allow_empty, allow_remote, jobs, changed, kubernetes_version, crds, baseline,
+    write_baseline, max_file_size, max_objects, render_timeout, and stdin (bytes for ``-``).
+    """
+    report, _ = run(_options(paths, options))
+    return report
+
+
+def targets(paths: list[str] | tuple[str, ...] | str = (), **options: Any) -> list[Target]:
+    """The targets :func:`lint` would check, with their environments (``--list-targets``)."""
+    return make_plan(_options(paths, options)).targets
+
+
+def _options(paths, options: dict) -> Options:
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else paths
+    return Options(paths=[os.fspath(p) for p in paths], **options)
+
+
+@contextmanager
+def collector_paused():
+    # One short run that builds millions of small containers and frees few cycles: the cyclic
+    # collector's passes over the growing heap cost a quarter of a 5,000-object check.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def run(options: Options) -> tuple[Report, Any]:
+    """The run behind :func:`lint`; also returns what it built (renders, checker), which a caller
+    about to exit can keep alive instead of paying to free it (see ``cli.run``)."""
+    from .render import render
+
+    with collector_paused():
+        plan = make_plan(options)
+        settings = plan.settings
+        targets = plan.targets
+        jobs = settings.jobs or min(len(targets), os.cpu_count() or 2)
+        if jobs > 1 and len(targets) > 1:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                renders = list(pool.map(lambda t: render(t, settings), targets))
+        else:
+            renders = [render(t, settings) for t in targets]
+        return _check(plan, renders, options)
+
+
+def _check(plan: Plan, renders: list, options: Options) -> tuple[Report, Any]:
+    from . import formatters, suppress
+    from .check import Checker, Policy
+    from .errors import K8slintError
+    from .report import passes
+
+    settings = plan.settings
+    policy = Policy(plan.rules, settings, plan.only)
+    checker = Checker(policy, settings)
+    findings = []
+    report = Report(__version__, rules=plan.rules, repo_root=str(settings.repo_root), fail_on=settings.fail_on)
+    unknown_envs = []
+    empty = []
+    for result in renders:
+        target = result.target
+        findings.extend(checker.check_render(result))
+        report.notes.extend(result.notes)
+        if target.env == envs.UNKNOWN:
+            unknown_envs.append(target.label())
+        if not result.failed and not result.objects and not result.problems:
+            empty.append(target.label())
+        in_force = tuple(sorted(a.rule.id for a in policy.active(target.env if target.env in envs.ENVIRONMENTS else settings.unknown_env)))
+        report.targets.append(formatters.TargetInfo(target.label(), target.kind, target.env, target.env_source, len(result.objects),
+                                                    result.failed, target.display, in_force))
+    report.notes.extend(plan.notes)
+    if unknown_envs:
+        report.notes.append(
+            f"environment unknown for {', '.join(unknown_envs)}: applying the {settings.unknown_env} policy "
+            "(set --env, or map paths under environments: in .k8slint.yaml)"
+        )
+    for label in empty:
+        report.notes.append(f"{label} rendered no objects")
+    if plan.repo_rules:
+        findings.extend(checker.check_repo(settings.repo_root, settings.unknown_env))
+
+    unusable = [r for r in renders if r.failed or (not r.objects and not r.problems)]
+    if renders and len(unusable) == len(renders) and not plan.allow_empty:
+        if all(r.failed for r in renders):
+            reasons = "; ".join(p.message for r in renders for p in r.problems[:1])
+            raise K8slintError(f"nothing could be rendered: {reasons}")
+        if not any(r.problems for r in renders):
+            raise K8slintError(
+                f"{', '.join(r.target.label() for r in renders)}: no Kubernetes objects to check "
+                "(empty input; pass --allow-empty if that is expected)"
+            )
+
+    findings.extend(checker.unused_suppressions())
+    used: set[int] = set()
+    findings = suppress.apply_config_ignores(findings, settings, used)
+    ran = {item.rule.id for env in {r.target.env for r in renders} | {settings.unknown_env}
+           for item in policy.active(env if env in envs.ENVIRONMENTS else settings.unknown_env)}
+    findings = suppress.finalize(findings + suppress.config_ignore_findings(settings, policy, used, plan.whole_repo, ran))
+    findings = suppress.baseline(findings, settings, options.write_baseline, options.baseline, report.notes)
+    report.findings = findings
+    report.passed = passes(findings, settings.fail_on) or bool(options.write_baseline)
+    report.summary = formatters.summarize(findings, report, report.passed)
+    return report, (renders, checker)

@@ -1,0 +1,205 @@
+"""Check stage: run the rules over each render - dispatch only.
+
+One pass over a render's objects: each object is looked at once, its workload (pod spec and
+containers) is extracted once, and the rules that fit its kind, scope and environment are
+called with the :class:`~k8slint.check.context.Context` (the one thing templates see).
+Cross-object rules get an :class:`~k8slint.check.index.Index` built once per render. Findings
+are placed on the source line by :mod:`k8slint.locate`; objects' ``k8slint.io/ignore``
+annotations are honoured as they are met (:mod:`k8slint.suppress`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from .. import envs
+from ..errors import K8slintError
+from ..locate import Locator
+from ..model import SEVERITY_RANK, Finding, K8sObject, Location, Violation
+from ..plan.rules import Rule
+from ..plan.settings import Settings
+from ..render import Render, renderer
+from ..suppress import (IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION, Annotations, fingerprint, ignore_path,
+                        ignored_rules, path_identity, suppresses)
+from .asserts import Asserts
+from .context import Context, RepoFiles
+from .index import Index
+from .policy import ActiveRule, Policy
+
+__all__ = ["Checker", "Context", "Index", "Policy", "RepoFiles"]
+
+
+class Checker:
+    """Checks renders and repositories against a policy; collects findings."""
+
+    def __init__(self, policy: Policy, settings: Settings) -> None:
+        self.policy = policy
+        self.settings = settings
+        self.cache = settings.sources
+        self.notes: list[str] = []
+        self._asserts = Asserts()
+        self._sources_reported: set[tuple] = set()
+        self.suppressions = Annotations(policy)
+
+    # -- per render --------------------------------------------------------------------
+    def check_render(self, render: Render) -> list[Finding]:
+        target = render.target
+        env = target.env
+        policy_env = env if env in envs.ENVIRONMENTS else self.settings.unknown_env
+        active = self.policy.active(policy_env)
+        label = target.label()
+        target_file = renderer(target.kind).source_file(target)
+        locator = Locator(self.cache, target_file)
+        findings: list[Finding] = []
+
+        for problem in render.problems:
+            severity = self.policy.severity(problem.rule, policy_env)
+            if severity is None:
+                continue
+            findings.append(
+                Finding(problem.rule, severity, problem.message, problem.location, label, env,
+                        fingerprint=fingerprint(problem.rule, label, problem.location.file, problem.message))
+            )
+        objects = render.objects
+        if len(objects) > self.settings.max_objects:
+            findings.append(
+                Finding("render-error", "error", f"{label} renders {len(objects):,} objects, over limits.max-objects "
+                        f"({self.settings.max_objects:,}): not checked; raise it with --max-objects or limits.max-objects", Location(target_file, 1), label, env)
+            )
+            return findings
+
+        by_scope: dict[str, list[ActiveRule]] = {}
+        for item in active:
+            by_scope.setdefault(item.rule.scope, []).append(item)
+        index = Index(objects)
+        contexts = {item.rule.id: Context(env, policy_env, item.rule, index, self.settings, target, self.cache) for item in active}
+
+        active_ids = {item.rule.id for item in active}
+        suppression_at: dict[int, Location] = {}  # id(object) -> where its ignore annotation is
+
+        def emit(item: ActiveRule, violation: Violation, obj: K8sObject | None, ignored: set[str]) -> None:
+            rule_id = item.rule.id
+            if suppresses(ignored, rule_id):
+                self.suppressions.use(suppression_at.get(id(obj)), rule_id)
+                return
+            location = violation.location
+            rendered = None
+            if location is None and obj is not None:
+                location, rendered = locator.place(obj, violation.path)
+            location = location or Location(target_file, 1)
+            ref = obj.ref() if obj is not None else None
+            identity = violation.key or (path_identity(obj, violation.path) if obj is not None else "")
+            severity = item.severity
+            if violation.severity and SEVERITY_RANK[violation.severity] < SEVERITY_RANK[severity]:
+                severity = violation.severity
+            findings.append(
+                Finding(
+                    rule_id, severity, violation.message, location, label, env, ref, rendered,
+                    fingerprint=fingerprint(rule_id, "" if obj is None and violation.location is not None else label,
+                                            ref and ref["kind"], ref and ref["namespace"], ref and ref["name"], identity,
+                                            location.file if obj is None else ""),
+                )
+            )
+
+        object_rules = by_scope.get("object", [])
+        pod_rules = by_scope.get("podspec", [])
+        container_rules = by_scope.get("container", [])
+        for obj in objects:
+            kind = obj.kind
+            workload = index.workload(obj) if (pod_rules or container_rules) else None
+            ignored, has_reason = ignored_rules(obj, workload)
+            if ignored:
+                where = locator.locate(obj, ignore_path(obj, workload or index.workload(obj)))
+                suppression_at[id(obj)] = where
+                self.suppressions.record(obj, where, ignored, label, env, policy_env, active_ids)
+            if ignored and not has_reason:
+                meta = self.policy.severity("ignore-without-reason", policy_env)
+                if meta is not None:
+                    findings.append(
+                        Finding("ignore-without-reason", meta,
+                                f"{kind} {obj.name} suppresses {', '.join(sorted(ignored))} without a {IGNORE_REASON_ANNOTATION} annotation",
+                                locator.locate(obj, ("metadata", "annotations", IGNORE_ANNOTATION)), label, env, obj.ref(),
+                                fingerprint=fingerprint("ignore-without-reason", label, kind, obj.namespace, obj.name))
+                    )
+            for item in object_rules:
+                if item.rule.kinds and kind not in item.rule.kinds:
+                    continue
+                for violation in self._run(item, obj, contexts[item.rule.id]):
+                    emit(item, violation, obj, ignored)
+            if workload is None:
+                continue
+            for item in pod_rules:
+                if item.rule.kinds and kind not in item.rule.kinds:
+                    continue
+                for violation in self._run(item, workload, contexts[item.rule.id]):
+                    emit(item, violation, obj, ignored)
+            for item in container_rules:
+                if item.rule.kinds and kind not in item.rule.kinds:
+                    continue
+                groups = item.rule.data.get("containers")
+                for container in workload.containers:
+                    if groups and container.group not in groups:
+                        continue
+                    for violation in self._run(item, container, contexts[item.rule.id]):
+                        emit(item, violation, obj, ignored)
+
+        for item in by_scope.get("render", []):
+            for violation in self._run(item, index, contexts[item.rule.id]):
+                obj = violation.obj
+                ignored = ignored_rules(obj, index.workload(obj))[0] if obj is not None else set()
+                emit(item, violation, obj, ignored)
+        for item in by_scope.get("source", []):
+            for violation in self._run(item, target, contexts[item.rule.id]):
+                obj = violation.obj  # a source finding about an object honours that object's ignore annotation
+                seen = (item.rule.id, violation.location, violation.key)
+                if obj is None and violation.location is not None:
+                    if seen in self._sources_reported:  # a base shared by several overlays: report it once
+                        continue
+                    self._sources_reported.add(seen)
+                ignored = ignored_rules(obj, index.workload(obj))[0] if obj is not None else set()
+                emit(item, violation, obj, ignored)
+        return findings
+
+    def unused_suppressions(self) -> list[Finding]:
+        """Annotations that suppressed nothing in any render where their rule ran."""
+        return self.suppressions.unused()
+
+    # -- per repository ------------------------------------------------------------------
+    def check_repo(self, root: Path, env_for_policy: str) -> list[Finding]:
+        rules = [item for item in self.policy.active(env_for_policy) if item.rule.scope == "repo"]
+        if not rules:
+            return []
+        repo = RepoFiles(root, self.settings.sources.files())
+        label = "."
+        findings = []
+        for item in rules:
+            ctx = Context(envs.UNKNOWN, env_for_policy, item.rule, None, self.settings, None, self.cache)
+            for violation in self._run(item, repo, ctx):
+                location = violation.location or Location(".", 1)
+                findings.append(
+                    Finding(item.rule.id, item.severity, violation.message, location, label, "-",
+                            fingerprint=fingerprint(item.rule.id, location.file, violation.key))
+                )
+        return findings
+
+    # -- calling one rule --------------------------------------------------------------------
+    def _run(self, item: ActiveRule, subject: Any, ctx: Context) -> Iterable[Violation]:
+        rule = item.rule
+        if rule.check is not None:
+            return _bad_pattern_is_a_usage_error(rule, rule.check(subject, item.params, ctx) or ())
+        if "assert" in rule.data:
+            return self._asserts.run(rule, subject, ctx)
+        return ()
+
+
+def _bad_pattern_is_a_usage_error(rule: Rule, violations: Iterable[Violation]) -> Iterable[Violation]:
+    """A regular expression in a rule's params (from the rule file or .k8slint.yaml) that does
+    not compile stops the run with one sentence naming the rule, not a traceback."""
+    import re
+
+    try:
+        yield from violations
+    except re.error as exc:
+        raise K8slintError(f"rule {rule.id} ({rule.file}): a pattern in its params is not a valid regular expression "
+                           f"({exc}); fix it in the rule file or under rules.{rule.id}.params in .k8slint.yaml") from None

@@ -1,0 +1,124 @@
+"""Plan stage: from the options of a run to what it will do.
+
+:func:`make_plan` finds the repository root and the configuration, builds the run's
+:class:`~k8slint.plan.settings.Settings` (the only reader of the configuration), loads the
+rules (built-in and custom), checks the schema settings and the rule selection, and lists the
+targets. Everything it cannot use is a :class:`~k8slint.errors.K8slintError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import envs
+from ..errors import ConfigError, K8slintError, RuleError
+from ..model import Target
+from .config import find_config, load_config
+from .rules import Rule, load_rules
+from .settings import Settings
+
+
+@dataclass
+class Options:
+    """Everything a run can be asked to do (``k8slint.lint`` keywords, ``k8slint check`` flags)."""
+
+    paths: list[str] = field(default_factory=list)  # targets, '-' for stdin; none: the whole repository
+    env: str | None = None
+    values: list[str] = field(default_factory=list)  # Helm -f files
+    set_values: list[str] = field(default_factory=list)  # Helm --set expressions
+    release_name: str | None = None
+    namespace: str | None = None
+    config: str | None = None  # config file (default: the nearest .k8slint.yaml)
+    repo_root: str | None = None  # default: the nearest folder with .k8slint.yaml or .git
+    fail_on: str | None = None
+    select: list[str] = field(default_factory=list)
+    skip: list[str] = field(default_factory=list)
+    allow_empty: bool = False
+    allow_remote: bool | None = None
+    jobs: int | None = None
+    changed: bool = False  # paths are changed files: check the targets they feed (pre-commit)
+    kubernetes_version: str | None = None
+    crds: list[str] = field(default_factory=list)
+    baseline: str | None = None
+    write_baseline: str | None = None
+    max_file_size: int | None = None
+    max_objects: int | None = None
+    render_timeout: float | None = None
+    stdin: Any = None  # bytes or a binary stream for '-' (default: the process's standard input)
+
+
+@dataclass
+class Plan:
+    settings: Settings
+    rules: dict[str, Rule]
+    only: set[str] | None  # the rules --select/--skip leave (None: all)
+    targets: list[Target]
+    whole_repo: bool  # no paths given: config ignore: entries that matched nothing are reported
+    repo_rules: bool  # run the repository-tree rules (not for a stream on stdin alone)
+    allow_empty: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def _config(config_path: str | None, start: Path, root: Path):
+    try:
+        path = Path(config_path) if config_path else find_config(start, stop=root)
+        if config_path and not path.is_file():
+            raise K8slintError(f"--config {config_path}: no such file")
+        return load_config(path)
+    except ConfigError as exc:
+        raise K8slintError(f"invalid configuration: {exc}") from None
+
+
+def _rules(settings: Settings) -> dict[str, Rule]:
+    paths = settings.custom_rule_paths()
+    try:
+        return load_rules(paths, settings.repo_root)
+    except RuleError as exc:
+        raise K8slintError(f"invalid rule file {exc}") from None
+
+
+def load_all_rules(config_path: str | None, start: Path) -> dict[str, Rule]:
+    """Built-in and custom rules, for `k8slint rules | explain | test`."""
+    from .targets import find_repo_root
+
+    root = find_repo_root(start)
+    return _rules(Settings.build(root, _config(config_path, start, root)))
+
+
+def _schema_note(settings: Settings, crds: list[str]) -> str | None:
+    """Check --kubernetes-version and read the --crd / crds: files up front (exit 2 on bad ones)."""
+    from .. import k8s_schema
+
+    settings.crds = settings.crds + [Path(p).resolve() for p in crds]
+    target = k8s_schema.target_version(settings)
+    if settings.crds:
+        settings.user_crds()
+    return k8s_schema.schema_version(target)[1]
+
+
+def make_plan(options: Options) -> Plan:
+    from .targets import build_targets, decide_root
+
+    located = [p for p in options.paths if Path(p).exists()] if options.changed else list(options.paths)  # changed files may be deleted ones
+    root = decide_root(located, options.repo_root)
+    start = Path(options.paths[0]).resolve() if options.paths and options.paths[0] != "-" else Path.cwd()
+    config = _config(options.config, start, root)
+    settings = Settings.build(root, config, fail_on=options.fail_on, allow_remote=options.allow_remote, jobs=options.jobs,
+                              kubernetes_version=options.kubernetes_version, max_file_size=options.max_file_size,
+                              max_objects=options.max_objects, render_timeout=options.render_timeout)
+    note = _schema_note(settings, options.crds)
+    if options.env and envs.normalize(options.env) is None:
+        raise K8slintError(f"--env {options.env!r}: not an environment (use production, staging or development, or prod/stg/dev)")
+    rules = _rules(settings)
+    unknown = [r for r in [*options.select, *options.skip] if r not in rules]
+    if unknown:
+        raise K8slintError(f"unknown rule id {', '.join(map(repr, unknown))} (see `k8slint rules`)")
+    only = set(options.select) if options.select else None
+    if options.skip:
+        only = (only if only is not None else set(rules)) - set(options.skip)
+    targets, allow_empty = build_targets(options, settings)
+    return Plan(settings, rules, only, targets, whole_repo=not options.paths,
+                repo_rules=options.changed or any(t.kind != "stdin" for t in targets),
+                allow_empty=allow_empty, notes=[note] if note else [])

@@ -1,0 +1,176 @@
+"""Run-wide settings: command-line flags over the configuration file over defaults.
+
+:class:`Settings` is the only reader of the configuration's data: every other module asks it
+(``settings.environments``, ``settings.rule_config(id)``, ``settings.ignore_entries`` ...),
+never the :class:`~k8slint.plan.config.Config`. It also carries what one run shares across
+stages: the repository's files (``sources``), the kustomization graph and the user's CRDs.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..sources import DEFAULT_MAX_FILE_SIZE, relative
+from .config import Config
+
+DEFAULT_MAX_OBJECTS = 200_000
+DEFAULT_RENDER_TIMEOUT = 120.0
+
+_LAZY = threading.Lock()
+
+
+@dataclass
+class Settings:
+    repo_root: Path
+    config: Config = field(default_factory=Config)
+    fail_on: str = "error"
+    unknown_env: str = "production"
+    allow_remote: bool = False
+    render_timeout: float = DEFAULT_RENDER_TIMEOUT
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    max_objects: int = DEFAULT_MAX_OBJECTS
+    chart_search: list[Path] = field(default_factory=list)
+    kubernetes_version: str | None = None
+    crds: list[Path] = field(default_factory=list)  # CustomResourceDefinition files/folders (config crds:, --crd)
+    jobs: int = 0  # parallel renders; 0 = number of CPUs
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # run-wide state templates keep across renders
+
+    @classmethod
+    def build(cls, repo_root: Path, config: Config, **flags) -> "Settings":
+        limits = config.get("limits", {})
+        helm = config.get("helm", {})
+        base = config.file.parent if config.file else repo_root
+        settings = cls(
+            repo_root=repo_root,
+            config=config,
+            fail_on=config.get("fail-on", "error"),
+            unknown_env=config.get("unknown-env", "production"),
+            allow_remote=config.get("kustomize", {}).get("allow-remote", False),
+            render_timeout=float(limits.get("render-timeout", DEFAULT_RENDER_TIMEOUT)),
+            max_file_size=int(limits.get("max-file-size", DEFAULT_MAX_FILE_SIZE)),
+            max_objects=int(limits.get("max-objects", DEFAULT_MAX_OBJECTS)),
+            chart_search=[(base / p).resolve() for p in helm.get("chart-search", [])],
+            kubernetes_version=config.get("kubernetes-version"),
+            crds=[(base / p).resolve() for p in config.get("crds", [])],
+        )
+        for key, value in flags.items():
+            if value is not None:
+                setattr(settings, key, value)
+        return settings
+
+    # -- configuration data (validated by schemas/config.schema.json) ------------------------
+    @property
+    def config_base(self) -> Path:
+        """The folder paths in the configuration are relative to."""
+        return self.config.file.parent if self.config.file else self.repo_root
+
+    @property
+    def config_rel(self) -> str | None:
+        """The configuration file, repo-relative (None without one)."""
+        return relative(self.config.file, self.repo_root) if self.config.file else None
+
+    @property
+    def environments(self) -> dict[str, str]:
+        """Path glob -> environment (``environments:``)."""
+        return self.config.get("environments", {})
+
+    @property
+    def exclude(self) -> list[str]:
+        """Globs of discovered targets not to check (``exclude:``)."""
+        return self.config.get("exclude", [])
+
+    @property
+    def listed_targets(self) -> list[Path]:
+        """The targets a run without paths checks (``targets:``), resolved; empty: discover them."""
+        return [self.config_base / p for p in self.config.get("targets") or []]
+
+    @property
+    def helm_release_name(self) -> str | None:
+        return self.config.get("helm", {}).get("release-name")
+
+    @property
+    def helm_namespace(self) -> str | None:
+        return self.config.get("helm", {}).get("namespace")
+
+    @property
+    def baseline(self) -> Path | None:
+        """The baseline file of ``baseline:``, resolved (None without one)."""
+        listed = self.config.get("baseline")
+        return self.config_base / listed if listed else None
+
+    def custom_rule_paths(self) -> list[Path]:
+        """``custom-rules:`` files and folders (each must exist), else ``.k8slint/rules/`` when present."""
+        from ..errors import K8slintError
+
+        listed = self.config.get("custom-rules")
+        if listed is not None:
+            paths = [self.config_base / p for p in listed]
+            missing = [str(p) for p in paths if not p.exists()]
+            if missing:
+                raise K8slintError(f"custom-rules path not found: {', '.join(missing)}")
+            return paths
+        default = self.config_base / ".k8slint" / "rules"
+        return [default] if default.is_dir() else []
+
+    def rule_config(self, rule_id: str) -> dict:
+        """``rules.<id>``: enabled, severity, params and their per-environment overrides."""
+        return self.config.rule(rule_id)
+
+    @property
+    def ignore_entries(self) -> list[dict]:
+        """``ignore:`` entries (rules, paths, kind, namespace, name, env, reason), in file order."""
+        return self.config.get("ignore", [])
+
+    def ignore_line(self, position: int) -> int:
+        """The line of the ``position``-th ``ignore:`` entry in the configuration file."""
+        items = self.config.data.get("ignore")
+        return items.item_line(position) if hasattr(items, "item_line") else 1
+
+    # -- what the stages of one run share ------------------------------------------------------
+    @property
+    def sources(self):
+        """The repository's files, read (size limit, symlink guard) and parsed at most once per run."""
+        found = self.cache.get("sources")
+        if found is None:
+            from ..sources import Sources
+
+            with _LAZY:
+                found = self.cache.get("sources")
+                if found is None:
+                    found = self.cache["sources"] = Sources(self.repo_root, self.max_file_size)
+        return found
+
+    @property
+    def kustomizations(self):
+        """The run's kustomization graph (each kustomization read once)."""
+        found = self.cache.get("kustomizations")
+        if found is None:
+            from ..render.kustomization import KustomizationGraph
+
+            sources = self.sources
+            with _LAZY:
+                found = self.cache.get("kustomizations")
+                if found is None:
+                    found = self.cache["kustomizations"] = KustomizationGraph(self.repo_root, sources)
+        return found
+
+    def user_crds(self) -> dict[Any, Any]:
+        """CRDs from config ``crds:`` and ``--crd``, read once per run (raises crds.CRDError)."""
+        found = self.cache.get("user-crds")
+        if found is None:
+            from .. import crds
+
+            root = self.repo_root
+
+            def display(path):
+                try:
+                    return path.resolve().relative_to(root.resolve()).as_posix()
+                except ValueError:
+                    return str(path)
+
+            found = crds.load_crd_paths(self.crds, display) if self.crds else {}
+            self.cache["user-crds"] = found
+        return found

@@ -1,0 +1,114 @@
+"""Report stage: the result of a run, and writing it in the formats asked for.
+
+:class:`Report` is what ``k8slint.lint()`` returns: a :class:`~k8slint.formatters.Run` (what
+formatters describe: targets, notes, rules) plus the findings, the summary and the verdict.
+:func:`write` pairs ``--format`` with ``--output`` in the order given, opens each output and
+drives each formatter through its fixed lifecycle (``start``, ``finding`` per finding,
+``finish``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import K8slintError
+from .formatters import Run, TargetInfo, summarize
+from .model import SEVERITY_RANK, Finding, Target
+
+__all__ = ["Report", "TargetInfo", "pair_outputs", "passes", "summarize", "write", "write_targets"]
+
+
+@dataclass
+class Report(Run):
+    """The outcome of one run (``Run`` fields: version, targets, notes, rules, repo_root, fail_on)."""
+
+    findings: list[Finding] = field(default_factory=list)  # sorted; what the formats show
+    summary: dict[str, Any] = field(default_factory=dict)  # counts, as formatters.summarize makes them
+    passed: bool = True  # nothing at or above fail_on (or a baseline was written)
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 findings at or above fail_on (2, could not check, is a K8slintError instead)."""
+        return 0 if self.passed else 1
+
+
+def passes(findings: list[Finding], fail_on: str) -> bool:
+    if fail_on == "never":
+        return True
+    threshold = SEVERITY_RANK[fail_on]
+    return not any(SEVERITY_RANK[f.severity] >= threshold for f in findings)
+
+
+def pair_outputs(formats: list[str], outputs: list[str]) -> list[tuple[str, str | None]]:
+    """(format, output) pairs in the order given; ``auto`` picks github inside GitHub Actions.
+    Unknown formats and two formats on stdout are K8slintErrors."""
+    from . import formatters
+
+    if len(outputs) > len(formats):
+        raise K8slintError("more --output than --format options: give one --format per --output")
+    pairs = []
+    for position, name in enumerate(formats):
+        if name == "auto":
+            name = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+        pairs.append((name, outputs[position] if position < len(outputs) else None))
+    to_stdout = [name for name, out in pairs if out in (None, "-")]
+    if len(to_stdout) > 1:
+        raise K8slintError(f"formats {', '.join(to_stdout)} would all write to stdout: give each but one an --output FILE")
+    for name, _ in pairs:
+        try:
+            formatters.get(name)
+        except KeyError as exc:
+            raise K8slintError(str(exc.args[0])) from None
+    return pairs
+
+
+def write(report: Report, pairs: list[tuple[str, str | None]], color: bool | None = None) -> None:
+    """Write the report once per (format, output) pair."""
+    from . import formatters
+
+    for name, output in pairs:
+        stream, close = open_output(output)
+        try:
+            use_color = color if color is not None else (stream.isatty() and "NO_COLOR" not in os.environ)
+            formatter = formatters.get(name)(stream, color=use_color)
+            formatter.start(report)
+            for finding in report.findings:
+                formatter.finding(finding)
+            formatter.finish(report.summary)
+        finally:
+            if close:
+                stream.close()
+            else:
+                stream.flush()
+
+
+def write_targets(targets: list[Target], pairs: list[tuple[str, str | None]], root) -> None:
+    """--list-targets: one line per target, or with --format json a JSON list (a CI matrix)."""
+    import json
+
+    from .sources import relative
+
+    name, output = pairs[0]
+    stream, close = open_output(output)
+    try:
+        if name == "json":
+            rows = [{"target": t.label(), "path": t.display, "kind": t.kind, "env": t.env, "envSource": t.env_source,
+                     "values": [relative(v, root) for v in t.values]} for t in targets]
+            stream.write(json.dumps(rows, separators=(",", ":")) + "\n")
+        else:
+            stream.write("".join(f"{t.label()}\t{t.env}\n" for t in targets))
+    finally:
+        if close:
+            stream.close()
+
+
+def open_output(path: str | None):
+    if path in (None, "-"):
+        return sys.stdout, False
+    try:
+        return open(path, "w", encoding="utf-8", newline="\n"), True
+    except OSError as exc:
+        raise K8slintError(f"--output {path}: cannot write ({exc.strerror})") from None

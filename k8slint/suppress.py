@@ -1,0 +1,260 @@
+"""Suppress stage: what the user asked not to see, and what no longer suppresses anything.
+
+- **annotations**: ``k8slint.io/ignore: "rule-a,rule-b"`` on an object or its pod template (with
+  ``k8slint.io/ignore-reason``); one that suppressed nothing where its rule ran is an
+  ``unused-suppression`` finding, one without a reason an ``ignore-without-reason`` finding;
+- **config** ``ignore:`` entries (rules x paths/kind/namespace/name/env), reported the same way;
+- **baselines**: ``k8slint check --write-baseline FILE`` records the fingerprint of every current
+  finding; ``--baseline FILE`` (or ``baseline:`` in the config) hides findings whose fingerprint
+  is recorded. Each recorded fingerprint hides one finding: a second identical problem is new;
+- **fingerprints**: made of the rule, the target, the object's kind/namespace/name and a stable
+  key (container name, key name, path with list items named) - never line numbers - so they
+  survive lines moving and unrelated edits;
+- :func:`finalize`: deduplicate and sort, so output never depends on input order or threads.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import envs
+from .errors import BaselineError
+from .model import Finding, K8sObject, Location
+
+FORMAT = "k8slint-baseline/v1"
+IGNORE_ANNOTATION = "k8slint.io/ignore"
+IGNORE_REASON_ANNOTATION = "k8slint.io/ignore-reason"
+
+
+# -- fingerprints --------------------------------------------------------------------------------
+def fingerprint(*parts: Any) -> str:
+    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def path_identity(obj: K8sObject, path: tuple) -> str:
+    """A path with list indexes replaced by item names where they have one (survives reordering)."""
+    out = []
+    node: Any = obj.data
+    for step in path:
+        if isinstance(step, int) and isinstance(node, list) and 0 <= step < len(node):
+            item = node[step]
+            name = item.get("name") if isinstance(item, dict) else None
+            out.append(f"[{name}]" if isinstance(name, str) else f"[{step}]")
+            node = item
+        else:
+            out.append(str(step))
+            node = node.get(step) if isinstance(node, dict) else None
+    return ".".join(out)
+
+
+# -- k8slint.io/ignore annotations -----------------------------------------------------------------
+def ignored_rules(obj: K8sObject, workload) -> tuple[set[str], bool]:
+    """Rule ids an object's annotations suppress, and whether a reason was given."""
+    rules: set[str] = set()
+    reason = False
+    sources = [obj.annotations()]
+    if workload is not None:
+        meta_annotations = workload.template_metadata.get("annotations")
+        if isinstance(meta_annotations, dict):
+            sources.append(meta_annotations)
+    for annotations in sources:
+        value = annotations.get(IGNORE_ANNOTATION)
+        if isinstance(value, str):
+            rules.update(part.strip() for part in value.split(",") if part.strip())
+            reason = reason or bool(str(annotations.get(IGNORE_REASON_ANNOTATION, "")).strip())
+    return rules, reason
+
+
+def ignore_path(obj: K8sObject, workload) -> tuple:
+    """Path of the k8slint.io/ignore annotation: on the object, else on its pod template."""
+    if isinstance(obj.annotations().get(IGNORE_ANNOTATION), str) or workload is None or len(workload.path) < 2:
+        return ("metadata", "annotations", IGNORE_ANNOTATION)
+    return (*workload.path[:-1], "metadata", "annotations", IGNORE_ANNOTATION)
+
+
+def suppresses(ignored: set[str], rule_id: str) -> bool:
+    return rule_id in ignored or "*" in ignored or "all" in ignored
+
+
+@dataclass
+class Suppression:
+    """One rule named by one k8slint.io/ignore annotation, over every render that saw it."""
+
+    finding: Finding  # what to report if it turns out unused
+    active: bool = False  # the rule ran on the object in at least one render
+    used: bool = False  # and a finding of it was suppressed
+
+
+class Annotations:
+    """The k8slint.io/ignore annotations of a run, keyed by (where the annotation is, rule id)."""
+
+    def __init__(self, policy) -> None:
+        self.policy = policy
+        self.states: dict[tuple, Suppression] = {}
+
+    def record(self, obj: K8sObject, where: Location, ignored: set[str], label: str, env: str, policy_env: str,
+               active_ids: set[str]) -> None:
+        severity = self.policy.severity("unused-suppression", policy_env)
+        for rule_id in sorted(ignored - {"*", "all"}):
+            key = (where, rule_id)
+            state = self.states.get(key)
+            if state is None:
+                known = rule_id in self.policy.rules
+                message = (
+                    f"{obj.kind} {obj.name} suppresses {rule_id}, which found nothing on it in any target checked: "
+                    "remove the stale suppression" if known else
+                    f"{obj.kind} {obj.name} suppresses {rule_id!r}, which is not a rule id (see `k8slint rules`)"
+                )
+                finding = Finding("unused-suppression", severity or "info", message, where, label, env, obj.ref(),
+                                  fingerprint=fingerprint("unused-suppression", label, obj.kind, obj.namespace, obj.name, rule_id))
+                state = self.states[key] = Suppression(finding, active=not known)
+                if severity is None:
+                    state.used = True  # the meta rule is off: never report
+            state.active = state.active or rule_id in active_ids
+
+    def use(self, where: Location | None, rule_id: str) -> None:
+        """A finding of ``rule_id`` was suppressed by the annotation at ``where``."""
+        state = self.states.get((where, rule_id))
+        if state is not None:
+            state.used = True
+
+    def unused(self) -> list[Finding]:
+        """Annotations that suppressed nothing in any render where their rule ran."""
+        return [s.finding for s in self.states.values() if s.active and not s.used]
+
+
+# -- config ignore: entries ------------------------------------------------------------------------
+def apply_config_ignores(findings: list[Finding], settings, used: set[int] | None = None) -> list[Finding]:
+    """Drop the findings an ``ignore:`` entry matches; ``used`` collects the indexes of entries that matched."""
+    entries = settings.ignore_entries
+    if not entries:
+        return findings
+    kept = []
+    for finding in findings:
+        obj = finding.object or {}
+        hit = None
+        for position, entry in enumerate(entries):
+            if "*" not in entry["rules"] and finding.rule not in entry["rules"]:
+                continue
+            if "paths" in entry and not any(
+                fnmatch.fnmatchcase(finding.location.file, g) or fnmatch.fnmatchcase(finding.target, g) for g in entry["paths"]
+            ):
+                continue
+            if "kind" in entry and obj.get("kind") != entry["kind"]:
+                continue
+            if "namespace" in entry and obj.get("namespace") != entry["namespace"]:
+                continue
+            if "name" in entry and not fnmatch.fnmatchcase(obj.get("name") or "", entry["name"]):
+                continue
+            if "env" in entry and finding.env != envs.normalize(entry["env"]):
+                continue
+            hit = position
+            break
+        if hit is None:
+            kept.append(finding)
+        elif used is not None:
+            used.add(hit)
+    return kept
+
+
+def config_ignore_findings(settings, policy, used: set[int], whole_repo: bool, ran: set[str]) -> list[Finding]:
+    """`ignore:` entries without a reason (ignore-without-reason), and, after a run over the whole
+    repository, entries that matched nothing although one of their rules ran (unused-suppression)."""
+    entries = settings.ignore_entries
+    rel = settings.config_rel
+    if not entries or rel is None:
+        return []
+    out = []
+    for position, entry in enumerate(entries):
+        line = settings.ignore_line(position)
+        what = ", ".join(entry["rules"])
+        parts = [f"{k}={entry[k]}" for k in ("kind", "namespace", "name", "env") if k in entry]
+        parts += ["paths=" + ",".join(entry["paths"])] if "paths" in entry else []
+        selector = " ".join(parts)
+        shown = f"ignore entry {position + 1} ({what}{'; ' + selector if selector else ''})"
+        for rule_id, message, wanted in (
+            ("ignore-without-reason", f"{shown} has no reason: say why it is acceptable (reason: ...)",
+             not str(entry.get("reason", "")).strip()),
+            ("unused-suppression", f"{shown} matched no finding in this run over the whole repository: remove it or fix its selector",
+             whole_repo and position not in used and ("*" in entry["rules"] or bool(set(entry["rules"]) & ran))),
+        ):
+            severity = policy.severity(rule_id, settings.unknown_env) if wanted else None
+            if severity is not None:
+                out.append(Finding(rule_id, severity, message, Location(rel, line), ".", "-",
+                                   fingerprint=fingerprint(rule_id, rel, what, selector)))
+    return out
+
+
+def finalize(findings: list[Finding]) -> list[Finding]:
+    """Deduplicate and sort: output order never depends on input order or threads."""
+    unique: dict[tuple, Finding] = {}
+    for finding in findings:
+        key = finding.sort_key() + (finding.severity,)
+        unique.setdefault(key, finding)
+    return sorted(unique.values(), key=Finding.sort_key)
+
+
+# -- baselines -------------------------------------------------------------------------------------
+def baseline(findings: list[Finding], settings, write: str | None, given: str | None, notes: list[str]) -> list[Finding]:
+    """``write``: record every finding (--write-baseline); else hide the findings recorded in
+    ``given`` (--baseline) or the config's ``baseline:``. Notes say what happened."""
+    if write:
+        write_baseline(Path(write), findings)
+        notes.append(f"baseline of {len(findings)} finding(s) written to {write}")
+        return findings
+    path = given
+    if path is None and settings.baseline is not None:
+        path = str(settings.baseline)
+    if path is None:
+        return findings
+    kept, hidden = apply_baseline(findings, load_baseline(Path(path)))
+    if hidden:
+        notes.append(f"{hidden} finding(s) recorded in the baseline {path} not shown")
+    return kept
+
+
+def write_baseline(path: Path, findings: list[Finding]) -> None:
+    entries = sorted(
+        ({"fingerprint": f.fingerprint, "rule": f.rule, "target": f.target, "file": f.location.file,
+          "object": (f"{f.object['kind']} {f.object['namespace'] + '/' if f.object.get('namespace') else ''}{f.object['name']}"
+                     if f.object else None),
+          "message": f.message} for f in findings),
+        key=lambda e: (e["target"], e["file"], e["rule"], e["fingerprint"]),
+    )
+    text = json.dumps({"format": FORMAT, "findings": entries}, indent=2, ensure_ascii=False) + "\n"
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BaselineError(f"cannot write baseline {path}: {exc.strerror}") from None
+
+
+def load_baseline(path: Path) -> Counter:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BaselineError(f"baseline {path} not found (create it with `k8slint check --write-baseline {path}`)") from None
+    except (OSError, ValueError) as exc:
+        raise BaselineError(f"baseline {path} is not a k8slint baseline ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("findings"), list):
+        raise BaselineError(f"baseline {path} is not a k8slint baseline (format {FORMAT} expected)")
+    return Counter(e.get("fingerprint") for e in data["findings"] if isinstance(e, dict) and e.get("fingerprint"))
+
+
+def apply_baseline(findings: list[Finding], known: Counter) -> tuple[list[Finding], int]:
+    """The findings that are new, and how many the baseline hid."""
+    left = Counter(known)
+    kept, hidden = [], 0
+    for finding in findings:
+        if finding.fingerprint and left[finding.fingerprint] > 0:
+            left[finding.fingerprint] -= 1
+            hidden += 1
+        else:
+            kept.append(finding)
+    return kept, hidden
