@@ -187,6 +187,30 @@ def test_every_yaml_text_is_parsed_once_per_run(tmp_path, monkeypatch):
     assert not twice, twice
 
 
+def test_a_chart_yaml_is_parsed_once_for_every_environment(tmp_path, monkeypatch):
+    """The Helm renderer reads Chart.yaml (release name, dependencies) through the run's sources:
+    a chart rendered for two environments parses it once."""
+    import k8slint.locate
+    import k8slint.render.helm
+
+    seen: Counter = Counter()
+    original = k8slint.locate.load_text
+
+    def counting(text, *args, **kwargs):
+        seen[text] += 1
+        return original(text, *args, **kwargs)
+
+    monkeypatch.setattr(k8slint.locate, "load_text", counting)
+    monkeypatch.setattr(k8slint.render.helm, "load_text", counting)
+    repo = FIXTURES / "deploy-repo"
+    chart = repo / "infra" / "helm" / "apps" / "observer"
+    _execute(chart.parent, repo, tmp_path / "out.json")
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert [t["target"] for t in report["targets"]] == ["infra/helm/apps/observer [values-prod.yaml]",
+                                                        "infra/helm/apps/observer [values-staging.yaml]"]
+    assert seen[(chart / "Chart.yaml").read_text()] == 1
+
+
 # -- work grows linearly with the number of objects ----------------------------------------------
 
 CROSS_OBJECT_FIXTURES = ["service-selector", "hpa-target", "ingress-backend", "claim-exists", "config-ref-exists",

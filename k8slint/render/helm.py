@@ -361,7 +361,7 @@ def render_chart(target: Target, settings) -> Render:
     root: Path = settings.repo_root
     chart_dir = target.path if target.path.is_dir() else target.path.parent
     display = relative(chart_dir, root)
-    meta, problem = _read_yaml_file(chart_dir / "Chart.yaml", _under(display, "Chart.yaml"))
+    meta, problem = _chart_yaml(chart_dir, display, settings)
     if problem or not isinstance(meta, YMap):
         result.failed = True
         result.problems.append(problem or Problem("render-error", f"{_under(display, 'Chart.yaml')} is not a mapping", Location(_under(display, "Chart.yaml"), 1)))
@@ -521,9 +521,19 @@ def env_values_file(chart: Path, env: str) -> Path | None:
     return None
 
 
-def chart_name(chart_dir: Path) -> str:
+def _chart_yaml(chart_dir: Path, display: str, settings) -> tuple[object, Problem | None]:
+    """Chart.yaml's mapping, parsed once per run (``settings.sources``), else why it cannot be used."""
+    docs = settings.sources.docs(relative(chart_dir / "Chart.yaml", settings.repo_root))
+    if docs and isinstance(docs[0].data, YMap):
+        return docs[0].data, None
+    return _read_yaml_file(chart_dir / "Chart.yaml", _under(display, "Chart.yaml"))
+
+
+def chart_name(chart_dir: Path, settings) -> str:
     """The chart's name from its Chart.yaml (the default release name), else its folder name."""
-    return _chart_name(chart_dir) or chart_dir.name
+    meta, _ = _chart_yaml(chart_dir, relative(chart_dir, settings.repo_root), settings)
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return name if isinstance(name, str) else chart_dir.name
 
 
 class HelmRenderer(Renderer):
@@ -567,7 +577,7 @@ class HelmRenderer(Renderer):
             if not value.is_file():
                 raise K8slintError(f"values file {value}: no such file")
         return Target("helm", path, display, env, source, values, list(options.set_values),
-                      options.release_name or settings.helm_release_name or chart_name(path),
+                      options.release_name or settings.helm_release_name or chart_name(path, settings),
                       options.namespace or settings.helm_namespace)
 
     def render(self, target: Target, settings) -> Render:
