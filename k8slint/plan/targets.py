@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .. import envs
-from ..errors import K8slintError
+from ..errors import TargetError
 from ..model import Target
 from ..render import Unit, classify, renderer
 from ..sources import relative
@@ -34,12 +34,12 @@ def decide_root(paths: list[str], flag: str | None) -> Path:
     if flag:
         root = Path(flag).resolve()
         if not root.is_dir():
-            raise K8slintError(f"--repo-root {flag}: not a directory")
+            raise TargetError(f"--repo-root {flag}: not a directory")
         return root
     real = [Path(p).resolve() for p in paths if p != "-"]
     start = real[0] if real else Path.cwd().resolve()
     if not start.exists():
-        raise K8slintError(f"{paths[0]}: no such file or directory")
+        raise TargetError(f"{paths[0]}: no such file or directory")
     found = find_repo_root(start)
     start_dir = start if start.is_dir() else start.parent
     if found != start_dir or (found / ".git").exists() or (found / ".k8slint.yaml").is_file():
@@ -99,7 +99,7 @@ def build_targets(options, settings) -> tuple[list[Target], bool]:
         else:
             add_units(discover(root, settings))
             if not targets:
-                raise K8slintError(f"no kustomize overlays or Helm charts found under {root}: give a PATH (or - for stdin)")
+                raise TargetError(f"no kustomize overlays or Helm charts found under {root}: give a PATH (or - for stdin)")
             return done(options.allow_empty)
 
     for raw in paths:
@@ -108,7 +108,7 @@ def build_targets(options, settings) -> tuple[list[Target], bool]:
             continue
         found = classify(Path(raw).resolve())
         if found is None:
-            raise K8slintError(f"{raw}: no such file or directory")
+            raise TargetError(f"{raw}: no such file or directory")
         kind, path = found
         if kind == "dir":
             units = discover(path, settings)

@@ -564,7 +564,7 @@ class HelmRenderer(Renderer):
     def target(self, unit: Unit, settings, resolve_env, options) -> Target:
         """Values: the environment's values file (when the environment is known), then ``-f`` files;
         release name: --release-name, helm.release-name, else the chart's name."""
-        from ..errors import K8slintError
+        from ..errors import TargetError
 
         root = settings.repo_root
         path, env_file = unit.path, unit.env_file
@@ -575,7 +575,7 @@ class HelmRenderer(Renderer):
         values = ([env_file] if env_file else []) + [Path(v).resolve() for v in options.values]
         for value in values:
             if not value.is_file():
-                raise K8slintError(f"values file {value}: no such file")
+                raise TargetError(f"values file {value}: no such file")
         return Target("helm", path, display, env, source, values, list(options.set_values),
                       options.release_name or settings.helm_release_name or chart_name(path, settings),
                       options.namespace or settings.helm_namespace)
