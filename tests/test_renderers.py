@@ -26,6 +26,9 @@ class JsonListRenderer(Renderer):
     kind = "json-list"
 
     def discover(self, found, root, settings):
+        if not found:  # registered without markers: find the files by reading the tree
+            files = [settings.repo_root / rel for rel in settings.sources.files() if rel.endswith("manifests.json")]
+            found = [f.parent for f in files if root in f.parents]
         return [Unit(self.kind, folder) for folder in found]
 
     def render(self, target, settings):
@@ -69,12 +72,15 @@ DEPLOYMENT = {
 }
 
 
-@pytest.fixture
-def json_renderer(tmp_path, monkeypatch):
+@pytest.fixture(params=["by marker", "by its own discovery"])
+def json_renderer(request, tmp_path, monkeypatch):
     (tmp_path / "modules").mkdir()
     (tmp_path / "modules" / "k8slint_json_list.py").write_text(textwrap.dedent(RENDERER_MODULE))
     monkeypatch.syspath_prepend(str(tmp_path / "modules"))
-    registration = render.Registration("json-list", "k8slint_json_list", ("manifests.json",))
+    if request.param == "by marker":
+        registration = render.Registration("json-list", "k8slint_json_list", ("manifests.json",))
+    else:
+        registration = render.Registration("json-list", "k8slint_json_list", discovers=True)
     monkeypatch.setattr(render, "REGISTRY", (*render.REGISTRY[:2], registration, *render.REGISTRY[2:]))
     monkeypatch.setattr(render, "_BY_KIND", {r.kind: r for r in render.REGISTRY})
     repo = tmp_path / "repo"

@@ -82,7 +82,8 @@ class Renderer:
     kind: str = ""
 
     def discover(self, found: list[Path], root: Path, settings) -> list[Unit]:
-        """The units among ``found`` (folders under ``root`` holding one of this kind's markers)."""
+        """The units under ``root``: among ``found`` (folders holding one of this kind's markers), or,
+        for a registration with ``discovers=True``, wherever its files say (``settings.sources``)."""
         return []
 
     def target(self, unit: Unit, settings, resolve_env: EnvResolver, options) -> Target:
@@ -108,8 +109,9 @@ class Renderer:
 @dataclass(frozen=True)
 class Registration:
     kind: str
-    module: str  # defines RENDERER, a Renderer instance
+    module: str  # defines RENDERER, a Renderer instance (or RENDERERS, by kind)
     markers: tuple[str, ...] = ()  # file names that make a folder a target of this kind
+    discovers: bool = False  # asked to discover units even without markers (e.g. by reading files' contents)
 
 
 # Claim order: the first registration whose marker a folder holds renders it.
@@ -157,9 +159,10 @@ def discover(root: Path, settings) -> list[Unit]:
             if registration.markers and names.intersection(registration.markers):
                 found[registration.kind].append(directory)
     units: list[Unit] = []
-    for kind, folders in found.items():
-        if folders:
-            units.extend(renderer(kind).discover(folders, root, settings))
+    for registration in REGISTRY:
+        folders = found.get(registration.kind, [])
+        if folders or registration.discovers:
+            units.extend(renderer(registration.kind).discover(folders, root, settings))
     return sorted(units, key=lambda u: (u.path.as_posix(), u.env_file.name if u.env_file else ""))
 
 
