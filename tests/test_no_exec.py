@@ -203,3 +203,44 @@ def test_custom_rules_are_data_only(tmp_path: Path, recorder):
     (finding,) = [f for f in result.json["findings"] if f["rule"] == "format-bomb"]
     assert finding["message"] == "{kind:>999999999}{name.__class__} (object) fails required"
     assert not marker.exists() and recorder.connections == []
+
+
+_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: api\nversion: 0.1.0\n",
+    "values.yaml": "tag: latest\n",
+    "templates/deployment.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: prj-01\nspec:\n"
+        "  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n"
+        "      containers:\n        - name: api\n          image: \"ghcr.io/acme/api:{{ .Values.tag }}\"\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("planted", ["json.py", "json.pyc", "sitecustomize.py"])
+@pytest.mark.parametrize("how", ["check", "changed"])
+def test_python_files_in_the_linted_repository_are_never_imported(planted: str, how: str, tmp_path: Path):
+    """The Helm engine runs in a Python child; started in the repository (CI and pre-commit run
+    there) it must not import a module planted at the repository root, as source or compiled."""
+    import py_compile
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    for rel, text in _CHART.items():
+        (repo / "helm" / "api" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / "helm" / "api" / rel).write_text(text)
+    marker = tmp_path / "planted-code-ran"
+    code = f"open({str(marker)!r}, 'w').write('ran')\n"
+    if planted.endswith(".pyc"):
+        source = tmp_path / "json_src.py"
+        source.write_text(code)
+        py_compile.compile(str(source), cfile=str(repo / planted))
+    else:
+        (repo / planted).write_text(code)
+    args = ["check", "--changed", "helm/api/values.yaml"] if how == "changed" else ["check", "helm/api"]
+    result = bounded_k8slint(*args, "--env", "production", "--format", "json", cwd=repo,
+                             env={"K8SLINT_HELM": "", "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert_clear(result)
+    assert not marker.exists(), "code from the linted repository ran"
+    findings = {(f["rule"], f["location"]["file"]) for f in result.json["findings"]}
+    assert ("image-tag-latest", "helm/api/values.yaml") in findings or \
+        ("image-tag-latest", "helm/api/templates/deployment.yaml") in findings, findings  # the chart did render

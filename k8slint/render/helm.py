@@ -342,7 +342,9 @@ def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) ->
 
     request = json.dumps({"chart": str(chart_dir), "values": values, "name": target.release_name,
                           "namespace": target.namespace or "default"}).encode()
-    ran = run_bounded([sys.executable, "-m", "k8slint.render.helm_worker"], timeout=settings.render_timeout,
+    # -I: an isolated interpreter (no cwd or script folder on sys.path, no PYTHON* variables, no user
+    # site), so nothing in the linted repository (a json.py, a .pyc, a .pth) can be imported by it
+    ran = run_bounded([sys.executable, "-I", "-m", "k8slint.render.helm_worker"], timeout=settings.render_timeout,
                       max_output=settings.max_file_size, env=no_network_env(), stdin=request)
     if ran.status != "ok":
         return None, limit_message("the Helm render", ran.status, settings)

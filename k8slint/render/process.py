@@ -46,12 +46,15 @@ def run_bounded(command: list[str], *, timeout: float, max_output: int, env: dic
     import tempfile
     import threading
 
-    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as feed:
+    # Each child starts in a private empty working directory: never in the caller's cwd (in CI and
+    # pre-commit that is the linted repository, whose files a child could otherwise pick up).
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as feed, \
+            tempfile.TemporaryDirectory(prefix="k8slint-cwd-") as private_cwd:
         if stdin is not None:
             feed.write(stdin)
             feed.seek(0)
         proc = subprocess.Popen(command, stdin=feed if stdin is not None else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=err, env=env, start_new_session=True)
+                                stderr=err, env=env, cwd=private_cwd, start_new_session=True)
         timed_out = threading.Event()
 
         def kill() -> None:
