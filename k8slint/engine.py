@@ -93,6 +93,7 @@ class Index:
         self._workloads: dict[int, Any] = {}
         self._lookups: dict[str, Any] = {}
         self._by_kind_name: dict[tuple, list[K8sObject]] | None = None
+        self.unreadable: list[Location] = []  # where the render's parse-errors are: documents that may be missing here
 
     def cached(self, name: str, build) -> Any:
         """A lookup that cross-object rules share, built once per render: ``build(index)``."""
@@ -158,6 +159,7 @@ class Context:
     settings: Settings
     target: Any = None
     sources: SourceCache | None = None  # parsed source files (kustomizations, values, patches), shared
+    peers: dict = field(default_factory=dict)  # rule id -> params of every rule in force here (one mistake, one finding)
 
     @property
     def env_phrase(self) -> str:
@@ -262,7 +264,10 @@ class Checker:
         for item in active:
             by_scope.setdefault(item.rule.scope, []).append(item)
         index = Index(objects)
-        contexts = {item.rule.id: Context(env, policy_env, item.rule, index, self.settings, target, self.cache) for item in active}
+        index.unreadable = [p.location for p in render.problems if p.rule == "parse-error"]
+        peers = {item.rule.id: item.params for item in active}
+        contexts = {item.rule.id: Context(env, policy_env, item.rule, index, self.settings, target, self.cache, peers)
+                    for item in active}
 
         active_ids = {item.rule.id for item in active}
         suppression_at: dict[int, Location] = {}  # id(object) -> where its ignore annotation is
@@ -384,8 +389,9 @@ class Checker:
         repo = RepoFiles.scan(root)
         label = "."
         findings = []
+        peers = {item.rule.id: item.params for item in self.policy.active(env_for_policy)}
         for item in rules:
-            ctx = Context(envs.UNKNOWN, env_for_policy, item.rule, None, self.settings, None, self.cache)
+            ctx = Context(envs.UNKNOWN, env_for_policy, item.rule, None, self.settings, None, self.cache, peers)
             for violation in self._run(item, repo, ctx):
                 location = violation.location or Location(".", 1)
                 findings.append(
