@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 MAX_PER_OBJECT = 20
@@ -28,6 +28,8 @@ class SchemaProblem:
     path: tuple  # where in the object (for an unknown field: the unknown key itself)
     text: str  # what is wrong, naming the field path
     key: str  # stable identity for fingerprints
+    suggestion: str | None = None  # an unknown field: the known field it is probably a misspelling of
+    missing: str | None = None  # a missing required field: its name
 
 
 def field_path(path: tuple | list) -> str:
@@ -68,11 +70,29 @@ def validate(compiled: Any, data: Any) -> list[SchemaProblem]:
     for error in validator.iter_errors(clean):
         for problem in _explain(error, compiled.root):
             problems.setdefault((problem.path, problem.key), problem)
-    ordered = sorted(problems.values(), key=lambda p: ([str(s) for s in p.path], p.key))
+    ordered = sorted(_absorb_required(problems.values()), key=lambda p: ([str(s) for s in p.path], p.key))
     if len(ordered) > MAX_PER_OBJECT:
         rest = len(ordered) - MAX_PER_OBJECT + 1
         ordered = ordered[: MAX_PER_OBJECT - 1] + [SchemaProblem((), f"and {rest} more schema problems", "more")]
     return ordered
+
+
+def _absorb_required(problems) -> list[SchemaProblem]:
+    """One mistake, one problem: a misspelt required field (``conatinerPort``) is an unknown field
+    *and* a missing required one. The unknown field, which names both spellings, absorbs the
+    "missing required field" of the field it suggests in the same mapping, and says it is required."""
+    problems = list(problems)
+    missing = {(p.path, p.missing) for p in problems if p.missing is not None}
+    meant = {(p.path[:-1], p.suggestion) for p in problems if p.suggestion is not None}
+    out = []
+    for problem in problems:
+        if problem.missing is not None and (problem.path, problem.missing) in meant:
+            continue
+        if problem.suggestion is not None and (problem.path[:-1], problem.suggestion) in missing:
+            problem = replace(problem, text=problem.text.replace(f"(did you mean {problem.suggestion}?)",
+                                                                 f"(did you mean {problem.suggestion}, a required field?)"))
+        out.append(problem)
+    return out
 
 
 def _node(root: Any, schema_path: list) -> Any:
@@ -112,14 +132,15 @@ def _explain(error: Any, root: Any) -> list[SchemaProblem]:
             close = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.75)
             hint = f" (did you mean {lowered[close[0]]}?)" if close else ""
             full = path + (name,)
-            out.append(SchemaProblem(full, f"unknown field {field_path(full)}{hint}", f"{field_path(full)}|unknown"))
+            out.append(SchemaProblem(full, f"unknown field {field_path(full)}{hint}", f"{field_path(full)}|unknown",
+                                     suggestion=lowered[close[0]] if close else None))
         return out
     if kind == "FalseSchema":
         return [SchemaProblem(path, f"field {where} is not allowed here", f"{where}|false")]
     if kind == "Required":
         missing = details.get("property")
         full = field_path(path + (missing,))
-        return [SchemaProblem(path, f"missing required field {full}", f"{full}|required")]
+        return [SchemaProblem(path, f"missing required field {full}", f"{full}|required", missing=str(missing))]
     if kind == "Type":
         expected = _types_phrase(list(details.get("types", ())))
         return [SchemaProblem(path, f"{where} must be {expected}, not {_ARTICLE.get(json_type(error.instance), 'this')}", f"{where}|type")]

@@ -28,8 +28,15 @@ def of(rule: str, target: str, *extra: str) -> list[dict]:
 PODINFO_PROD = "stefanprodan__podinfo/deploy/overlays/production"
 
 
-def test_pull_secret_looks_the_service_account_up_in_the_render():
-    found = {f["object"]["name"]: f for f in of("image-pull-secret", PODINFO_PROD)}
+def test_podinfo_is_a_public_ghcr_image_and_needs_no_pull_secret():
+    assert of("image-pull-secret", PODINFO_PROD) == []
+
+
+def test_pull_secret_looks_the_service_account_up_in_the_render(tmp_path):
+    # podinfo is public (params.public); treated as a private package it shows the ServiceAccount lookup
+    config = tmp_path / "private.yaml"
+    config.write_text("rules:\n  image-pull-secret:\n    params:\n      public: []\n")
+    found = {f["object"]["name"]: f for f in of("image-pull-secret", PODINFO_PROD, "--config", str(config))}
     # the database workloads run as ServiceAccount 'database', which is in the render without imagePullSecrets
     replica = found["database-replica"]
     assert replica["location"] == {"file": "stefanprodan__podinfo/deploy/bases/database/deployment-replica.yaml", "line": 25}

@@ -197,7 +197,7 @@ def test_github_format_writes_step_summary_and_workspace_paths(tmp_path: Path):
             "'ghcr.io/acme/observer:latest'") in result.out
     text = summary.read_text()
     assert text.startswith("earlier step\n### k8slint ❌ failed")
-    assert "| `infra/k8s/overlays/production` | production | 4 | 2 | 0 | 0 |" in text
+    assert "| `infra/k8s/overlays/production` | production | 4 | 1 | 0 | 0 |" in text  # `latest` is one finding
 
 
 def test_format_auto_is_github_in_actions_and_text_elsewhere():
@@ -260,8 +260,7 @@ def test_third_party_formatter_package(tmp_path: Path):
     assert result.code == 1, result.err
     assert result.out.splitlines() == [
         "image-tag-latest infra/k8s/overlays/production/kustomization.yaml:11",
-        "image-tag-policy infra/k8s/overlays/production/kustomization.yaml:11",
-        "total=2 targets=1",
+        "total=1 targets=1",
     ]
     missing = k8slint("check", "infra/k8s/overlays/production", "--format", "count", cwd=variant)
     assert missing.code == 2 and "unknown format 'count'" in missing.err and "sarif" in missing.err

@@ -139,6 +139,22 @@ def test_missing_required_and_int_or_string():
     ]
 
 
+def test_a_misspelt_required_field_is_one_problem_not_two():
+    """`nmae:` is an unknown field and leaves the required `name` missing: one finding, at the typo,
+    naming both spellings; a required field missing without a look-alike is still reported."""
+    text = DEPLOYMENT.replace("- name: api\n", "- nmae: api\n")
+    findings = check_text(text)
+    assert [(f.location.line, f.message.split(" (Kubernetes")[0]) for f in findings] == [
+        (DEPLOYMENT.splitlines().index("        - name: api") + 1,
+         "Deployment prj-01/api: unknown field spec.template.spec.containers[0].nmae (did you mean name, a required field?)"),
+    ]
+    both = text.replace("nmae: api", "nmae: api\n          pots: []")
+    assert sorted(f.message.split(" (Kubernetes")[0].split(": ", 1)[1] for f in check_text(both)) == [
+        "unknown field spec.template.spec.containers[0].nmae (did you mean name, a required field?)",
+        "unknown field spec.template.spec.containers[0].pots (did you mean ports?)",
+    ]
+
+
 def test_kubernetes_version_moves_the_deprecation_verdict():
     hpa = "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata: {name: a, namespace: n}\nspec: {maxReplicas: 2, scaleTargetRef: {kind: Deployment, name: a}}\n"
     assert [(f.severity, f.rule) for f in check_text(hpa, kubernetes_version="1.25")] == [("warning", "deprecated-api")]
@@ -231,13 +247,13 @@ EXAMPLES = {  # kind -> (valid object, [(text, replacement, path(s) of the error
         "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\n" + META + "spec:\n  groups:\n    - name: x\n"
         "      rules: [{alert: Down, expr: up == 0, for: 5m, labels: {severity: critical}}]\n",
         [("for: 5m", "for: 5", ("spec", "groups", 0, "rules", 0, "for")),
-         ("- name: x", "- nam: x", [("spec", "groups", 0), ("spec", "groups", 0, "nam")])],
+         ("- name: x", "- nam: x", ("spec", "groups", 0, "nam"))],  # the typo absorbs "missing required field name"
     ),
     "Application": (
         "apiVersion: argoproj.io/v1alpha1\nkind: Application\n" + META + "spec:\n  project: default\n"
         "  source: {repoURL: 'https://github.com/a/b.git', path: k8s, targetRevision: main, helm: {valuesObject: {any: {thing: 1}}}}\n"
         "  destination: {server: 'https://kubernetes.default.svc', namespace: prj-01}\n",
-        [("project: default", "projekt: default", [("spec",), ("spec", "projekt")]),
+        [("project: default", "projekt: default", ("spec", "projekt")),  # one finding for the typo of a required field
          ("targetRevision: main", "targetRevision: 3", ("spec", "source", "targetRevision"))],
     ),
     "AppProject": (
@@ -250,7 +266,7 @@ EXAMPLES = {  # kind -> (valid object, [(text, replacement, path(s) of the error
         "  template:\n    metadata: {name: 'x-{{env}}'}\n    spec:\n      project: default\n"
         "      source: {repoURL: 'https://github.com/a/b.git', path: 'k8s/{{env}}'}\n"
         "      destination: {server: 'https://kubernetes.default.svc', namespace: prj-01}\n",
-        [("project: default", "projekt: default", [("spec", "template", "spec"), ("spec", "template", "spec", "projekt")])],
+        [("project: default", "projekt: default", ("spec", "template", "spec", "projekt"))],
     ),
     "ExternalSecret": (
         "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\n" + META + "spec:\n  refreshInterval: 1h\n"

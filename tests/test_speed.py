@@ -173,12 +173,12 @@ def test_every_yaml_text_is_parsed_once_per_run(tmp_path, monkeypatch):
                    k8slint.plan.rules):
         if hasattr(module, "load_text"):
             monkeypatch.setattr(module, "load_text", counting)
-    repo = FIXTURES / "violations" / "image-tag-latest-untagged"
+    repo = FIXTURES / "violations" / "readiness-probe"  # its finding is located in a base manifest
     code = _execute(repo, repo, tmp_path / "out.json")
     assert code == 1
     report = json.loads((tmp_path / "out.json").read_text())
     files = {f["location"]["file"] for f in report["findings"]}
-    assert {"infra/k8s/base/deployments/observer.yaml", "infra/k8s/overlays/production/kustomization.yaml"} <= files
+    assert any(f.startswith("infra/k8s/base/") for f in files), files
     rule_files = len(list((ROOT / "rules").glob("*.yaml")))
     assert len(seen) >= rule_files + 4  # the rule files, the config, the rendered stream, kustomization and base sources
     kustomizations = [text for text in seen if "kind: Kustomization" in text]

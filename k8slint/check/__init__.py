@@ -73,7 +73,10 @@ class Checker:
         for item in active:
             by_scope.setdefault(item.rule.scope, []).append(item)
         index = Index(objects)
-        contexts = {item.rule.id: Context(env, policy_env, item.rule, index, self.settings, target, self.cache) for item in active}
+        index.unreadable = [p.location for p in render.problems if p.rule == "parse-error"]
+        peers = {item.rule.id: item.params for item in active}
+        contexts = {item.rule.id: Context(env, policy_env, item.rule, index, self.settings, target, self.cache, peers)
+                    for item in active}
 
         active_ids = {item.rule.id for item in active}
         suppression_at: dict[int, Location] = {}  # id(object) -> where its ignore annotation is
@@ -173,8 +176,9 @@ class Checker:
         repo = RepoFiles(root, self.settings.sources.files())
         label = "."
         findings = []
+        peers = {item.rule.id: item.params for item in self.policy.active(env_for_policy)}
         for item in rules:
-            ctx = Context(envs.UNKNOWN, env_for_policy, item.rule, None, self.settings, None, self.cache)
+            ctx = Context(envs.UNKNOWN, env_for_policy, item.rule, None, self.settings, None, self.cache, peers)
             for violation in self._run(item, repo, ctx):
                 location = violation.location or Location(".", 1)
                 findings.append(

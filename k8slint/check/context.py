@@ -46,6 +46,7 @@ class Context:
     settings: Settings
     target: Any = None
     sources: Any = None  # the run's Sources (parsed source files: kustomizations, values, patches), shared
+    peers: dict = field(default_factory=dict)  # rule id -> params of every rule in force here (one mistake, one finding)
 
     @property
     def env_phrase(self) -> str:

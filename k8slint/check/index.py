@@ -21,6 +21,7 @@ class Index:
         self._workloads: dict[int, Any] = {}
         self._lookups: dict[str, Any] = {}
         self._by_kind_name: dict[tuple, list[K8sObject]] | None = None
+        self.unreadable: list = []  # Locations of the render's parse-errors: documents that may be missing here
 
     def cached(self, name: str, build) -> Any:
         """A lookup that cross-object rules share, built once per render: ``build(index)``."""

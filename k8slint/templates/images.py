@@ -45,6 +45,50 @@ def _unpinned(container: Container) -> tuple[str, str | None] | None:
     return None if digest else (image, tag)
 
 
+def _latest_reports(tag: str | None, ctx) -> bool:
+    """Whether image-tag-latest, in force here, reports this tag (no tag, or a forbidden one)."""
+    params = ctx.peers.get("image-tag-latest")
+    return params is not None and (tag is None or tag in params.get("forbidden", ["latest"]))
+
+
+def _policy_rejects(tag: str | None, params: dict | None, policy_env: str) -> bool:
+    """Whether image-tag-policy with these params rejects this tag in this policy environment."""
+    if params is None:
+        return False
+    allowed = params.get("allowed", {}).get(policy_env)
+    if allowed is None:  # no list for this environment: anything goes (development)
+        return False
+    return tag is None or not any(p.fullmatch(tag) for p in _compiled(tuple(allowed)))
+
+
+def _overlay_to_pin(container: Container, ctx) -> tuple[str, Location | None]:
+    """When this render is a staging/production kustomize overlay (overlay-sets-image-tag in force)
+    whose kustomization chain does not pin the container's image: (' in images: of <file>', where to
+    report). The tag finding then stands for overlay-sets-image-tag too, which stays quiet about the
+    image. It is reported at the overlay's images: list (line 1 without one) when the manifest comes
+    from a base outside the overlay's folder (the overlay is what to edit), else at the image line
+    (None). Otherwise ('', None)."""
+    target = ctx.target
+    if (target is None or target.kind != "kustomize" or ctx.env not in ("staging", "production")
+            or "overlay-sets-image-tag" not in ctx.peers or ctx.index is None):
+        return "", None
+    kfile = ctx.kustomization_file()
+    entries = ctx.index.cached("overlay-image-entries", lambda idx: {})
+    obj = container.obj
+    if kfile is None or _pinned(container.data["image"], obj.transformers, ctx, entries):
+        return "", None
+    folder = kfile.rsplit("/", 1)[0] + "/" if "/" in kfile else ""
+    if obj.origin and obj.origin.startswith(folder) and not obj.origin[len(folder):].startswith("../"):
+        return f" in images: of {kfile}", None
+    return f" in images: of {kfile}", Location(kfile, _images_line(kfile, ctx))
+
+
+def _images_line(kfile: str, ctx) -> int:
+    docs = ctx.sources.docs(kfile)
+    data = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
+    return data.key_line("images") if "images" in data else 1
+
+
 @template(scope="container")
 def image_tag_latest(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """An image tagged `latest`, or with no tag at all, unless pinned by digest."""
@@ -52,40 +96,44 @@ def image_tag_latest(container: Container, params: dict, ctx) -> Iterator[Violat
     if found is None:
         return
     image, tag = found
+    overlay, at = _overlay_to_pin(container, ctx)
     if tag is None:
         yield Violation(
             f"{_where(container)} uses image '{image}' with no tag, which pulls 'latest': "
-            f"pin an immutable tag or digest for {ctx.env_phrase}",
+            f"pin an immutable tag or digest for {ctx.env_phrase}{overlay}",
             container.path + ("image",),
+            location=at,
             key=container.name,
         )
     elif tag in params.get("forbidden", ["latest"]):
         yield Violation(
-            f"{_where(container)} uses image '{image}': tag '{tag}' is mutable and not allowed in {ctx.env_phrase}",
+            f"{_where(container)} uses image '{image}': tag '{tag}' is mutable and not allowed in {ctx.env_phrase}"
+            + (f": pin an immutable tag or digest{overlay}" if overlay else ""),
             container.path + ("image",),
+            location=at,
             key=container.name,
         )
 
 
 @template(scope="container")
 def image_tag_policy(container: Container, params: dict, ctx) -> Iterator[Violation]:
-    """A tag that does not match the environment's allow-list of immutable tag patterns."""
+    """A tag that does not match the environment's allow-list of immutable tag patterns. Quiet
+    where image-tag-latest, in force in the same environment, already reports the tag (no tag,
+    or `latest`): one mistake, one finding."""
     found = _unpinned(container)
     if found is None:
         return
     image, tag = found
-    allowed = params.get("allowed", {}).get(ctx.policy_env)
-    if allowed is None:  # no list for this environment: anything goes (development)
-        return
-    patterns = _compiled(tuple(allowed))
-    if tag is not None and any(p.fullmatch(tag) for p in patterns):
+    if not _policy_rejects(tag, params, ctx.policy_env) or _latest_reports(tag, ctx):
         return
     shown = "no tag" if tag is None else f"tag '{tag}'"
     examples = params.get("examples", {}).get(ctx.policy_env, "v1.2.3, sha-abc1234, 20260202-143512")
+    overlay, at = _overlay_to_pin(container, ctx)
     yield Violation(
         f"{_where(container)} uses image '{image}' with {shown}, which is not an immutable tag allowed in "
-        f"{ctx.env_phrase} (allowed: {examples})",
+        f"{ctx.env_phrase} (allowed: {examples})" + (f": pin one{overlay}" if overlay else ""),
         container.path + ("image",),
+        location=at,
         key=container.name,
     )
 
@@ -129,9 +177,11 @@ def _has_pull_secrets(data) -> bool:
 @template(scope="podspec")
 def image_pull_secret(workload: Workload, params: dict, ctx) -> Iterator[Violation]:
     """A pod pulling from a private registry (``params.registries``, default ghcr.io) with no
-    imagePullSecrets on its spec nor on the ServiceAccount it runs as (looked up in the render)."""
+    imagePullSecrets on its spec nor on the ServiceAccount it runs as (looked up in the render).
+    Images matching ``params.public`` (well-known public GHCR namespaces) or
+    ``params.extra-public`` (the repository's own additions) need no pull secret."""
     registries = tuple(params.get("registries", ["ghcr.io"]))
-    public = [str(p) for p in params.get("public", [])]
+    public = [str(p) for p in (*params.get("public", []), *params.get("extra-public", []))]
     pulling = []
     for container in workload.containers:
         image = container.data.get("image")
@@ -151,7 +201,7 @@ def image_pull_secret(workload: Workload, params: dict, ctx) -> Iterator[Violati
     found = ctx.index.get("ServiceAccount", sa_name, obj.namespace) if ctx.index is not None else []
     registry = registry_path(pulling[0]).split("/", 1)[0]
     what = f"{obj.kind} {ns}{obj.name} pulls {images} from {registry}"
-    fix = "add imagePullSecrets (e.g. ghcr-secret) to the ServiceAccount, or to the pod spec (a public package: list it in params.public)"
+    fix = "add imagePullSecrets (e.g. ghcr-secret) to the ServiceAccount, or to the pod spec (a public package: list it in params.extra-public)"
     if found:
         if any(_has_pull_secrets(sa.data) for sa in found):
             return
@@ -163,14 +213,14 @@ def image_pull_secret(workload: Workload, params: dict, ctx) -> Iterator[Violati
         yield Violation(
             f"{what} with no imagePullSecrets and runs as the namespace's default ServiceAccount, which is not in "
             f"this render and has no pull secret unless one was patched in outside the repo: set serviceAccountName "
-            f"to a ServiceAccount with imagePullSecrets, or add them to the pod spec (a public package: list it in params.public)",
+            f"to a ServiceAccount with imagePullSecrets, or add them to the pod spec (a public package: list it in params.extra-public)",
             where, key=sa_name,
         )
     else:
         yield Violation(
             f"{what} with no imagePullSecrets, and its ServiceAccount {sa_name} is not in this render, so nothing "
             f"in the repo shows it carries a pull secret (a pod cannot even start if that ServiceAccount is missing): "
-            f"render the ServiceAccount with imagePullSecrets beside the app, or add them to the pod spec (a public package: list it in params.public)",
+            f"render the ServiceAccount with imagePullSecrets beside the app, or add them to the pod spec (a public package: list it in params.extra-public)",
             where, key=sa_name,
         )
 
@@ -205,6 +255,11 @@ def _pinned(image: str, transformers: tuple, ctx, entries: dict) -> bool:
     return False
 
 
+def _tag_reported(image: str, ctx) -> bool:
+    tag = split_image(image)[1]
+    return _latest_reports(tag, ctx) or _policy_rejects(tag, ctx.peers.get("image-tag-policy"), ctx.policy_env)
+
+
 @template(scope="source")
 def overlay_sets_image_tag(target, params: dict, ctx) -> Iterator[Violation]:
     """A staging/production kustomize overlay deploys an image that no ``images:`` entry of its
@@ -230,6 +285,8 @@ def overlay_sets_image_tag(target, params: dict, ctx) -> Iterator[Violation]:
             seen.add(image)
             if split_image(image)[2] or _pinned(image, obj.transformers, ctx, entries):
                 continue
+            if _tag_reported(image, ctx):
+                continue  # image-tag-latest / image-tag-policy report it and name this overlay
             ns = f"{obj.namespace}/" if obj.namespace else ""
             yield Violation(
                 f"image '{split_image(image)[0]}' of {obj.kind} {ns}{obj.name} is not pinned by the {ctx.env} overlay: "

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..model import K8sObject
+from ..workloads import POD_SPEC_PATHS
 
 
 def effective_namespace(obj: K8sObject, ctx=None) -> str | None:
@@ -137,18 +138,43 @@ def _expression(expression: Any, labels: dict) -> bool:
     return True
 
 
+def template_labels(obj: K8sObject) -> dict | None:
+    """The pod-template labels of a workload kind (Deployment, CronJob, Pod, ...), also when its
+    template has no pod spec; None for an object that is not a workload kind."""
+    path = POD_SPEC_PATHS.get(obj.kind)
+    if path is None:
+        return None
+    node: Any = obj.data
+    for step in (*path[:-1], "metadata", "labels"):
+        node = node.get(step) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
 def workload_labels(index, ctx) -> LabelIndex:
-    """Every pod-bearing object by its pod-template labels."""
+    """Every workload object (pod spec or not: a Deployment whose template has only labels is
+    still what a Service or HPA next to it points at) by its pod-template labels."""
 
     def build(idx) -> LabelIndex:
         items = []
         for obj in idx.objects:
-            workload = idx.workload(obj)
-            if workload is not None:
-                items.append((workload, pod_labels(workload), effective_namespace(obj, ctx)))
+            labels = template_labels(obj)
+            if labels is not None:
+                items.append((obj, labels, effective_namespace(obj, ctx)))
         return LabelIndex(items)
 
     return index.cached("workload-labels", build)
+
+
+def unreadable_hint(index) -> str:
+    """'; a document at FILE:LINE could not be read and may be the one' when the render dropped
+    documents with parse errors, so a rule that finds nothing does not claim nothing is there."""
+    where = [f"{loc.file}:{loc.line}" for loc in getattr(index, "unreadable", ())]
+    if not where:
+        return ""
+    if len(where) == 1:
+        return f"; a document at {where[0]} could not be read and may be the one"
+    shown = ", ".join(where[:3]) + (", ..." if len(where) > 3 else "")
+    return f"; {len(where)} documents ({shown}) could not be read and one of them may be it"
 
 
 def service_labels(index, ctx) -> LabelIndex:

@@ -35,11 +35,13 @@ PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc")
 @template(scope="container")
 def probe_port(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """A probe (readiness, liveness, startup) whose named port is not declared in the
-    container's ``ports``. Numeric ports are not checked (an app may listen on an undeclared port)."""
+    container's ``ports``. Numeric ports are not checked (an app may listen on an undeclared port).
+    Probes that share one undeclared name are one finding (one edit declares it), at the first."""
     ports = container.data.get("ports")
     declared = {p["name"] for p in ports if isinstance(p, dict) and isinstance(p.get("name"), str)} if isinstance(ports, list) else set()
     obj = container.obj
     ns = f"{obj.namespace}/" if obj.namespace else ""
+    undeclared: dict[str, list[tuple[str, str]]] = {}  # port name -> [(probe, handler)], in PROBES order
     for probe in PROBES:
         spec = container.data.get(probe)
         if not isinstance(spec, dict):
@@ -47,12 +49,17 @@ def probe_port(container: Container, params: dict, ctx) -> Iterator[Violation]:
         for handler in PROBE_HANDLERS:
             action = spec.get(handler)
             port = action.get("port") if isinstance(action, dict) else None
-            if not isinstance(port, str) or port.isdigit() or port in declared:
-                continue
-            known = ", ".join(sorted(declared)) or "none"
-            yield Violation(
-                f"{probe} of container '{container.name}' of {obj.kind} {ns}{obj.name} uses port '{port}', "
-                f"which the container does not declare (named ports: {known}): the probe can never succeed",
-                container.path + (probe, handler, "port"),
-                key=f"{container.name}/{probe}",
-            )
+            if isinstance(port, str) and not port.isdigit() and port not in declared:
+                undeclared.setdefault(port, []).append((probe, handler))
+    known = ", ".join(sorted(declared)) or "none"
+    for port, uses in undeclared.items():
+        probes = [probe for probe, _ in uses]
+        who = probes[0] if len(probes) == 1 else ", ".join(probes[:-1]) + " and " + probes[-1]
+        never = "the probe can never succeed" if len(probes) == 1 else "these probes can never succeed"
+        probe, handler = uses[0]
+        yield Violation(
+            f"{who} of container '{container.name}' of {obj.kind} {ns}{obj.name} use{'s' if len(probes) == 1 else ''} "
+            f"port '{port}', which the container does not declare (named ports: {known}): {never}",
+            container.path + (probe, handler, "port"),
+            key=f"{container.name}/{probe}",  # the first probe: the fingerprint of a single-probe finding is unchanged
+        )

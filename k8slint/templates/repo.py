@@ -40,6 +40,7 @@ def _groups(params: dict) -> list[dict]:
             "contains": re.compile(spec["contains"]) if spec.get("contains") else None,
             "unless": re.compile(spec["unless-contains"]) if spec.get("unless-contains") else None,
             "what": str(spec.get("what", params.get("what", ""))),
+            "named": not str(spec["pattern"]).startswith("*"),  # a named file (package.json), not any *.py
         })
     return out
 
@@ -49,8 +50,15 @@ def forbidden_files(repo, params: dict, ctx) -> Iterator[Violation]:
     """Files whose name (or path tail, for patterns with a '/') matches ``params.patterns``
     (fnmatch, case-insensitive), outside ``allow-under`` folders. A pattern given as a mapping
     may also require its file's text to match ``contains`` (e.g. a Makefile with build
-    commands) or not to match ``unless-contains`` (e.g. a SOPS-encrypted file)."""
+    commands) or not to match ``unless-contains`` (e.g. a SOPS-encrypted file).
+
+    With ``params.group: top-folder`` the files inside one top-level folder are one finding
+    (``params.group-message``: how many, of which kinds, a few examples), at the folder's
+    shallowest build or dependency file (else its first file), keyed by the folder so the
+    fingerprint survives files coming and going; files at the repository root stay one each."""
     groups = _groups(params)
+    grouped = params.get("group") == "top-folder"
+    folders: dict[str, list[tuple[str, str, bool]]] = {}  # top folder -> [(file, what, named file)]
     for rel in repo.files:
         name = rel.rsplit("/", 1)[-1].lower()
         for group in groups:
@@ -62,6 +70,44 @@ def forbidden_files(repo, params: dict, ctx) -> Iterator[Violation]:
                     continue
                 if group["unless"] is not None and group["unless"].search(text):
                     continue
-            message = fill_message(params["message"], {"file": rel, "name": rel.rsplit("/", 1)[-1], "what": group["what"]})
-            yield Violation(message, location=Location(rel, 1), key=rel)
+            if grouped and "/" in rel:
+                folders.setdefault(rel.split("/", 1)[0], []).append((rel, group["what"], group["named"]))
+            else:
+                message = fill_message(params["message"], {"file": rel, "name": rel.rsplit("/", 1)[-1], "what": group["what"]})
+                yield Violation(message, location=Location(rel, 1), key=rel)
             break
+    for folder, found in folders.items():
+        yield _folder_finding(folder, found, params)
+
+
+def _without_article(what: str) -> str:
+    return what[2:] if what.startswith("a ") else what[3:] if what.startswith("an ") else what
+
+
+def _folder_finding(folder: str, found: list[tuple[str, str, bool]], params: dict) -> Violation:
+    """One finding for the forbidden files under one top-level folder."""
+    by_what: dict[str, int] = {}
+    for _, what, _ in found:
+        by_what[what] = by_what.get(what, 0) + 1
+    kinds = ", ".join(f"{count} {_without_article(what)}" for what, count in sorted(by_what.items(), key=lambda kv: (-kv[1], kv[0])))
+    depth_first = sorted(found, key=lambda item: (item[0].count("/"), item[0]))
+    # where to point: the folder's shallowest named build/dependency file (package.json), else its first file
+    anchor = min(depth_first, key=lambda item: (not item[2], item[0].count("/"), item[0]))[0]
+    examples = [anchor]
+    for rel, _, _ in depth_first:  # then one example per sub-folder, so they show where the files are
+        if len(examples) == 3:
+            break
+        if rel.rsplit("/", 1)[0] not in {e.rsplit("/", 1)[0] for e in examples}:
+            examples.append(rel)
+    for rel, _, _ in depth_first:
+        if len(examples) == 3:
+            break
+        if rel not in examples:
+            examples.append(rel)
+    shown = ", ".join(examples) + (", ..." if len(found) > len(examples) else "")
+    message = fill_message(params.get("group-message", params["message"]), {
+        "folder": folder + "/", "count": str(len(found)), "files": "file" if len(found) == 1 else "files",
+        "kinds": kinds, "examples": shown, "file": anchor, "name": anchor.rsplit("/", 1)[-1], "what": found[0][1],
+    })
+    return Violation(message, location=Location(anchor, 1), key=folder + "/")
+

@@ -7,7 +7,7 @@ import fnmatch
 from typing import Iterator
 
 from ..model import K8sObject, Location, Violation
-from ..sensitive import credential_value, literal_value, sensitive_name
+from ..sensitive import credential_value, helm_value_is_credential, inner_credentials, is_config_file, literal_value, sensitive_name
 from ..workloads import Container
 from . import template
 
@@ -52,7 +52,11 @@ def _shown(keys: list[str]) -> str:
 @template(scope="object")
 def secret_in_configmap(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """A ConfigMap key whose name marks it as a credential (with a non-empty value), or whose
-    value looks like one (PEM private key, well-known token prefixes, a URL with a password)."""
+    value looks like one (PEM private key, well-known token prefixes, a URL with a password);
+    else, for a key that holds a whole config file (several lines, or a name like
+    ``application.properties``, ``app.env``, ``config.yaml``), every line inside it that sets a
+    credential-named key to a literal (``DB_PASSWORD=...``, ``spring.datasource.password=...``,
+    ``password: ...``), at that line of the source file when it can be found."""
     if obj.kind != "ConfigMap":
         return
     ns = f"{obj.namespace}/" if obj.namespace else ""
@@ -64,6 +68,8 @@ def secret_in_configmap(obj: K8sObject, params: dict, ctx) -> Iterator[Violation
             value = values[key]
             what = credential_value(value)
             if what is None and not (sensitive_name(str(key)) and literal_value(value)):
+                if field == "data" and is_config_file(str(key), value):
+                    yield from _credentials_in_file(obj, ns, str(key), value, ctx)
                 continue
             reason = f"its value looks like {what}" if what else "its name marks it as a credential"
             yield Violation(
@@ -72,6 +78,72 @@ def secret_in_configmap(obj: K8sObject, params: dict, ctx) -> Iterator[Violation
                 (field, key),
                 key=f"{field}/{key}",
             )
+
+
+def _credentials_in_file(obj: K8sObject, ns: str, key: str, value: str, ctx) -> Iterator[Violation]:
+    found = inner_credentials(value)
+    if not found:
+        return
+    lines = value.splitlines()
+    source = _file_source(obj, key, ctx)
+    for inner, number in found:
+        yield Violation(
+            f"ConfigMap {ns}{obj.name} key '{key}' sets {inner} inside the file it holds (value not shown): a credential "
+            "in a config file belongs in a Secret: mount the file from a SealedSecret/ExternalSecret, or read the value "
+            "from an environment variable set by secretKeyRef",
+            ("data", key),
+            location=_inner_location(source, lines[number], ctx),
+            key=f"data/{key}/{inner}",
+        )
+
+
+def _file_source(obj: K8sObject, key: str, ctx) -> tuple[str, int] | None:
+    """(repo-relative file, 1-based line to search from) where the key's text is written: the file a
+    configMapGenerator ``files:`` entry reads, or the manifest that holds the ConfigMap."""
+    import posixpath
+
+    if ctx.sources is None or not obj.origin:
+        return None
+    if obj.origin_generator:
+        for doc in ctx.sources.docs(obj.origin):
+            entries = doc.data.get("configMapGenerator") if isinstance(doc.data, dict) else None
+            for entry in entries if isinstance(entries, list) else ():
+                if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or entry["name"] not in obj.name:
+                    continue
+                for item in entry.get("files") or ():
+                    if not isinstance(item, str):
+                        continue
+                    name, _, path = item.partition("=") if "=" in item else (posixpath.basename(item), "", item)
+                    if name != key:
+                        continue
+                    rel = posixpath.normpath(posixpath.join(posixpath.dirname(obj.origin), path))
+                    if rel.startswith("../") or rel == ".." or posixpath.isabs(rel):
+                        return None
+                    return rel, 1
+        return None
+    if obj.helm_template is not None:
+        return obj.origin, 1
+    if obj.origin == obj.stream_file:
+        data = obj.data.get("data")
+    else:
+        doc = ctx.sources.find(obj.origin, obj)
+        data = doc.get("data") if isinstance(doc, dict) else None
+    if isinstance(data, dict) and key in data and hasattr(data, "key_line"):
+        return obj.origin, data.key_line(key)
+    return obj.origin, 1
+
+
+def _inner_location(source: tuple[str, int] | None, text: str, ctx) -> Location | None:
+    """The line of ``source`` at or after its start line whose text is ``text``: the inner line itself."""
+    if source is None:
+        return None
+    rel, start = source
+    wanted = text.strip()
+    lines = ctx.sources.lines(rel)
+    for number in range(max(start - 1, 0), len(lines)):
+        if lines[number].strip() == wanted:
+            return Location(rel, number + 1)
+    return None
 
 
 @template(scope="container")
@@ -115,9 +187,12 @@ def _walk_values(node, trail: tuple = ()):
 def helm_values_plaintext_secret(repo, params: dict, ctx) -> Iterator[Violation]:
     """A Helm values file (``params.files`` globs, default ``values*.yaml``/``values*.yml``,
     anywhere in the repo) that sets a credential-looking key (password, adminPassword, apiKey,
-    token, ...) to a non-empty literal. References such as existingSecret, secretName,
-    imagePullSecrets or passwordSecretKey are not secrets; empty strings are fine; files that
-    SOPS encrypted (a top-level ``sops:`` block) are skipped."""
+    token, ...) to a non-empty literal. Keys that name where a secret is kept are not secrets:
+    by key shape (existingSecret, secretName, imagePullSecrets, passwordSecretKey, *Ref, *File,
+    *Path) and, for keys ending in a bare secret/secretKey (tlsSecret, caCerts.secret,
+    secretKey), by value shape (a Kubernetes name or Secret data key); see
+    :func:`~k8slint.sensitive.helm_value_is_credential`. Empty strings, flags, placeholders and
+    paths are fine; files that SOPS encrypted (a top-level ``sops:`` block) are skipped."""
     patterns = [str(p).lower() for p in params.get("files", ["values*.yaml", "values*.yml"])]
     for rel in repo.files:
         name = rel.rsplit("/", 1)[-1].lower()
@@ -128,8 +203,7 @@ def helm_values_plaintext_secret(repo, params: dict, ctx) -> Iterator[Violation]
             if not isinstance(data, dict) or isinstance(data.get("sops"), dict):
                 continue
             for trail, holder, key in _walk_values(data):
-                value = holder[key]
-                if not isinstance(key, str) or not sensitive_name(key) or not literal_value(value):
+                if not isinstance(key, str) or not helm_value_is_credential(trail, holder[key]):
                     continue
                 dotted = ".".join(trail).replace(".[", "[")
                 yield Violation(

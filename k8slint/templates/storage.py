@@ -8,6 +8,7 @@ from typing import Iterator
 from ..model import K8sObject, Violation
 from ..workloads import app_name, workload_of
 from . import template
+from .lookup import unreadable_hint
 
 _LABEL = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -133,7 +134,7 @@ def claim_exists(workload, params: dict, ctx) -> Iterator[Violation]:
         hint = f" (claims in this render: {', '.join(known[:5])})" if known else " (this render has no PersistentVolumeClaim)"
         yield Violation(
             f"volume '{volume.get('name')}' of {obj.kind} {ns}{obj.name} mounts claim '{name}', which is not in this render"
-            f"{hint}: the pod stays Pending until that claim exists; add the PVC beside the app",
+            f"{hint}: the pod stays Pending until that claim exists; add the PVC beside the app{unreadable_hint(ctx.index)}",
             workload.path + ("volumes", position, "persistentVolumeClaim", "claimName"),
             key=name,
         )

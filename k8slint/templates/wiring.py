@@ -12,7 +12,7 @@ from typing import Iterator
 
 from ..model import K8sObject, Violation
 from . import template
-from .lookup import effective_namespace, find, get_in, service_labels, service_ports, shown, workload_labels
+from .lookup import effective_namespace, find, get_in, service_labels, service_ports, shown, unreadable_hint, workload_labels
 
 
 def _ref(obj: K8sObject, ctx) -> str:
@@ -42,11 +42,11 @@ def service_selector(index, params: dict, ctx) -> Iterator[Violation]:
         ns = effective_namespace(svc, ctx)
         if pods.matches_any(selector, namespaces=None if ns is None else {ns}):
             continue
-        near = sorted({w.obj.name for w in pods.match({k: v for k, v in list(selector.items())[:1]}, namespaces=None if ns is None else {ns})})
+        near = sorted({w.name for w in pods.match({k: v for k, v in list(selector.items())[:1]}, namespaces=None if ns is None else {ns})})
         hint = f" (closest: {', '.join(near[:3])} share {next(iter(selector))}={next(iter(selector.values()))})" if near else ""
         yield Violation(
             f"{shown(svc, ctx)} selects pods with {_selector_text(selector)}, but no workload in this render has "
-            f"those pod-template labels{hint}: the Service would have no endpoints",
+            f"those pod-template labels{hint}: the Service would have no endpoints{unreadable_hint(index)}",
             ("spec", "selector"),
             obj=svc,
         )
@@ -103,7 +103,7 @@ def ingress_backend(index, params: dict, ctx) -> Iterator[Violation]:
             if not services:
                 yield Violation(
                     f"Ingress {_ref(ing, ctx)} routes to Service '{name}', which is not in this render"
-                    f"{' (namespace ' + ns + ')' if ns else ''}",
+                    f"{' (namespace ' + ns + ')' if ns else ''}{unreadable_hint(index)}",
                     name_path, obj=ing, key=f"{name}",
                 )
                 continue
@@ -153,7 +153,7 @@ def hpa_target(index, params: dict, ctx) -> Iterator[Violation]:
         if not targets:
             if has_workloads:
                 yield Violation(
-                    f"{hpa_name} scales {ref['kind']} '{ref['name']}', which is not in this render",
+                    f"{hpa_name} scales {ref['kind']} '{ref['name']}', which is not in this render{unreadable_hint(index)}",
                     ("spec", "scaleTargetRef", "name"), obj=hpa, key="target",
                 )
             continue
