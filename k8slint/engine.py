@@ -275,9 +275,10 @@ class Checker:
                     state.used = True
                 return
             location = violation.location
-            rendered = None
+            rendered, related = None, ()
             if location is None and obj is not None:
-                location, rendered = locator.place(obj, violation.path)
+                place = locator.place(obj, violation.path, violation.part)
+                location, rendered, related = place.location, place.rendered, place.related
             location = location or Location(_target_file(target), 1)
             ref = obj.ref() if obj is not None else None
             identity = violation.key or (_path_identity(obj, violation.path) if obj is not None else "")
@@ -290,6 +291,7 @@ class Checker:
                     fingerprint=fingerprint(rule_id, "" if obj is None and violation.location is not None else label,
                                             ref and ref["kind"], ref and ref["namespace"], ref and ref["name"], identity,
                                             location.file if obj is None else ""),
+                    related=list(related),
                 )
             )
 

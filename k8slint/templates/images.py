@@ -57,13 +57,13 @@ def image_tag_latest(container: Container, params: dict, ctx) -> Iterator[Violat
             f"{_where(container)} uses image '{image}' with no tag, which pulls 'latest': "
             f"pin an immutable tag or digest for {ctx.env_phrase}",
             container.path + ("image",),
-            key=container.name,
+            key=container.name, part="tag",
         )
     elif tag in params.get("forbidden", ["latest"]):
         yield Violation(
             f"{_where(container)} uses image '{image}': tag '{tag}' is mutable and not allowed in {ctx.env_phrase}",
             container.path + ("image",),
-            key=container.name,
+            key=container.name, part="tag",
         )
 
 
@@ -86,7 +86,7 @@ def image_tag_policy(container: Container, params: dict, ctx) -> Iterator[Violat
         f"{_where(container)} uses image '{image}' with {shown}, which is not an immutable tag allowed in "
         f"{ctx.env_phrase} (allowed: {examples})",
         container.path + ("image",),
-        key=container.name,
+        key=container.name, part="tag",
     )
 
 
@@ -117,7 +117,7 @@ def image_registry(container: Container, params: dict, ctx) -> Iterator[Violatio
         f"{_where(container)} uses image '{image}' from {registry}, not an allowed registry ({', '.join(allowed)}): "
         "images are built by the app repository and pushed to ghcr.io/{organization}/{app-name}",
         container.path + ("image",),
-        key=container.name,
+        key=container.name, part="repository",
     )
 
 
