@@ -279,7 +279,7 @@ class KustomizeProvenance:
                 if not isinstance(op, YMap) or not isinstance(op.get("path"), str) or op.get("op") in ("remove", "test"):
                     continue
                 steps = _pointer(op["path"])
-                if not _covers(steps, path, obj.data, op.get("value")):
+                if not _covers(steps, path, obj.data, base, op.get("value")):
                     continue
                 rest = path[len(steps):]
                 value = op.get("value")
@@ -387,26 +387,39 @@ def _join(base: str, rel: str) -> str:
     return posixpath.normpath(posixpath.join(base, rel)) if base else posixpath.normpath(rel)
 
 
-def _covers(steps: list[str], path: tuple, rendered: Any, value: Any) -> bool:
-    """Whether a JSON pointer is ``path`` or one of its ancestors ('-' is the item it appended)."""
+def _covers(steps: list[str], path: tuple, rendered: Any, base: Any, value: Any) -> bool:
+    """Whether a JSON pointer is ``path`` or one of its ancestors. A list index names the item that
+    stood there in the base (patches applied later may have moved it), matched by its merge key;
+    '-' is the item the operation appended."""
     if len(steps) > len(path):
         return False
-    node = rendered
+    node, before = rendered, base
     for depth, (step, want) in enumerate(zip(steps, path)):
         if isinstance(want, int):
+            items = node if isinstance(node, list) else []
+            current = item_key(items[want]) if 0 <= want < len(items) else None
             if step == "-":
-                items = node if isinstance(node, list) else []
                 added = item_key(value) if len(steps) == depth + 1 else None
-                current = item_key(items[want]) if 0 <= want < len(items) else None
                 if not (added is not None and added == current) and want != len(items) - 1:
                     return False
-            elif step != str(want):
+                before = None
+            elif not step.isdigit():
                 return False
-            node = node[want] if isinstance(node, list) and 0 <= want < len(node) else None
+            else:
+                index = int(step)
+                was = before[index] if isinstance(before, list) and 0 <= index < len(before) else None
+                if item_key(was) is not None and current is not None:
+                    if item_key(was) != current:
+                        return False
+                elif index != want:
+                    return False
+                before = was
+            node = items[want] if 0 <= want < len(items) else None
         else:
             if step != want:
                 return False
             node = node.get(want) if isinstance(node, dict) else None
+            before = before.get(want) if isinstance(before, dict) else None
     return True
 
 
