@@ -53,6 +53,13 @@ class Locator:
         return Place(location, None if rendered == location else rendered, related)
 
     def _trace(self, obj: K8sObject, path: tuple, part: str) -> tuple[Location, tuple]:
+        try:
+            return self._source(obj, path, part)
+        except (RecursionError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+            # a source shaped in a way not foreseen: the rendered line is still a true answer
+            return self.rendered(obj, path), ()
+
+    def _source(self, obj: K8sObject, path: tuple, part: str) -> tuple[Location, tuple]:
         if _plain(obj):
             line, _ = walk(obj.data, path)
             return Location(obj.origin, line or 1), ()

@@ -27,10 +27,12 @@ from .sources import SourceCache, value_at, walk
 ROOT = ("root",)
 _UNKNOWN = object()
 _REF = re.compile(r"(?<![\w)\]$])(\$[A-Za-z_]\w*|\$)?((?:\.[A-Za-z_]\w*)+)")
+_VARIABLE = re.compile(r"(?<![\w.$])\$[A-Za-z_]\w*(?![\w.])")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`')
 _CALL = re.compile(r'\b(?:include|template)\s+"([^"]+)"\s*')
 _ACTIONS = re.compile(r"\{\{(.*?)\}\}", re.S)
 MAX_DEPTH = 6
+MAX_EXPANSIONS = 400
 MAX_HELPER_FILES = 2000
 
 
@@ -255,6 +257,7 @@ class _Walk:
         self.helm = obj.helm_sources
         self.merged = provenance.values(self.helm)
         self.helpers = provenance.defines(self.helm, obj.origin or "")
+        self.budget = MAX_EXPANSIONS  # helper expansions one trace may make (helpers that include helpers...)
 
     def trace(self, skeleton: Skeleton, path: tuple, part: str = "") -> tuple[Location, tuple] | None:
         obj = self.obj
@@ -310,7 +313,8 @@ class _Walk:
     def _children(self, at: _At, depth: int = 0) -> Iterator[tuple[Node, _At]]:
         """The children of ``at.node``; an include whose helper writes YAML lines is opened in place."""
         for child in at.node.children:
-            if child.splice and depth < MAX_DEPTH:
+            if child.splice and depth < MAX_DEPTH and self.budget > 0:
+                self.budget -= 1
                 opened = self._open(child, at)
                 if opened is not None and _structural(opened.node):
                     yield from self._children(opened, depth + 1)
@@ -420,7 +424,7 @@ class _Walk:
         found, value = value_at(merged, source)
         if not found or value is None:
             return 0
-        return len(value) if isinstance(value, list) else None
+        return len(value) if isinstance(value, (list, dict)) else None
 
     def _enter(self, node: Node, at: _At, index: int | None = None, key: str | None = None) -> _At:
         """Step onto ``node``: the with/range blocks around it (and not around ``at``) set ``.``."""
@@ -437,6 +441,11 @@ class _Walk:
                 declared, expr = _declared(frame.expr)
                 target = self._context(_range_expr(expr), _At(at.file, node, ctx, at.dollar, tuple(variables)))
                 step = index if index is not None else key
+                if isinstance(target, tuple) and target[:1] == ("values",) and isinstance(step, int) and self.merged is not _UNKNOWN:
+                    found, ranged = value_at(self.merged, target[1])
+                    if found and isinstance(ranged, dict):  # a range over a map goes in sorted key order
+                        keys = sorted(ranged, key=str)
+                        step = keys[step] if step < len(keys) else None
                 element = ("values", target[1] + (step,)) if (isinstance(target, tuple) and target[:1] == ("values",)
                                                                 and step is not None) else None
                 ctx = element
@@ -451,6 +460,7 @@ class _Walk:
     def _splice_values(self, node: Node, at: _At) -> tuple | None:
         """The values path a splice writes out (toYaml .Values.x, tpl, a helper rendering a value)."""
         action = node.splice
+        at = self._enter(node, at)  # a with block around the splice sets what "." is
         found = re.search(r"\btoYaml\s+(\(?[$.][\w.$]*\)?)", action) or re.search(r"([$.][\w.$]*)\s*\|\s*toYaml\b", action) \
             or re.match(r"^tpl\s+(\(?[$.][\w.$]*\)?)", action)
         if found:
@@ -473,7 +483,8 @@ class _Walk:
             assigned = re.match(r"^\$\w+\s*:?=\s*(.*)$", action, re.S)
             body = assigned.group(1) if assigned else action
             for call in _CALL.finditer(body):
-                if depth >= MAX_DEPTH:
+                self.budget -= 1
+                if depth >= MAX_DEPTH or self.budget < 0:
                     break
                 helper = self.helpers.get(call.group(1))
                 if helper is None:
@@ -485,6 +496,10 @@ class _Walk:
             for found in _REF.finditer(bare):
                 source = self._context((found.group(1) or "") + found.group(2), at)
                 if isinstance(source, tuple) and source[:1] in (("values",), ("chart",)):
+                    out.append(source)
+            for found in _VARIABLE.finditer(bare):  # {{ $value }} bound by a range or with
+                source = at.var(found.group(0))
+                if isinstance(source, tuple) and source[:1] == ("values",):
                     out.append(source)
             if re.search(r"(?<![\w.$])\.(?![\w.])", bare) and isinstance(at.ctx, tuple) and at.ctx[:1] == ("values",):
                 out.append(at.ctx)  # {{ . }} inside a with/range over values
@@ -517,6 +532,8 @@ class _Walk:
                 return ("dict", mapping)
             if terms[0] in ("default", "coalesce") and len(terms) >= 3:
                 return self._context(terms[-1], at)
+            if terms[0] in ("omit", "pick", "deepCopy", "merge", "mergeOverwrite") and len(terms) >= 2:
+                return self._context(terms[1], at)  # the values map it starts from
             return None
         found = re.match(r"^(\$[A-Za-z_]\w*|\$)?((?:\.[A-Za-z_]\w*)+)$", term)
         if not found:
@@ -595,9 +612,9 @@ class _Walk:
         sources: list[tuple] = []
         if node.value and not node.item:
             sources = self._refs(node.value, at, 0)
-        elif not node.value and not node.item:
-            for child in node.children:
-                if child.splice:
+        elif not node.value and not node.item and node.children and all(c.splice for c in node.children):
+            for child in node.children:  # a block written whole from values (resources: + toYaml)
+                if self._possible(child, at) is not False:
                     source = self._splice_values(child, at)
                     if source is not None:
                         sources = [("values", source)]

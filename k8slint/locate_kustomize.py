@@ -250,7 +250,8 @@ class KustomizeProvenance:
             return out
         if path == ("metadata", "namespace") and "namespace" in data:
             out.append(_Writer(Location(kfile, data.key_line("namespace")), True))
-        if len(path) >= 2 and isinstance(path[-1], str) and path[-2] in ("labels", "matchLabels", "annotations"):
+        if len(path) >= 2 and isinstance(path[-1], str) and (path[-2] in ("labels", "matchLabels", "annotations")
+                                                             or path[:-1] == ("spec", "selector")):
             fields = ("commonAnnotations",) if path[-2] == "annotations" else ("commonLabels", "labels")
             for field in fields:
                 line = _label_line(data.get(field), path[-1])
