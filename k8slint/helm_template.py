@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 _ACTION = re.compile(r"\{\{(.*?)\}\}", re.S)
 _COMMENT = re.compile(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", re.S)
-_KEY = re.compile(r"""^(?P<key>"[^"]*"|'[^']*'|\{\{.*?\}\}|[^\s#'"{\[\]][^#]*?)\s*:(?:\s+(?P<value>.*?)|)\s*$""")
+_KEY = re.compile(r"""^(?P<key>"[^"]*"|'[^']*'|\{\{.*?\}\}|[^\s#'"{\[\]][^:#]*?)\s*:(?=\s|$)""")
 _BLOCK = re.compile(r"^[|>][0-9+-]*\s*(?:#.*)?$")
 _CONTROL = re.compile(r"^(else\s+if|else\s+with|if|else|end|range|with|define|block|break|continue)\b\s*(.*)$", re.S)
 _INDENT = re.compile(r"\bn?indent\s+(\d+)")
@@ -209,7 +209,7 @@ class _Builder:
         if found is None:
             return  # a line the skeleton does not need (a flow item continuation, text)
         key = unquote(found.group("key"))
-        value = (found.group("value") or "").strip()
+        value = rest[found.end():].strip()
         node = Node(line, column, key=key, value=value, guards=guards)
         self.attach(node)
         if value and _BLOCK.match(value):

@@ -29,6 +29,7 @@ _UNKNOWN = object()
 _REF = re.compile(r"(?<![\w)\]$])(\$[A-Za-z_]\w*|\$)?((?:\.[A-Za-z_]\w*)+)")
 _VARIABLE = re.compile(r"(?<![\w.$])\$[A-Za-z_]\w*(?![\w.])")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`')
+_DEFINE = re.compile(r'\{\{-?\s*(?:define|block)\s+"([^"]+)"')
 _CALL = re.compile(r'\b(?:include|template)\s+"([^"]+)"\s*')
 _ACTIONS = re.compile(r"\{\{(.*?)\}\}", re.S)
 MAX_DEPTH = 6
@@ -157,18 +158,19 @@ class HelmProvenance:
         key = ("helm-skeleton", rel)
         memo = self.cache.memo
         if key not in memo:
-            text = self.cache.text(rel)
-            memo[key] = parse(text) if text else None
+            lines = self.cache.lines(rel)
+            memo[key] = parse("\n".join(lines)) if lines else None
         return memo[key]
 
-    def defines(self, helm: HelmSources | None, origin: str) -> dict:
-        """define name -> (file, root node), from every template file of the chart and its dependencies."""
+    def defines(self, helm: HelmSources | None, origin: str) -> "_Helpers":
+        """The helpers of the chart and its dependencies: which template file defines each name
+        (found by a text search; a file is parsed only when one of its helpers is followed)."""
         folders = helm.helpers if helm is not None else (origin.split("/templates/")[0],)
         key = ("helm-defines", folders)
         memo = self.cache.memo
         if key in memo:
             return memo[key]
-        found: dict = {}
+        found: dict[str, str] = {}
         seen = 0
         root = self.cache.root
         for folder in folders:
@@ -183,13 +185,10 @@ class HelmProvenance:
                     if seen > MAX_HELPER_FILES or not name.endswith((".tpl", ".yaml", ".yml", ".txt")):
                         continue
                     rel = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
-                    if "define" not in self.cache.text(rel):
-                        continue
-                    skeleton = self.skeleton(rel)
-                    for define, node in (skeleton.defines.items() if skeleton else ()):
-                        found.setdefault(define, (rel, node))
-        memo[key] = found
-        return found
+                    for define in _DEFINE.findall("\n".join(self.cache.lines(rel))):
+                        found.setdefault(define, rel)
+        memo[key] = _Helpers(self, found)
+        return memo[key]
 
     def values(self, helm: HelmSources | None) -> Any:
         """The merged values of the render (plain data), or _UNKNOWN without sources."""
@@ -247,6 +246,20 @@ class HelmProvenance:
         return best[1] if best else None
 
 
+class _Helpers:
+    """define name -> (file, root node of its body), parsed on first use."""
+
+    def __init__(self, provenance: HelmProvenance, files: dict[str, str]) -> None:
+        self.provenance = provenance
+        self.files = files
+
+    def get(self, name: str) -> tuple[str, Node] | None:
+        rel = self.files.get(name)
+        skeleton = self.provenance.skeleton(rel) if rel else None
+        node = skeleton.defines.get(name) if skeleton else None
+        return (rel, node) if node is not None else None
+
+
 class _Walk:
     """One object's path followed down its template (and helpers, and values files)."""
 
@@ -261,40 +274,41 @@ class _Walk:
 
     def trace(self, skeleton: Skeleton, path: tuple, part: str = "") -> tuple[Location, tuple] | None:
         obj = self.obj
-        doc = self._document(skeleton, obj)
+        doc = self._document(skeleton)
         if doc is None:
             return None
-        helm = obj.helm_sources
         at = _At(obj.origin, doc)
         kind = next((c for c in doc.children if c.key == "kind"), None)
         line = kind.line if kind is not None else (doc.children[0].line if doc.children else max(doc.line, 1))
         if path[:1] == ("apiVersion",):
             found = next((c for c in doc.children if c.key == "apiVersion"), None)
             if found is not None:
-                return self._leaf(_At(obj.origin, found), found.line, obj, path, part)
+                return self._leaf(_At(obj.origin, found), found.line, path, part)
         depth = 0
         while depth < len(path):
             step = path[depth]
             if isinstance(step, str):
-                found = self._key(at, step, obj, path[:depth])
+                found = self._key(at, step)
             else:
                 container = value_at(obj.data, path[:depth])[1]
-                found = self._item(at, step, container, obj)
+                found = self._item(at, step, container)
             if found is None:
                 break
             what, payload = found
             if what == "values":
                 values_path, template = payload
-                return self._from_values(helm, values_path + tuple(path[depth + 1:]), template, at.via)
+                return self._from_values(values_path + tuple(path[depth + 1:]), template, at.via)
             at = payload
             line = at.node.name_line() if at.node.item else at.node.line
             depth += 1
         if depth < len(path) or not path:
             return self._finish(Location(at.file, line), at.via, None)
-        return self._leaf(at, line, obj, path, part)
+        return self._leaf(at, line, path, part)
 
     # -- documents and steps -------------------------------------------------------------------
-    def _document(self, skeleton: Skeleton, obj: K8sObject) -> Node | None:
+    def _document(self, skeleton: Skeleton) -> Node | None:
+        """The document of the template the object was rendered from: the n-th of its kind."""
+        obj = self.obj
         docs = [d for d in skeleton.docs if d.children]
         if not docs:
             return None
@@ -336,7 +350,7 @@ class _Walk:
         ctx = self._context(terms[0], at) if terms else None
         return _At(rel, root, ctx, ctx, (), at.via + (Location(at.file, splice.line),))
 
-    def _key(self, at: _At, key: str, obj: K8sObject, where: tuple) -> tuple | None:
+    def _key(self, at: _At, key: str) -> tuple | None:
         children = list(self._children(at))
         literal = [(c, a) for c, a in children if not c.splice and not c.item and c.key == key]
         for child, cat in literal:
@@ -361,7 +375,7 @@ class _Walk:
             return "values", (source + (key,), Location(cat.file, child.line))
         return None
 
-    def _item(self, at: _At, index: int, rendered: Any, obj: K8sObject) -> tuple | None:
+    def _item(self, at: _At, index: int, rendered: Any) -> tuple | None:
         elements = [(c, a) for c, a in self._children(at) if c.item or c.splice]
         elements = [(c, a) for c, a in elements if self._possible(c, a) is not False]
         items = rendered if isinstance(rendered, list) else []
@@ -605,10 +619,9 @@ class _Walk:
         return _UNKNOWN
 
     # -- leaves and values files ----------------------------------------------------------------------
-    def _leaf(self, at: _At, line: int, obj: K8sObject, path: tuple, part: str) -> tuple[Location, tuple]:
+    def _leaf(self, at: _At, line: int, path: tuple, part: str) -> tuple[Location, tuple]:
         template = Location(at.file, line)
         node = at.node
-        helm = obj.helm_sources
         sources: list[tuple] = []
         if node.value and not node.item:
             sources = self._refs(node.value, at, 0)
@@ -619,16 +632,16 @@ class _Walk:
                     if source is not None:
                         sources = [("values", source)]
                         break
-        if not sources or helm is None:
+        if not sources or self.helm is None:
             return self._finish(template, at.via, None)
-        rendered = value_at(obj.data, path)[1]
-        choice = self._choose(sources, helm, rendered, part)
+        rendered = value_at(self.obj.data, path)[1]
+        choice = self._choose(sources, rendered, part)
         if choice is None:
             return self._finish(template, at.via, None)
         return self._finish(template, at.via, choice)
 
-    def _choose(self, sources: list[tuple], helm: HelmSources, rendered: Any, part: str) -> Location | None:
-        merged = self.merged
+    def _choose(self, sources: list[tuple], rendered: Any, part: str) -> Location | None:
+        merged, helm = self.merged, self.helm
         chart_values = {"AppVersion": "appVersion"}
         candidates = []  # (source, resolved value, location)
         for source in dict.fromkeys(sources):
@@ -670,8 +683,8 @@ class _Walk:
                 picked = ranked[0]
         return picked[2] if isinstance(picked[2], Location) else None
 
-    def _from_values(self, helm: HelmSources | None, values_path: tuple, template: Location, via: tuple) -> tuple[Location, tuple]:
-        where = self.provenance.values_location(helm, values_path) if helm is not None else None
+    def _from_values(self, values_path: tuple, template: Location, via: tuple) -> tuple[Location, tuple]:
+        where = self.provenance.values_location(self.helm, values_path) if self.helm is not None else None
         return self._finish(template, via, where if isinstance(where, Location) else None)
 
     def _finish(self, template: Location, via: tuple, values: Location | None) -> tuple[Location, tuple]:
