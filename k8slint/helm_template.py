@@ -21,6 +21,7 @@ _BLOCK = re.compile(r"^[|>][0-9+-]*\s*(?:#.*)?$")
 _CONTROL = re.compile(r"^(else\s+if|else\s+with|if|else|end|range|with|define|block|break|continue)\b\s*(.*)$", re.S)
 _INDENT = re.compile(r"\bn?indent\s+(\d+)")
 MAX_LINES = 20_000
+MAX_LINE = 4_000  # a longer line (or action run over lines) is text to the skeleton, not structure
 
 
 @dataclass(eq=False)
@@ -235,9 +236,11 @@ def parse(text: str) -> Skeleton:
         first = number + 1
         number += 1
         # an action may run over several lines: join them
-        while raw.count("{{") > raw.count("}}") and number < len(lines) and number - first < 200:
+        while raw.count("{{") > raw.count("}}") and number < len(lines) and number - first < 200 and len(raw) < MAX_LINE:
             raw += "\n" + lines[number]
             number += 1
+        if len(raw) > MAX_LINE:
+            continue
         raw = _COMMENT.sub("", raw)
         stripped = raw.strip()
         if not stripped:

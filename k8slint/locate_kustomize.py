@@ -27,7 +27,7 @@ from .sources import SourceCache, image_name, item_key, node_line, value_at, wal
 PREFIX_KINDS = ("PrefixTransformer", "SuffixTransformer", "PrefixSuffixTransformer")
 IDENTITY = (("kind",), ("apiVersion",), ("metadata", "name"), ("metadata", "namespace"))
 _BLOCK_START = re.compile(r"(?::|^\s*-)\s*[|>][0-9+-]*\s*(?:#.*)?$")
-_NESTED_QUANTIFIER = re.compile(r"\([^()]*[*+}][^()]*\)\s*[*+{]")
+_QUANTIFIED_GROUP = re.compile(r"\)\s*[*+{]|\\\d")  # (..)+ and backreferences can backtrack for long
 _REQUIREMENT = re.compile(r"^\s*(!)?\s*([\w./-]+)\s*(?:(==|=|!=)\s*([\w./-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$")
 
 
@@ -49,9 +49,10 @@ class _Writer:
 
 
 def _regex_match(pattern: str, value: str) -> bool:
-    """kustomize's anchored match; a pattern that could backtrack for long, or does not compile,
-    is compared as text."""
-    if _NESTED_QUANTIFIER.search(pattern) or len(pattern) > 500:
+    """kustomize's anchored match (kustomize's RE2 never backtracks, Python's re can: a pattern
+    with a quantified group, a backreference or more than three quantifiers, or one that does not
+    compile, is compared as text)."""
+    if _QUANTIFIED_GROUP.search(pattern) or len(pattern) > 500 or len(re.findall(r"[*+?}]", pattern)) > 3:
         return pattern == value
     try:
         return re.fullmatch(pattern, value) is not None

@@ -130,3 +130,36 @@ def test_sarif_related_location_is_the_template_line():
     assert (location["artifactLocation"]["uri"], location["region"]["startLine"]) == ("deploy/shop/values-prod.yaml", 3)
     physical = [r["physicalLocation"] for r in web["relatedLocations"] if "physicalLocation" in r]
     assert [(p["artifactLocation"]["uri"], p["region"]["startLine"]) for p in physical] == [("deploy/shop/templates/deployment.yaml", 18)]
+
+
+def test_hostile_sources_only_cost_precision(tmp_path: Path):
+    """A patch target whose regex would backtrack for ages in Python's re (kustomize's RE2 does
+    not), and a template with an action that never closes: the run ends with findings located
+    somewhere true, not a hang or a traceback."""
+    (tmp_path / ".k8slint.yaml").write_text("fail-on: error\n")
+    base = tmp_path / "app"
+    base.mkdir()
+    (base / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+        "spec:\n  selector:\n    matchLabels: {app: a}\n  template:\n    metadata:\n      labels: {app: a}\n"
+        "    spec:\n      containers:\n        - name: a\n          image: ghcr.io/acme/a:latest\n")
+    (base / "kustomization.yaml").write_text(
+        "resources: [deployment.yaml]\npatches:\n  - target:\n      kind: Deployment\n      name: (a|aa)+b|a.*\n"
+        "    patch: |-\n      - op: add\n        path: /metadata/labels\n        value: {team: a}\n")
+    result = k8slint("check", "app", "--env", "production", "--format", "json", cwd=tmp_path, timeout=120)
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    latest = [f for f in result.json["findings"] if f["rule"] == "image-tag-latest"]
+    assert [(f["location"]["file"], f["location"]["line"]) for f in latest] == [("app/deployment.yaml", 14)]
+
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 0.1.0\n")
+    (chart / "templates" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: c\n"
+        "  annotations:\n    note: \"{{ `" + "{{ " * 20000 + "` }}\"\n"
+        "spec:\n  selector:\n    matchLabels: {app: c}\n  template:\n    metadata:\n      labels: {app: c}\n"
+        "    spec:\n      containers:\n        - name: c\n          image: ghcr.io/acme/c:latest\n")
+    result = k8slint("check", "chart", "--env", "production", "--format", "json", cwd=tmp_path, timeout=120)
+    assert "Traceback" not in result.err, result.err
+    latest = [f for f in result.json["findings"] if f["rule"] == "image-tag-latest"]
+    assert [(f["location"]["file"], f["location"]["line"]) for f in latest] == [("chart/templates/deployment.yaml", 16)]
