@@ -578,7 +578,9 @@ class _Walk:
         return True
 
     def _truth(self, expr: str, at: _At, merged: Any) -> bool | None:
-        value = self._eval(_pipeline_head(expr), at, merged, 0)
+        if _pipeline_head(expr) != expr.strip():
+            return None  # `.Values.x | default true`: not evaluated here
+        value = self._eval(expr, at, merged, 0)
         return None if value is _UNKNOWN else _truthy(value)
 
     def _eval(self, text: str, at: _At, merged: Any, depth: int) -> Any:
@@ -590,7 +592,8 @@ class _Walk:
         if len(terms) == 1:
             term = terms[0]
             if term.startswith("(") and term.endswith(")"):
-                return self._eval(_pipeline_head(term[1:-1]), at, merged, depth + 1)
+                inside = term[1:-1].strip()
+                return self._eval(inside, at, merged, depth + 1) if _pipeline_head(inside) == inside else _UNKNOWN
             if term.startswith('"') and term.endswith('"'):
                 return term[1:-1]
             if term in ("true", "false"):
