@@ -652,6 +652,8 @@ class _Walk:
                 found, value = value_at(merged, source[1]) if merged is not _UNKNOWN else (False, None)
                 if not found or value in (None, "") or (isinstance(value, (dict, list)) and len(sources) > 1):
                     continue
+                if not part and not isinstance(value, (dict, list)) and isinstance(rendered, str) != isinstance(value, str):
+                    continue  # the template changed its type (port: {{ .Values.port | quote }}): the template line is the cause
                 where = self.provenance.values_location(helm, source[1])
             elif source[0] == "chart" and source[1] in chart_values:
                 chart_yaml = f"{helm.chart}/Chart.yaml" if helm.chart not in ("", ".") else "Chart.yaml"
