@@ -19,12 +19,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from .helm_expr import ROOT, declared, descend, merge, pipeline_head, range_expr, set_pairs, split_image, split_terms, truthy
 from .helm_template import Node, Skeleton, control, inner, local_guards, parse
 from .load import YMap
 from .model import HelmSources, K8sObject, Location
 from .sources import SourceCache, value_at, walk
 
-ROOT = ("root",)
 _UNKNOWN = object()
 _REF = re.compile(r"(?<![\w)\]$])(\$[A-Za-z_]\w*|\$)?((?:\.[A-Za-z_]\w*)+)")
 _VARIABLE = re.compile(r"(?<![\w.$])\$[A-Za-z_]\w*(?![\w.])")
@@ -54,99 +54,6 @@ class _At:
             if key == name:
                 return value
         return None
-
-
-def _merge(base: dict, override: dict) -> dict:
-    out = dict(base)
-    for key, value in override.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _set_pairs(expression: str) -> list[tuple[tuple, str]]:
-    """'a.b=1,c[0].d=x' -> [(('a','b'), '1'), (('c',0,'d'), 'x')] (Helm's --set key syntax, simply)."""
-    out = []
-    for pair in re.split(r"(?<!\\),", expression):
-        key, _, raw = pair.partition("=")
-        steps: list = []
-        for part in re.split(r"(?<!\\)\.", key.strip()):
-            part = part.replace("\\.", ".")
-            found = re.match(r"^([^\[]*)((?:\[\d+\])*)$", part)
-            if not found:
-                steps.append(part)
-                continue
-            if found.group(1):
-                steps.append(found.group(1))
-            steps.extend(int(i) for i in re.findall(r"\[(\d+)\]", found.group(2)))
-        if steps:
-            out.append((tuple(steps), raw))
-    return out
-
-
-def _terms(text: str) -> list[str]:
-    """Split a template command into terms, keeping strings and parenthesized groups whole."""
-    out, buf, depth, quote = [], "", 0, ""
-    for ch in text:
-        if quote:
-            buf += ch
-            if ch == quote:
-                quote = ""
-            continue
-        if ch in "\"`":
-            quote = ch
-            buf += ch
-        elif ch == "(":
-            depth += 1
-            buf += ch
-        elif ch == ")":
-            depth -= 1
-            buf += ch
-        elif ch.isspace() and depth <= 0:
-            if buf:
-                out.append(buf)
-            buf = ""
-        else:
-            buf += ch
-    if buf:
-        out.append(buf)
-    return out
-
-
-def _pipeline_head(text: str) -> str:
-    """The first command of a pipeline (up to a '|' outside strings and parentheses)."""
-    depth, quote = 0, ""
-    for index, ch in enumerate(text):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"`":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            return text[:index].strip()
-    return text.strip()
-
-
-def _truthy(value: Any) -> bool:
-    return value not in (None, False, 0, "", {}, []) and value == value
-
-
-def _split_image(image: str) -> tuple[str, str | None, str | None]:
-    digest = None
-    if "@" in image:
-        image, digest = image.split("@", 1)
-    slash, colon = image.rfind("/"), image.rfind(":")
-    if colon > slash:
-        return image[:colon], image[colon + 1:], digest
-    return image, None, digest
 
 
 class HelmProvenance:
@@ -202,16 +109,16 @@ class HelmProvenance:
                 docs = self.cache.docs(rel)
                 found, data = value_at(docs[0].data, prefix) if docs else (False, None)
                 if found and isinstance(data, dict):
-                    merged = _merge(merged, data)
+                    merged = merge(merged, data)
             for expression, prefix in helm.sets:
-                for steps, raw in _set_pairs(expression):
+                for steps, raw in set_pairs(expression):
                     if steps[:len(prefix)] != prefix or len(steps) == len(prefix):
                         continue
                     value: Any = {"true": True, "false": False, "null": None}.get(raw, raw)
                     for step in reversed(steps[len(prefix):]):
                         value = {step: value} if isinstance(step, str) else value
                     if isinstance(value, dict):
-                        merged = _merge(merged, value)
+                        merged = merge(merged, value)
             memo[key] = merged
         return memo[key]
 
@@ -228,7 +135,7 @@ class HelmProvenance:
         """The line of the last values source that sets ``values_path``; 'set' when --set does
         (it has no line); else the deepest line on the way, or None."""
         for expression, prefix in reversed(helm.sets):
-            for steps, _ in _set_pairs(expression):
+            for steps, _ in set_pairs(expression):
                 inside = steps[len(prefix):] if steps[:len(prefix)] == prefix else None
                 if inside and (values_path[:len(inside)] == inside or inside[:len(values_path)] == values_path):
                     return "set"
@@ -344,10 +251,10 @@ class _Walk:
         if found is None:
             return None
         rel, root = found
-        argument = _pipeline_head(splice.splice[call.end():] if splice.splice else
+        argument = pipeline_head(splice.splice[call.end():] if splice.splice else
                                   (splice.value[call.end():].split("}}")[0]))
-        terms = _terms(argument)
-        ctx = self._context(terms[0], at) if terms else None
+        parts = split_terms(argument)
+        ctx = self._context(parts[0], at) if parts else None
         return _At(rel, root, ctx, ctx, (), at.via + (Location(at.file, splice.line),))
 
     def _key(self, at: _At, key: str) -> tuple | None:
@@ -431,7 +338,7 @@ class _Walk:
             source = self._splice_values(node, at)
         else:
             frame = next((f for f in node.guards if f.kind == "range" and id(f) not in at.applied), None)
-            target = self._context(_range_expr(frame.expr), at) if frame is not None else None
+            target = self._context(range_expr(frame.expr), at) if frame is not None else None
             source = target[1] if isinstance(target, tuple) and target[:1] == ("values",) else None
         if source is None:
             return None
@@ -447,13 +354,13 @@ class _Walk:
             if id(frame) in at.applied or frame.otherwise:
                 continue
             if frame.kind == "with":
-                declared, expr = _declared(frame.expr)
+                names, expr = declared(frame.expr)
                 ctx = self._context(expr, _At(at.file, node, ctx, at.dollar, tuple(variables)))
-                if declared:
-                    variables.append((declared[-1], ctx))
+                if names:
+                    variables.append((names[-1], ctx))
             elif frame.kind == "range":
-                declared, expr = _declared(frame.expr)
-                target = self._context(_range_expr(expr), _At(at.file, node, ctx, at.dollar, tuple(variables)))
+                names, expr = declared(frame.expr)
+                target = self._context(range_expr(expr), _At(at.file, node, ctx, at.dollar, tuple(variables)))
                 step = index if index is not None else key
                 if isinstance(target, tuple) and target[:1] == ("values",) and isinstance(step, int) and self.merged is not _UNKNOWN:
                     found, ranged = value_at(self.merged, target[1])
@@ -463,10 +370,10 @@ class _Walk:
                 element = ("values", target[1] + (step,)) if (isinstance(target, tuple) and target[:1] == ("values",)
                                                                 and step is not None) else None
                 ctx = element
-                if len(declared) == 2:
-                    variables.extend([(declared[0], None), (declared[1], element)])
-                elif declared:
-                    variables.append((declared[0], element))
+                if len(names) == 2:
+                    variables.extend([(names[0], None), (names[1], element)])
+                elif names:
+                    variables.append((names[0], element))
         applied = at.applied | frozenset(id(f) for f in node.guards)
         return _At(at.file, node, ctx, at.dollar, tuple(variables), at.via, applied)
 
@@ -503,8 +410,8 @@ class _Walk:
                 helper = self.helpers.get(call.group(1))
                 if helper is None:
                     continue
-                terms = _terms(_pipeline_head(body[call.end():]))
-                ctx = self._context(terms[0], at) if terms else None
+                parts = split_terms(pipeline_head(body[call.end():]))
+                ctx = self._context(parts[0], at) if parts else None
                 out.extend(self._refs_in_define(_At(helper[0], helper[1], ctx, ctx), depth + 1))
             bare = _CALL.sub(" ", _STRING.sub('""', body))
             for found in _REF.finditer(bare):
@@ -536,25 +443,25 @@ class _Walk:
             return at.ctx
         if term == "$":
             return at.dollar
-        terms = _terms(term)
-        if len(terms) > 1:
-            if terms[0] == "dict":
+        parts = split_terms(term)
+        if len(parts) > 1:
+            if parts[0] == "dict":
                 mapping = {}
-                for name, value in zip(terms[1::2], terms[2::2]):
+                for name, value in zip(parts[1::2], parts[2::2]):
                     if name.startswith('"'):
                         mapping[name.strip('"')] = self._context(value, at)
                 return ("dict", mapping)
-            if terms[0] in ("default", "coalesce") and len(terms) >= 3:
-                return self._context(terms[-1], at)
-            if terms[0] in ("omit", "pick", "deepCopy", "merge", "mergeOverwrite") and len(terms) >= 2:
-                return self._context(terms[1], at)  # the values map it starts from
+            if parts[0] in ("default", "coalesce") and len(parts) >= 3:
+                return self._context(parts[-1], at)
+            if parts[0] in ("omit", "pick", "deepCopy", "merge", "mergeOverwrite") and len(parts) >= 2:
+                return self._context(parts[1], at)  # the values map it starts from
             return None
         found = re.match(r"^(\$[A-Za-z_]\w*|\$)?((?:\.[A-Za-z_]\w*)+)$", term)
         if not found:
             return None
         head = found.group(1)
         base = at.ctx if head is None else at.dollar if head == "$" else at.var(head)
-        return _descend(base, found.group(2).split(".")[1:])
+        return descend(base, found.group(2).split(".")[1:])
 
     # -- conditions ------------------------------------------------------------------------------
     def _possible(self, node: Node, at: _At) -> bool | None:
@@ -568,32 +475,32 @@ class _Walk:
                 continue
             here = _At(at.file, node, ctx, at.dollar, at.vars)
             for expr, wanted in frame.conds:
-                truth = self._truth(_declared(expr)[1] if frame.kind != "if" else expr, here, merged)
+                truth = self._truth(declared(expr)[1] if frame.kind != "if" else expr, here, merged)
                 if truth is not None and truth != wanted:
                     return False
             if frame.kind == "with" and not frame.otherwise:
-                ctx = self._context(_declared(frame.expr)[1], here)
+                ctx = self._context(declared(frame.expr)[1], here)
             elif frame.kind == "range":
                 ctx = None
         return True
 
     def _truth(self, expr: str, at: _At, merged: Any) -> bool | None:
-        if _pipeline_head(expr) != expr.strip():
+        if pipeline_head(expr) != expr.strip():
             return None  # `.Values.x | default true`: not evaluated here
         value = self._eval(expr, at, merged, 0)
-        return None if value is _UNKNOWN else _truthy(value)
+        return None if value is _UNKNOWN else truthy(value)
 
     def _eval(self, text: str, at: _At, merged: Any, depth: int) -> Any:
         if depth > 8:
             return _UNKNOWN
-        terms = _terms(text.strip())
-        if not terms:
+        parts = split_terms(text.strip())
+        if not parts:
             return _UNKNOWN
-        if len(terms) == 1:
-            term = terms[0]
+        if len(parts) == 1:
+            term = parts[0]
             if term.startswith("(") and term.endswith(")"):
                 inside = term[1:-1].strip()
-                return self._eval(inside, at, merged, depth + 1) if _pipeline_head(inside) == inside else _UNKNOWN
+                return self._eval(inside, at, merged, depth + 1) if pipeline_head(inside) == inside else _UNKNOWN
             if term.startswith('"') and term.endswith('"'):
                 return term[1:-1]
             if term in ("true", "false"):
@@ -605,16 +512,16 @@ class _Walk:
                 found, value = value_at(merged, target[1])
                 return value if found else None
             return _UNKNOWN
-        head, args = terms[0], [self._eval(t, at, merged, depth + 1) for t in terms[1:]]
+        head, args = parts[0], [self._eval(t, at, merged, depth + 1) for t in parts[1:]]
         if head == "not" and len(args) == 1:
-            return _UNKNOWN if args[0] is _UNKNOWN else not _truthy(args[0])
+            return _UNKNOWN if args[0] is _UNKNOWN else not truthy(args[0])
         if head == "empty" and len(args) == 1:
-            return _UNKNOWN if args[0] is _UNKNOWN else not _truthy(args[0])
+            return _UNKNOWN if args[0] is _UNKNOWN else not truthy(args[0])
         if head in ("and", "or"):
             known = [a for a in args if a is not _UNKNOWN]
-            if head == "and" and any(not _truthy(a) for a in known):
+            if head == "and" and any(not truthy(a) for a in known):
                 return False
-            if head == "or" and any(_truthy(a) for a in known):
+            if head == "or" and any(truthy(a) for a in known):
                 return True
             return _UNKNOWN if len(known) < len(args) else (head == "and")
         if head in ("eq", "ne") and len(args) == 2 and _UNKNOWN not in args:
@@ -670,7 +577,7 @@ class _Walk:
             return None
         picked = None
         if part and isinstance(rendered, str) and len(candidates) > 1:
-            name, tag, digest = _split_image(rendered)
+            name, tag, digest = split_image(rendered)
             if part == "tag":
                 wanted = [v for v in (digest, tag) if v]
                 matching = [c for c in candidates if isinstance(c[1], (str, int, float)) and str(c[1]) in wanted]
@@ -712,38 +619,6 @@ def _structural(root: Node) -> bool:
         if not node.splice:
             return True
     return False
-
-
-def _declared(expr: str) -> tuple[list[str], str]:
-    """'$i, $v := .Values.x' -> (['$i', '$v'], '.Values.x')."""
-    found = re.match(r"^((?:\$\w+\s*,\s*)?\$\w+)\s*:=\s*(.*)$", expr.strip(), re.S)
-    if not found:
-        return [], expr.strip()
-    return [v.strip() for v in found.group(1).split(",")], found.group(2).strip()
-
-
-def _range_expr(expr: str) -> str:
-    return _pipeline_head(_declared(expr)[1])
-
-
-def _descend(base: Any, fields: list[str]) -> Any:
-    for position, name in enumerate(fields):
-        if base is None:
-            return None
-        if base == ROOT:
-            if name == "Values":
-                base = ("values", ())
-            elif name == "Chart":
-                return ("chart", fields[position + 1] if position + 1 < len(fields) else "")
-            else:
-                return None
-        elif base[0] == "values":
-            base = ("values", base[1] + (name,))
-        elif base[0] == "dict":
-            base = base[1].get(name)
-        else:
-            return None
-    return base
 
 
 def _name(item: Any) -> str | None:
