@@ -80,7 +80,7 @@ def main() -> None:
 @click.option("--namespace", "-n", metavar="NS", help="Helm release namespace (default: from config, else 'default').")
 @click.option("--config", "-c", "config_path", metavar="FILE", help="Config file (default: nearest .k8slint.yaml or [tool.k8slint] in pyproject.toml).")
 @click.option("--repo-root", metavar="DIR", help="Deploy repository root (default: nearest folder with .k8slint.yaml or .git).")
-@click.option("--format", "-o", "formats", multiple=True, metavar="NAME", help="Output format: text, json, or an installed plugin; repeatable, each paired with an --output.")
+@click.option("--format", "-o", "formats", multiple=True, metavar="NAME", help="Output format: text, concise (path:line:col: severity rule message, one line per finding), json, sarif, junit, github, markdown, or an installed plugin; repeatable, each paired with an --output.")
 @click.option("--output", "outputs", multiple=True, metavar="FILE", help="Where the matching --format writes ('-' = stdout).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), help="Lowest severity that fails the run (default: error).")
 @click.option("--select", "select", multiple=True, metavar="RULE", help="Run only these rules (repeatable).")

@@ -36,6 +36,17 @@ class _once:
         return value
 
 
+@dataclass(frozen=True)
+class HelmSources:
+    """Where one Helm render took what the templates read, so that a rendered field can be traced
+    to the values line that set it. Shared by every object rendered from one chart of a target."""
+
+    chart: str  # repo-relative folder of the chart the template belongs to (its Chart.yaml)
+    files: tuple = ()  # ((repo-relative values file, key prefix), ...), lowest precedence first
+    sets: tuple = ()  # ((--set expression, key prefix), ...), applied after every file
+    helpers: tuple = ()  # repo-relative chart folders whose templates may define helpers
+
+
 @dataclass
 class K8sObject:
     """One Kubernetes object of a render, with where it came from.
@@ -59,6 +70,7 @@ class K8sObject:
     default_namespace: str | None = None  # where it lands without metadata.namespace (Helm --namespace)
     namespace_at_install: bool = False  # chosen when installed (helm install -n): no namespace stated,
     #                                     or metadata.namespace not written in the source (.Release.Namespace)
+    helm_sources: HelmSources | None = None  # the values files and --set the render used
 
     @_once
     def api_version(self) -> str:
@@ -139,6 +151,7 @@ class Violation:
     obj: K8sObject | None = None  # for render/repo-scope checks that name an object
     key: str = ""  # extra identity for fingerprints (e.g. the container name)
     severity: str | None = None  # lowers (never raises) the rule's severity for this one finding
+    part: str = ""  # which part of a composed value it is about ("tag", "repository"), to trace the right values key
 
 
 @dataclass
@@ -153,6 +166,7 @@ class Finding:
     rendered: Location | None = None  # where in the rendered stream, when it differs
     fingerprint: str = ""
     extra: dict = field(default_factory=dict)
+    related: list = field(default_factory=list)  # other Locations on the way (the template line that reads a value)
 
     def sort_key(self) -> tuple:
         obj = self.object or {}
@@ -180,6 +194,8 @@ class Finding:
         }
         if self.rendered is not None:
             out["rendered"] = {"file": self.rendered.file, "line": self.rendered.line}
+        if self.related:
+            out["related"] = [{"file": r.file, "line": r.line} for r in self.related]
         return out
 
 

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 from .load import decode
-from .locate import SourceCache
+from .documents import SourceCache
 
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".terraform", "vendor"}
 DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024  # per file read and per rendered stream; ~300 MB of memory to load
@@ -96,9 +96,9 @@ class Sources(SourceCache):
         with self._lock:
             return super().lines(rel)
 
-    def find(self, rel: str, obj):
+    def find(self, rel: str, obj, names: tuple = ()):
         with self._lock:
-            return super().find(rel, obj)
+            return super().find(rel, obj, names)
 
     # -- the tree ----------------------------------------------------------------------------
     def files(self) -> list[str]:

@@ -68,9 +68,9 @@ def test_changed_base_file_rechecks_the_overlays_that_use_it(tmp_path: Path):
     data = result.json
     assert [t["target"] for t in data["targets"]] == [PROD, STAGING]
     assert sorted((f["rule"], f["location"]["file"], f["location"]["line"], f["target"]) for f in data["findings"]) == [
+        # production patches the container's resources, not its probes: both point at the base
+        ("readiness-probe", "infra/k8s/base/deployments/observer.yaml", 25, PROD),
         ("readiness-probe", "infra/k8s/base/deployments/observer.yaml", 25, STAGING),
-        # production patches the container (resources): the core points at the patch's container item
-        ("readiness-probe", "infra/k8s/overlays/production/patches/resources.yaml", 9, PROD),
     ]
     assert "container 'observer'" in data["findings"][0]["message"]
     other = k8slint("check", "--changed", "infra/helm/apps/observer/values-prod.yaml", "--format", "json", cwd=repo)

@@ -87,9 +87,10 @@ class Checker:
                 self.suppressions.use(suppression_at.get(id(obj)), rule_id)
                 return
             location = violation.location
-            rendered = None
+            rendered, related = None, ()
             if location is None and obj is not None:
-                location, rendered = locator.place(obj, violation.path)
+                place = locator.place(obj, violation.path, violation.part)
+                location, rendered, related = place.location, place.rendered, place.related
             location = location or Location(target_file, 1)
             ref = obj.ref() if obj is not None else None
             identity = violation.key or (path_identity(obj, violation.path) if obj is not None else "")
@@ -102,6 +103,7 @@ class Checker:
                     fingerprint=fingerprint(rule_id, "" if obj is None and violation.location is not None else label,
                                             ref and ref["kind"], ref and ref["namespace"], ref and ref["name"], identity,
                                             location.file if obj is None else ""),
+                    related=list(related),
                 )
             )
 

@@ -58,6 +58,30 @@ def workspace_file(run, file: str) -> str:
     return file if prefix in ("", ".") else f"{prefix}/{file}"
 
 
+def via(finding: Finding) -> str:
+    """'via templates/deployment.yaml:21' for a finding whose primary line is a values file (or a
+    helper) and whose template line is related; '' when there is none."""
+    return "via " + ", ".join(f"{r.file}:{r.line}" for r in finding.related) if finding.related else ""
+
+
+def shown_path(run, file: str, cwd: str | None = None) -> str:
+    """A repo-relative path as the user can open it from where they stand: relative to the current
+    directory, absolute when the file is outside it. Pseudo files (stdin, a rendered stream) keep
+    their form, with the path part converted."""
+    if file.startswith("<"):
+        return file
+    suffix = ""
+    if file.endswith(" (rendered)"):
+        file, suffix = file[: -len(" (rendered)")], " (rendered)"
+    here = Path(cwd or os.getcwd()).resolve()
+    full = Path(os.path.normpath(Path(run.repo_root).resolve() / file))
+    try:
+        shown = full.relative_to(here).as_posix()
+    except ValueError:
+        shown = full.as_posix()
+    return (shown or ".") + suffix
+
+
 def object_name(finding: Finding) -> str:
     obj = finding.object or {}
     if not obj:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from . import Formatter
-from .common import is_pseudo, rendered_by, target_paths, workspace_file
+from .common import is_pseudo, rendered_by, target_paths, via, workspace_file
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -39,6 +39,8 @@ class GithubFormatter(Formatter):
         for f in self.findings:
             by = rendered_by(f, paths)
             message = f.message
+            if f.related:
+                message += f"\n{via(f)}"
             if by is not None:
                 message += f"\nrendered by {by} ({f.env})"
             if f.rendered is not None:

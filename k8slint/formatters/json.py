@@ -1,4 +1,5 @@
-"""JSON: the machine-readable contract (schemas/output.schema.json)."""
+"""JSON: the machine-readable contract (schemas/output.schema.json). Paths are relative to the
+repository root, which ``repo_root`` gives."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ class JsonFormatter(Formatter):
         run = self.run
         document = {
             "version": run.version,
+            "repo_root": run.repo_root,
             "findings": [f.to_dict() for f in self.findings],
             "targets": [
                 {"target": t.label, "kind": t.kind, "env": t.env, "envSource": t.env_source, "objects": t.objects, "failed": t.failed}

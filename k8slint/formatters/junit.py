@@ -16,7 +16,7 @@ from itertools import groupby
 from xml.etree import ElementTree as ET
 
 from . import Formatter
-from .common import object_name
+from .common import object_name, via
 
 ERROR_RULES = {"render-error", "parse-error"}
 
@@ -89,6 +89,8 @@ class JunitFormatter(Formatter):
 
     def _line(self, f) -> str:
         line = f"{f.location.file}:{f.location.line}: {f.severity}: {f.message}"
+        if f.related:
+            line += f"\n    {via(f)}"
         if f.rendered is not None:
             line += f"\n    rendered at {f.rendered.file}:{f.rendered.line}"
         if f.target and f.target != ".":

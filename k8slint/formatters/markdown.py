@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 from . import Formatter
-from .common import object_name, rule_help_uri
+from .common import object_name, rule_help_uri, via
 
 MAX_FINDINGS = 100
 MAX_CHARS = 60_000
@@ -64,7 +64,8 @@ def render(run, findings: list, summary: dict, max_findings: int = MAX_FINDINGS,
         rule = run.rules.get(f.rule)
         uri = rule_help_uri(rule) if rule is not None and rule.builtin else ""
         name = f"[`{f.rule}`]({uri})" if uri else f"`{f.rule}`"
-        rendered = f" (rendered at {f.rendered.file}:{f.rendered.line})" if f.rendered is not None else ""
+        rendered = f" ({via(f)})" if f.related else ""
+        rendered += f" (rendered at {f.rendered.file}:{f.rendered.line})" if f.rendered is not None else ""
         add.append(f"| {f.location.line} | {ICONS.get(f.severity, '')} {f.severity} | {name} | "
                    f"{cell(object_name(f))} | {cell(f.message + rendered)} |")
         cost = sum(len(x) + 1 for x in add) + (2 if add[0].startswith(("#", "`")) else 0)

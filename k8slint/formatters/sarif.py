@@ -5,7 +5,8 @@ help URI, default level); each finding is a result on the source file and line a
 (repo-relative, ``uriBaseId`` %SRCROOT%), with ``partialFingerprints`` from the finding's
 fingerprint (it never contains a line number, so results survive line moves). The target that
 rendered the object, its environment and the rendered position go into ``properties`` and, when
-they differ from the source location, a ``relatedLocations`` entry.
+they differ from the source location, a ``relatedLocations`` entry; when a values file is the
+primary location, the template line that reads the value is a related physical location.
 """
 
 from __future__ import annotations
@@ -135,13 +136,22 @@ class SarifFormatter(Formatter):
             ]
             result["properties"]["object"] = f.object
         related = []
+        for place in f.related:  # the template line that reads the value a values file sets
+            related.append({
+                "id": len(related) + 1,
+                "message": {"text": f"the value is read at {place.file}:{place.line}"},
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(workspace_file(self.run, place.file)), "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": place.line},
+                },
+            })
         by = rendered_by(f, paths)
         if f.rendered is not None:
             result["properties"]["rendered"] = f"{f.rendered.file}:{f.rendered.line}"
         if by is not None or f.rendered is not None:
             where = f" at {f.rendered.file}:{f.rendered.line}" if f.rendered is not None else ""
             related.append({
-                "id": 1,
+                "id": len(related) + 1,
                 "message": {"text": f"rendered by {f.target} ({f.env}){where}"},
                 "logicalLocations": [{"fullyQualifiedName": f.target, "kind": "module"}],
             })

@@ -1,10 +1,12 @@
-"""Text: for people at a terminal. Grouped by target and file; colour only on a TTY."""
+"""Text: for people at a terminal. Grouped by target and file; colour only on a TTY. Paths are
+relative to the current directory (absolute when outside it), so a terminal can open them."""
 
 from __future__ import annotations
 
 from itertools import groupby
 
 from . import Formatter
+from .common import shown_path
 
 _COLORS = {"error": "31", "warning": "33", "info": "36", "dim": "2", "bold": "1", "green": "32"}
 
@@ -25,12 +27,15 @@ class TextFormatter(Formatter):
             env = f" ({t.env}{', ' + t.env_source if t and t.env_source not in ('path',) else ''})" if t else ""
             write("\n" + self._c(f"{target}{env}", "bold") + "\n")
             for file, items in groupby(group, key=lambda f: f.location.file):
-                write(f"  {file}\n")
+                write(f"  {shown_path(run, file)}\n")
                 for f in items:
                     sev = self._c(f"{f.severity:<7}", f.severity)
                     write(f"    {f.location.line:>5}  {sev} {f.rule:<26} {f.message}\n")
+                    if f.related:
+                        places = ", ".join(f"{shown_path(run, r.file)}:{r.line}" for r in f.related)
+                        write(self._c(f"           via {places}", "dim") + "\n")
                     if f.rendered is not None:
-                        write(self._c(f"           rendered at {f.rendered.file}:{f.rendered.line}", "dim") + "\n")
+                        write(self._c(f"           rendered at {shown_path(run, f.rendered.file)}:{f.rendered.line}", "dim") + "\n")
         checked = ", ".join(f"{t.label} [{t.env}]" for t in run.targets) or "nothing"
         write("\n")
         verdict = self._c("passed", "green") if summary["passed"] else self._c("failed", "error")

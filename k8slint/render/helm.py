@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..envs import ENVIRONMENTS
 from ..load import YMap, decode, load_text
-from ..model import K8sObject, Location, Target
+from ..model import HelmSources, K8sObject, Location, Target
 from ..sources import relative
 from . import Inputs, Problem, Render, Renderer, Unit
 from .process import limit_message, no_network_env, run_bounded
@@ -458,19 +458,22 @@ def render_chart(target: Target, settings) -> Render:
         base = origin_dirs.get(best, chart_dir)
         return relative(base / template[len(best) + 1 :], root) if best else template
 
+    sources_of = _sources_recorder(chart_dir, chart_name, origin_dirs, target, root)
     for template in sorted(manifests):
         body = manifests[template]
         if template.endswith("NOTES.txt") or not body.strip():
             continue
         origin = origin_of(template)
+        sources = sources_of(template)
 
-        def make(data, doc, origin=origin, template=template) -> K8sObject:
+        def make(data, doc, origin=origin, template=template, sources=sources) -> K8sObject:
             obj = K8sObject(data, f"{origin} (rendered)", doc.index)
             obj.origin = origin
             obj.helm_template = template
             obj.default_namespace = target.namespace
             if not target.namespace:  # the release namespace is chosen at install time
                 obj.namespace_at_install = obj.namespace is None or not _literal_namespace(obj, settings)
+            obj.helm_sources = sources
             return obj
 
         objects, problems = parse_stream(body, origin, make)
@@ -483,6 +486,37 @@ def render_chart(target: Target, settings) -> Render:
             problem.message = f"rendered template {template}: {problem.message} (line in the rendered output)"
         result.problems.extend(problems)
     return result
+
+
+def _sources_recorder(chart_dir: Path, chart_name: str, origin_dirs: dict[str, Path], target: Target, root: Path):
+    """template name -> the HelmSources its values came from: the values.yaml of its chart and of
+    each parent chart (under the subchart's key), then the target's values files and --set."""
+    helpers = tuple(dict.fromkeys(relative(d, root) for d in origin_dirs.values()))
+    made: dict[tuple, HelmSources] = {}
+
+    def sources_of(template: str) -> HelmSources:
+        rest = template[len(chart_name) + 1:] if template.startswith(chart_name + "/") else template
+        chain: list[str] = []
+        while rest.startswith("charts/") and "/" in rest[len("charts/"):]:
+            alias, rest = rest[len("charts/"):].split("/", 1)
+            chain.append(alias)
+        key = tuple(chain)
+        if key not in made:
+            folders = [chart_dir]
+            for depth, alias in enumerate(chain):
+                local = origin_dirs.get(f"{chart_name}/charts/{alias}") if depth == 0 else None
+                folders.append(local or folders[-1] / "charts" / alias)
+            files = []
+            for depth in range(len(folders) - 1, -1, -1):  # the subchart's own defaults first, the top chart's last
+                values = folders[depth] / "values.yaml"
+                if values.is_file():
+                    files.append((relative(values, root), key[depth:]))
+            files.extend((relative(path, root), key) for path in target.values)
+            made[key] = HelmSources(relative(folders[-1], root), tuple(files),
+                                    tuple((expression, key) for expression in target.set_values), helpers)
+        return made[key]
+
+    return sources_of
 
 
 def _literal_namespace(obj: K8sObject, settings) -> bool:

@@ -80,7 +80,26 @@ def _overlay_to_pin(container: Container, ctx) -> tuple[str, Location | None]:
     folder = kfile.rsplit("/", 1)[0] + "/" if "/" in kfile else ""
     if obj.origin and obj.origin.startswith(folder) and not obj.origin[len(folder):].startswith("../"):
         return f" in images: of {kfile}", None
+    if not _image_as_in_base(container, ctx):  # a patch or component wrote this image: the locator finds it
+        return f" in images: of {kfile}", None
     return f" in images: of {kfile}", Location(kfile, _images_line(kfile, ctx))
+
+
+def _image_as_in_base(container: Container, ctx) -> bool:
+    """Whether the container's image is the one its origin manifest (the base) writes: a placeholder
+    the overlay should pin. False when a patch, a component or a replacement set it (or added the
+    container): then the line that set it is the one to edit."""
+    obj = container.obj
+    doc = ctx.sources.find(obj.origin, obj) if obj.origin and ctx.sources is not None else None
+    node = doc
+    for step in container.path[:-1]:
+        node = node.get(step) if isinstance(node, dict) else None
+    if not isinstance(node, list):
+        return True  # the origin cannot be read as the same shape: keep the overlay's images: line
+    for item in node:
+        if isinstance(item, dict) and item.get("name") == container.name:
+            return item.get("image") == container.data.get("image")
+    return False
 
 
 def _images_line(kfile: str, ctx) -> int:
@@ -103,7 +122,7 @@ def image_tag_latest(container: Container, params: dict, ctx) -> Iterator[Violat
             f"pin an immutable tag or digest for {ctx.env_phrase}{overlay}",
             container.path + ("image",),
             location=at,
-            key=container.name,
+            key=container.name, part="tag",
         )
     elif tag in params.get("forbidden", ["latest"]):
         yield Violation(
@@ -111,7 +130,7 @@ def image_tag_latest(container: Container, params: dict, ctx) -> Iterator[Violat
             + (f": pin an immutable tag or digest{overlay}" if overlay else ""),
             container.path + ("image",),
             location=at,
-            key=container.name,
+            key=container.name, part="tag",
         )
 
 
@@ -134,7 +153,7 @@ def image_tag_policy(container: Container, params: dict, ctx) -> Iterator[Violat
         f"{ctx.env_phrase} (allowed: {examples})" + (f": pin one{overlay}" if overlay else ""),
         container.path + ("image",),
         location=at,
-        key=container.name,
+        key=container.name, part="tag",
     )
 
 
@@ -165,7 +184,7 @@ def image_registry(container: Container, params: dict, ctx) -> Iterator[Violatio
         f"{_where(container)} uses image '{image}' from {registry}, not an allowed registry ({', '.join(allowed)}): "
         "images are built by the app repository and pushed to ghcr.io/{organization}/{app-name}",
         container.path + ("image",),
-        key=container.name,
+        key=container.name, part="repository",
     )
 
 
