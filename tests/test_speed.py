@@ -155,8 +155,9 @@ def test_every_yaml_text_is_parsed_once_per_run(tmp_path, monkeypatch):
     """A kustomize overlay: the rendered stream, the kustomization files (read by discovery, the
     preflight, the locator and the source rules alike), the base manifests the locator reads, the
     config and the rule files - each text goes through the loader once."""
+    import k8slint.documents
     import k8slint.load
-    import k8slint.locate
+    import k8slint.locate.kustomize
     import k8slint.plan.config
     import k8slint.plan.rules
     import k8slint.render.kustomize
@@ -169,8 +170,8 @@ def test_every_yaml_text_is_parsed_once_per_run(tmp_path, monkeypatch):
         seen[text] += 1
         return original(text, *args, **kwargs)
 
-    for module in (k8slint.load, k8slint.plan.config, k8slint.locate, k8slint.render.kustomize, k8slint.render.stream,
-                   k8slint.plan.rules):
+    for module in (k8slint.load, k8slint.plan.config, k8slint.documents, k8slint.locate.kustomize, k8slint.render.kustomize,
+                   k8slint.render.stream, k8slint.plan.rules):
         if hasattr(module, "load_text"):
             monkeypatch.setattr(module, "load_text", counting)
     repo = FIXTURES / "violations" / "readiness-probe"  # its finding is located in a base manifest
@@ -190,17 +191,17 @@ def test_every_yaml_text_is_parsed_once_per_run(tmp_path, monkeypatch):
 def test_a_chart_yaml_is_parsed_once_for_every_environment(tmp_path, monkeypatch):
     """The Helm renderer reads Chart.yaml (release name, dependencies) through the run's sources:
     a chart rendered for two environments parses it once."""
-    import k8slint.locate
+    import k8slint.documents
     import k8slint.render.helm
 
     seen: Counter = Counter()
-    original = k8slint.locate.load_text
+    original = k8slint.documents.load_text
 
     def counting(text, *args, **kwargs):
         seen[text] += 1
         return original(text, *args, **kwargs)
 
-    monkeypatch.setattr(k8slint.locate, "load_text", counting)
+    monkeypatch.setattr(k8slint.documents, "load_text", counting)
     monkeypatch.setattr(k8slint.render.helm, "load_text", counting)
     repo = FIXTURES / "deploy-repo"
     chart = repo / "infra" / "helm" / "apps" / "observer"
