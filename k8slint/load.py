@@ -3,78 +3,35 @@
 Safe loading only (libyaml's C parser when available). Mappings become :class:`YMap`
 (a ``dict`` that also knows the line of each key), sequences :class:`YList`. Problems
 that make a document unusable (syntax errors, duplicate keys, alias bombs, absurd
-nesting) are returned as :class:`LoadError` values with a line, never raised.
+nesting, scalars that do not fit their explicit tag) are returned as :class:`LoadError`
+values with a line, never raised.
+
+Bounded: time and memory grow linearly with the text. A broken document costs a re-parse
+of the ``---`` part it stands in, never of the rest of the stream; aliases may add at most
+ALIAS_NODES nodes and ALIAS_CHARS characters, plus one of each per character of the text, to
+the whole stream however many documents use them. Modules: :mod:`k8slint.load_depth` (nesting,
+before composing), :mod:`k8slint.load_nodes` (nodes -> data, alias budget),
+:mod:`k8slint.load_scalars` (scalars).
 """
 
 from __future__ import annotations
 
-import operator
+import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generator, Iterator
 
 import yaml
-from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-try:  # the C parser is ~10x faster; fall back quietly where libyaml is missing
-    from yaml import CSafeLoader as _BaseLoader
-except ImportError:  # pragma: no cover - depends on the wheel
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+from .load_depth import libyaml_too_deep, mark_line, may_be_deep, nesting, too_deep
+from .load_nodes import MAX_DEPTH, Aliased, Budget, Counted, Loader, YList, YMap, build
+from .load_scalars import MAX_INT_DIGITS, Refused
 
-_STR = "tag:yaml.org,2002:str"
-_PLAIN_TAGS: dict[str, str] = {}  # plain scalar text -> resolved tag (rendered YAML repeats a lot)
+__all__ = ["MAX_DEPTH", "Document", "LoadError", "YList", "YMap", "decode", "iter_load", "load_json", "load_text"]
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe loader whose implicit-tag resolution of plain scalars is memoized."""
-
-    # The C composer calls these two for every node; with no path resolvers registered (safe
-    # loading never has any) PyYAML's versions return at once, so C built-ins that ignore
-    # their arguments do the same without two Python calls per node.
-    descend_resolver = staticmethod(operator.is_)  # (parent, index) -> ignored bool
-    ascend_resolver = staticmethod(int)  # () -> ignored 0
-
-    def resolve(self, kind, value, implicit):  # noqa: D401 - PyYAML hook
-        if kind is ScalarNode and implicit[0]:
-            tag = _PLAIN_TAGS.get(value)
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)
-                if len(value) <= 64 and len(_PLAIN_TAGS) < 200_000:
-                    _PLAIN_TAGS[value] = tag
-            return tag
-        if kind is ScalarNode:
-            return _STR
-        return super().resolve(kind, value, implicit)
-
-
-MAX_DEPTH = 200  # Kubernetes objects nest ~15 levels; libyaml's composer crashes at ~50k
-MAX_NODES_PER_DOC = 1_000_000  # bounds alias expansion ("billion laughs")
-
-_MERGE = "tag:yaml.org,2002:merge"
-_SCALARS = SafeConstructor.yaml_constructors
-_constructor = SafeConstructor()
-
-
-class YMap(dict):
-    """A mapping that also knows where it starts and on which line each key stands."""
-
-    __slots__ = ("line", "klines")
-
-    def key_line(self, key: Any) -> int:
-        return self.klines.get(key, self.line)
-
-
-class YList(list):
-    """A sequence that also knows where it starts and on which line each item starts."""
-
-    __slots__ = ("line", "ilines")
-
-    def item_line(self, index: int) -> int:
-        return self.ilines[index] if 0 <= index < len(self.ilines) else self.line
-
-
-@dataclass
+@dataclass(slots=True)
 class Document:
     """One YAML document of a stream: its data and the lines it spans (1-based)."""
 
@@ -92,209 +49,16 @@ class LoadError:
     line: int
 
 
-class _TooBig(Exception):
-    pass
-
-
-class _Builder:
-    """Turns composed nodes into YMap/YList/scalars, counting nodes to stop alias bombs."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.duplicates: list[tuple[str, int]] = []
-
-    def build(self, node: Any, depth: int = 0) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES_PER_DOC:
-            raise _TooBig(
-                f"document expands to more than {MAX_NODES_PER_DOC:,} nodes "
-                "(recursive or exploding YAML aliases?)"
-            )
-        if depth > MAX_DEPTH:
-            raise _TooBig(f"nesting deeper than {MAX_DEPTH} levels")
-        if isinstance(node, ScalarNode):
-            tag = node.tag
-            if tag == _STR:
-                return node.value
-            make = _SCALARS.get(tag)
-            if make is None or tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"):
-                return node.value  # unknown/local tags and timestamps stay text, as in JSON
-            return make(_constructor, node)
-        if isinstance(node, SequenceNode):
-            out = YList(self.build(item, depth + 1) for item in node.value)
-            out.line = node.start_mark.line + 1
-            out.ilines = [item.start_mark.line + 1 for item in node.value]
-            return out
-        if isinstance(node, MappingNode):
-            return self._mapping(node, depth)
-        return None  # pragma: no cover - PyYAML has no other node types
-
-    def _mapping(self, node: MappingNode, depth: int) -> YMap:
-        out = YMap()
-        out.line = node.start_mark.line + 1
-        klines: dict[Any, int] = {}
-        merged: list[YMap] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                src = self.build(value_node, depth + 1)
-                merged.extend(src if isinstance(src, list) else [src])
-                continue
-            if not isinstance(key_node, ScalarNode):
-                raise _TooBig("a mapping key is itself a mapping or list; Kubernetes YAML needs plain keys")
-            key = self.build(key_node, depth + 1)
-            if not isinstance(key, str):
-                key = key_node.value  # JSON keys are strings; keep the text as written
-            line = key_node.start_mark.line + 1
-            if key in out:
-                self.duplicates.append((f"duplicate key {key!r} (first at line {klines[key]})", line))
-                continue
-            out[key] = self.build(value_node, depth + 1)
-            klines[key] = line
-        for src in merged:  # YAML merge keys: explicit keys win
-            if isinstance(src, YMap):
-                for key, value in src.items():
-                    if key not in out:
-                        out[key] = value
-                        klines[key] = src.klines.get(key, src.line)
-        out.klines = klines
-        return out
-
-
-# Cheap, sound upper bound on nesting (so the exact check runs only when it might matter).
-# A node's depth is at most (block collections open) + (flow collections open). Block
-# collections still open on a line have indents <= its indentation, at most two per column
-# (a sequence may share its mapping's column), plus those opened on the line itself by a run
-# of compact indicators (`- - -`, `? - ?`, `- &a !t -`) and one mapping after the run. Flow
-# collections open are at most the `[`/`{` of the document. With indentation < 50, runs < 40
-# and <= 50 flow openers per document the bound is 2*50 + 39 + 1 + 50 < MAX_DEPTH.
-_INDENT_HINT = re.compile(r"^[ \t]{50}", re.M)
-_RUN_HINT = re.compile(r"(?:[-?:][ \t]+(?:[&!][^ \t\r\n]*[ \t]+)*){40}")
-_DOC_BOUNDARY = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
-_FLOW_HINT = 50
-
-
-def _indented(text: str) -> bool:
-    """``_INDENT_HINT.search(text)``; without tabs, two substring tests (a regex scan of a 3 MB
-    stream took 25 ms)."""
-    if "\t" in text:
-        return bool(_INDENT_HINT.search(text))
-    return text.startswith(_SPACES_50) or ("\n" + _SPACES_50) in text
-
-
-def _has_run(text: str) -> bool:
-    """``_RUN_HINT.search(text)``, searched only in stretches without CR/LF at least 80 characters
-    long: a match never crosses a line break and is at least 40 x 2 characters (scanning all of a
-    3 MB stream took 0.1 s)."""
-    for line in text.split("\n"):
-        if len(line) >= 80:
-            for part in line.split("\r") if "\r" in line else (line,):
-                if len(part) >= 80 and _RUN_HINT.search(part):
-                    return True
-    return False
-
-
-_SPACES_50 = " " * 50
-
-
-def _may_be_deep(text: str) -> bool:
-    if _indented(text) or _has_run(text):
-        return True
-    if text.count("[") + text.count("{") <= _FLOW_HINT:
-        return False
-    cuts = [0, *(m.start() for m in _DOC_BOUNDARY.finditer(text)), len(text)]
-    return any(text.count("[", a, b) + text.count("{", a, b) > _FLOW_HINT for a, b in zip(cuts, cuts[1:]))
-
-
-def _too_deep(text: str) -> int | None:
-    """The line where nesting passes MAX_DEPTH, found with the (iterative, crash-free) event
-    parser before libyaml's recursive composer ever sees the text; None when it does not."""
-    if not _may_be_deep(text):
-        return None
-    depth = 0
-    try:
-        for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return event.start_mark.line + 1
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-    except yaml.YAMLError as exc:
-        if _libyaml_too_deep(exc):  # libyaml >= 0.2.5 (PyYAML 6.0.3+) has its own nesting limit
-            return _mark_line(exc, 0)
-        return None  # the real parse reports the syntax error with its line (depth stays bounded)
-    return None
-
-
-def _libyaml_too_deep(exc: yaml.YAMLError) -> bool:
-    """libyaml's own nesting limit (newer releases refuse deep input themselves): reported in
-    k8slint's words, so the finding is the same whichever PyYAML is installed."""
-    return "maximum nesting depth" in str(getattr(exc, "problem", None) or exc)
-
-
-def _mark_line(exc: yaml.YAMLError, offset: int) -> int:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    return (mark.line + 1 if mark is not None else 1) + offset
-
-
 def _describe(exc: yaml.YAMLError) -> str:
+    if libyaml_too_deep(exc):
+        return f"nesting deeper than {MAX_DEPTH} levels: refusing to load"
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     return f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
 
 
-def _load_chunk(text: str, offset: int, first_index: int) -> tuple[list[Document], list[LoadError]]:
-    docs: list[Document] = []
-    errors: list[LoadError] = []
-    loader = _Loader(text)
-    index = first_index
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            start = node.start_mark.line + 1 + offset
-            end = node.end_mark.line + 1 + offset
-            builder = _Builder()
-            try:
-                data = builder.build(node)
-            except _TooBig as exc:
-                errors.append(LoadError(str(exc), start))
-                index += 1
-                continue
-            except RecursionError:
-                errors.append(LoadError(f"nesting deeper than {MAX_DEPTH} levels", start))
-                index += 1
-                continue
-            for message, line in builder.duplicates:
-                errors.append(LoadError(message, line + offset))
-            if offset:
-                _shift(data, offset)
-            if not builder.duplicates:
-                docs.append(Document(data, start, end, index))
-            index += 1
-    except yaml.YAMLError as exc:
-        message = f"nesting deeper than {MAX_DEPTH} levels: refusing to load" if _libyaml_too_deep(exc) else _describe(exc)
-        errors.append(LoadError(message, _mark_line(exc, offset)))
-    finally:
-        loader.dispose()
-    return docs, errors
-
-
-def _shift(data: Any, offset: int) -> None:
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, YMap):
-            item.line += offset
-            item.klines = {k: v + offset for k, v in item.klines.items()}
-            stack.extend(item.values())
-        elif isinstance(item, YList):
-            item.line += offset
-            item.ilines = [v + offset for v in item.ilines]
-            stack.extend(item)
-
-
-_DOC_START = re.compile(r"^---(?:[ \t].*)?$", re.M)
 _BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # what PyYAML counts as a line break
+_DOC_START = re.compile(r"(?:\A|(?<=[\r\n\x85\u2028\u2029]))---(?=[ \t\r\n\x85\u2028\u2029]|\Z)")
 
 
 def _breaks(text: str, start: int = 0, end: int | None = None) -> int:
@@ -306,47 +70,265 @@ def _breaks(text: str, start: int = 0, end: int | None = None) -> int:
             + sum(text.count(c, start, end) for c in "\x85\u2028\u2029"))
 
 
-def _clamp(errors: list[LoadError], text: str) -> list[LoadError]:
-    """Keep error lines inside the text: an error at the very end is on its last line."""
-    if not errors:
-        return errors
+class _Window:
+    """``text[start:end]`` as a file for the parser: a parse can start mid-stream and stop
+    before a refused part without copying the rest of the text. Reads start small and double
+    (libyaml asks for 16 KiB at once, which made each restart after a syntax error cost 0.1 ms)."""
+
+    __slots__ = ("text", "pos", "end", "chunk")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text, self.pos, self.end, self.chunk = text, start, end, 256
+
+    def read(self, size: int = -1) -> str:
+        start = self.pos
+        size = self.chunk if size < 0 else min(size, self.chunk)
+        self.chunk *= 2
+        self.pos = min(self.end, start + size)
+        return self.text[start:self.pos]
+
+
+class _Stream:
+    """One ``load_text``: the text, its ``---`` parts (found only when something went wrong),
+    the alias budget and the document count shared by every parse of it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.budget = Budget(len(text))
+        self.index = 0
+        self.starts: list[int] = []  # offset of each part: a `---` line, or the text's start
+        self.lines: list[int] = []  # the line each part starts on
+        self.deep: dict[int, int | None] = {}  # part -> line where it nests too deep (checked parts)
+        self.clean_below = 0  # parts before this one are known not to nest too deep
+        self.stretch = (-1, -1)  # (first, end): parts first..end-1 do not nest too deep, end does (or is the last)
+
+    def split(self, problem_line: int | None) -> None:
+        """Find the ``---`` parts (linear); parts before the one holding ``problem_line`` passed
+        the depth check already."""
+        text = self.text
+        starts = [0] + [m.start() for m in _DOC_START.finditer(text) if m.start()]
+        lines, line, prev = [], 1, 0
+        for start in starts:
+            line += _breaks(text, prev, start)
+            lines.append(line)
+            prev = start
+        self.starts, self.lines = starts, lines
+        self.clean_below = len(starts) if problem_line is None else max(0, self.part_of(problem_line))
+
+    def part_of(self, line: int) -> int:
+        return bisect_right(self.lines, line) - 1
+
+    def bounds(self, part: int) -> tuple[int, int]:
+        end = self.starts[part + 1] if part + 1 < len(self.starts) else len(self.text)
+        return self.starts[part], end
+
+    def deep_line(self, part: int) -> int | None:
+        if part < self.clean_below:
+            return None
+        if part not in self.deep:
+            a, b = self.bounds(part)
+            found = too_deep(self.text[a:b])
+            self.deep[part] = None if found is None else found + self.lines[part] - 1
+        return self.deep[part]
+
+    def stretch_end(self, part: int) -> int:
+        """The first part from ``part`` on that nests too deep (or the number of parts); parts
+        are visited in order, so each is checked once."""
+        first, end = self.stretch
+        if not first <= part < end:
+            end = part
+            while end < len(self.starts) and self.deep_line(end) is None:
+                end += 1
+            self.stretch = (part, end)
+        return end
+
+    def documents(self, source: Any, base: int, failures: list) -> Iterator[Document | LoadError]:
+        """Parse ``source`` (text or a :class:`_Window`) whose first line is ``base``; yield its
+        documents and refusals. A syntax error ends the parse: it is put in ``failures`` as
+        (LoadError, line of the last complete document or None) for the caller to place."""
+        loader = Loader(source)
+        offset = base - 1
+        last = None
+        try:
+            while loader.check_node():
+                node = loader.get_node()
+                start = node.start_mark.line + base
+                index = self.index
+                self.index += 1
+                last = start
+                duplicates: list[tuple[str, int]] = []
+                try:
+                    try:
+                        data = build(node, base, duplicates)
+                    except (Aliased, RecursionError):  # aliases (maybe looping): count every copy
+                        duplicates.clear()
+                        data = Counted(base, self.budget, duplicates).value(node, 0, start)
+                except Refused as exc:
+                    yield LoadError(str(exc), exc.line)
+                    continue
+                except RecursionError:  # pragma: no cover - depth is checked before composing
+                    yield LoadError(f"nesting deeper than {MAX_DEPTH} levels", start)
+                    continue
+                for message, line in duplicates:
+                    yield LoadError(message, line)
+                if not duplicates and data is not None:
+                    yield Document(data, start, node.end_mark.line + base, index)
+        except yaml.YAMLError as exc:
+            failures.append((LoadError(_describe(exc), mark_line(exc, offset)), last))
+        finally:
+            loader.dispose()
+
+    def __iter__(self) -> Iterator[Document | LoadError]:
+        text = self.text
+        problem = nesting(text)[0] if may_be_deep(text) else None
+        if problem is None:  # the common case: one parse of the whole text
+            failed: list = []
+            yield from self.documents(text, 1, failed)
+            if not failed:
+                return
+            self.split(None)
+            part = yield from self.recover(0, failed[0], len(self.starts))
+            yield from self.run(part)
+            return
+        self.split(problem)
+        yield from self.run(0)
+
+    def run(self, part: int) -> Iterator[Document | LoadError]:
+        """Parse from ``part`` on: stretches of parts that do not nest too deep are parsed as one
+        stream; each part that does is refused on its own."""
+        count = len(self.starts)
+        while part < count:
+            deep = self.deep_line(part)
+            if deep is not None:
+                yield LoadError(f"nesting deeper than {MAX_DEPTH} levels: refusing to load", deep)
+                self.index += 1
+                part += 1
+                continue
+            end = self.stretch_end(part)
+            failed: list = []
+            window = _Window(self.text, self.starts[part], self.bounds(end - 1)[1])
+            yield from self.documents(window, self.lines[part], failed)
+            if not failed:
+                part = end
+                continue
+            part = yield from self.recover(part, failed[0], end)
+
+    def recover(self, first: int, failure: tuple[LoadError, int | None], stop: int) -> Generator[Document | LoadError, None, int]:
+        """A syntax error ended the parse of parts ``first`` to ``stop - 1``: parse on their own
+        the parts from the one after the last complete document to the one holding the error, so
+        each reports its own problem; returns the part to go on from as one stream."""
+        error, last = failure
+        broken = max(first, self.part_of(last) + 1 if last is not None else first)
+        at = min(max(self.part_of(error.line), first), stop - 1)
+        if at < broken:  # the error is in the part of the last good document (after a `...`)
+            yield error
+            return broken
+        reported = False
+        for part in range(broken, at + 1):
+            a, b = self.bounds(part)
+            if not _has_content(self.text, a, b):
+                continue
+            failed: list = []
+            for item in self.documents(self.text[a:b], self.lines[part], failed):
+                reported = reported or isinstance(item, LoadError)
+                yield item
+            if failed:
+                reported = True
+                yield failed[0][0]
+        if not reported:  # the parts parse on their own: the error was between them
+            yield error
+        return at + 1
+
+
+def _has_content(text: str, start: int, end: int) -> bool:
+    return start < end and not text[start:end].isspace()
+
+
+def _last_line(text: str) -> int:
+    """The text's last line: error lines are kept inside it (an error at the very end is there)."""
     ends_with_break = text.endswith(("\n", "\r", "\x85", "\u2028", "\u2029"))
-    last = max(1, _breaks(text) + (0 if ends_with_break else 1))
-    for error in errors:
-        error.line = min(max(error.line, 1), last)
-    return errors
+    return max(1, _breaks(text) + (0 if ends_with_break else 1))
+
+
+def iter_load(text: str) -> Iterator[Document | LoadError]:
+    """The documents of ``text`` and the problems that refused some, in stream order, one at a
+    time (a consumer that drops documents keeps memory at the size of one). Empty documents are
+    skipped."""
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        yield LoadError("file contains NUL bytes: it is binary, not YAML", line)
+        return
+    last = 0
+    for item in _Stream(text):
+        if item.__class__ is LoadError:
+            if not last:
+                last = _last_line(text)
+            item.line = min(max(item.line, 1), last)  # type: ignore[union-attr]
+        yield item
 
 
 def load_text(text: str) -> tuple[list[Document], list[LoadError]]:
     """Load every document of ``text``; empty documents are skipped.
 
-    On a syntax error or absurd nesting the stream is split at ``---`` lines and each part
-    loaded on its own, so one broken document does not hide the others.
+    A syntax error or absurd nesting refuses only the ``---`` part it stands in: the documents
+    around it are loaded, so one broken document does not hide the others.
     """
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        return [], [LoadError("file contains NUL bytes: it is binary, not YAML", line)]
-    if _too_deep(text) is None:
-        docs, errors = _load_chunk(text, 0, 0)
-        if not errors or not any(e.message.startswith("YAML syntax error") for e in errors):
-            return [d for d in docs if d.data is not None], _clamp(errors, text)
-    # a syntax error or absurd nesting somewhere: load document by document, refusing only the bad ones
-    docs, errors = [], []
-    starts = [0] + [m.start() for m in _DOC_START.finditer(text)]
-    bounds = sorted(set(starts)) + [len(text)]
-    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
-        chunk = text[a:b]
-        if not chunk.strip():
-            continue
-        before = _breaks(text, 0, a)
-        deep = _too_deep(chunk)  # checked again: the whole-stream check stopped at the syntax error
-        if deep is not None:
-            errors.append(LoadError(f"nesting deeper than {MAX_DEPTH} levels: refusing to load", deep + before))
-            continue
-        part_docs, part_errors = _load_chunk(chunk, before, i)
-        docs.extend(part_docs)
-        errors.extend(part_errors)
-    return [d for d in docs if d.data is not None], _clamp(errors, text)
+    docs: list[Document] = []
+    errors: list[LoadError] = []
+    for item in iter_load(text):
+        (docs if item.__class__ is Document else errors).append(item)  # type: ignore[arg-type]
+    return docs, errors
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}]')
+_LONG_DIGITS = re.compile(r"\d{%d}" % (MAX_INT_DIGITS + 1))
+
+
+class _JSONTooLarge(ValueError):
+    pass
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _JSONTooLarge
+    return int(text)
+
+
+def _json_too_deep(text: str) -> int | None:
+    """The line where JSON nesting passes MAX_DEPTH (brackets inside strings do not count)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return text.count("\n", 0, match.start()) + 1
+        elif token in ("]", "}"):
+            depth -= 1
+    return None
+
+
+def load_json(text: str) -> tuple[Any, LoadError | None]:
+    """JSON from the linted repository (a chart's values.schema.json): a leading BOM is dropped
+    (Helm drops it too); nesting deeper than MAX_DEPTH and integers of more than MAX_INT_DIGITS
+    digits are refused with their line, like text that is not JSON. Never raises."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    deep = _json_too_deep(text)
+    if deep is not None:
+        return None, LoadError(f"nesting deeper than {MAX_DEPTH} levels: refusing to load", deep)
+    try:
+        return json.loads(text, parse_int=_json_int), None
+    except _JSONTooLarge:
+        match = _LONG_DIGITS.search(text)
+        line = text.count("\n", 0, match.start()) + 1 if match else 1
+        return None, LoadError(f"integer with more than {MAX_INT_DIGITS:,} digits: refusing to load", line)
+    except json.JSONDecodeError as exc:
+        return None, LoadError(f"not valid JSON: {exc.msg}", exc.lineno)
+    except (ValueError, RecursionError) as exc:  # pragma: no cover - depth and size are checked above
+        return None, LoadError(f"not valid JSON: {type(exc).__name__}", 1)
 
 
 def decode(raw: bytes) -> tuple[str | None, LoadError | None]:
