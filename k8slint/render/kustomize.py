@@ -94,8 +94,12 @@ def preflight(directory: Path, root: Path, allow_remote: bool) -> list[Problem]:
         except OSError as exc:
             problems.append(Problem("render-error", f"{rel} cannot be read: {exc.strerror or exc}", Location(rel, 1)))
             continue
-        text, _ = decode(raw)
-        docs, _ = load_text(text or "")
+        text, error = decode(raw)
+        docs, errors = load_text(text) if text is not None else ([], [error])
+        if errors:  # fail closed: kustomize may read what k8slint refuses, and fetch or run what it names
+            problems.append(Problem("render-error", f"{rel}: {errors[0].message}; k8slint cannot check what it "
+                                    "refers to, so it is not rendered", Location(rel, errors[0].line)))
+            continue
         data = docs[0].data if docs and isinstance(docs[0].data, YMap) else None
         if data is None:
             continue
