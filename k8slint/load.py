@@ -58,6 +58,7 @@ def _describe(exc: yaml.YAMLError) -> str:
 
 
 _BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # what PyYAML counts as a line break
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _DOC_START = re.compile(r"(?:\A|(?<=[\r\n\x85\u2028\u2029]))---(?=[ \t\r\n\x85\u2028\u2029]|\Z)")
 
 
@@ -257,6 +258,10 @@ def iter_load(text: str) -> Iterator[Document | LoadError]:
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         yield LoadError("file contains NUL bytes: it is binary, not YAML", line)
+        return
+    surrogate = None if text.isascii() else _SURROGATE.search(text)
+    if surrogate:  # text decoded with errors="surrogateescape": the parser cannot encode it
+        yield LoadError("text is not valid Unicode (an unpaired surrogate)", text.count("\n", 0, surrogate.start()) + 1)
         return
     last = 0
     for item in _Stream(text):

@@ -376,3 +376,8 @@ def test_generated_yaml_loads_as_pyyaml_loads_it(first, second, flow: bool | Non
         text = text.replace("again: *id001", "again:\n  <<: *id001\n  extra: 1", 1)
     for loader in (yaml.SafeLoader, yaml.CSafeLoader):
         assert _agree(text, loader) is not False, text
+
+
+def test_text_with_unpaired_surrogates_is_an_error_not_a_traceback():
+    # text read with errors="surrogateescape" cannot be handed to the parser
+    assert load_text("a: 1\nb: caf\udce9\n") == ([], [LoadError("text is not valid Unicode (an unpaired surrogate)", 2)])
