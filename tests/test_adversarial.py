@@ -349,7 +349,7 @@ def test_non_objects_cost_no_more_than_their_text(tmp_path: Path):
         (2, "document is a list, not a Kubernetes object (a mapping)"),
         (3, "document lacks apiVersion, kind, metadata.name: not a Kubernetes object")]
     assert findings[-1]["location"] == {"file": "scalars.yaml", "line": 101}
-    assert findings[-1]["message"] == "89,900 more problems like the above (lines 101-90000); only the first 100 are listed"
+    assert findings[-1]["message"] == "89,900 more parse-errors in this stream (lines 101-90000); only the first 100 are listed"
 
 
 def test_alias_bombs_cost_one_budget_per_file(tmp_path: Path):

@@ -55,8 +55,8 @@ class _Problems(list):
     def done(self) -> list[Problem]:
         if self.over:
             count, first, last = self.over
-            self.append(Problem("parse-error", f"{count:,} more problems like the above (lines {first}-{last}); only the "
-                                f"first {MAX_PARSE_ERRORS} are listed", Location(self.where, first)))
+            self.append(Problem("parse-error", f"{count:,} more parse-errors in this stream (lines {first}-{last}); only "
+                                f"the first {MAX_PARSE_ERRORS} are listed", Location(self.where, first)))
         return list(self)
 
 
