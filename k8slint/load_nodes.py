@@ -14,7 +14,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from .load_scalars import MISSING, PLAIN, Refused, is_merge, plain, scalar
+from .load_scalars import MISSING, PLAIN, Refused, is_merge, scalar
 
 try:  # the C parser is ~10x faster; fall back quietly where libyaml is missing
     from yaml import CSafeLoader as _BaseLoader
