@@ -198,6 +198,7 @@ def write_input(objects: list[dict], path: Path) -> None:
 
 def write_config(folder: Path) -> None:
     """The inputs' repository root: limits raised so 50,000 objects (~33 MB) are checked, not refused."""
+    folder.mkdir(parents=True, exist_ok=True)  # bench/out is git-ignored: absent on a fresh clone
     (folder / ".k8slint.yaml").write_text(
         "# written by bench/run.py: the 50,000-object input is larger than the default limits\n"
         f"limits:\n  max-file-size: {256 * MiB}\n  max-objects: 500000\n",

@@ -92,6 +92,10 @@ class Sources(SourceCache):
         with self._lock:
             return super().docs(rel)
 
+    def errors(self, rel: str) -> list:
+        with self._lock:
+            return super().errors(rel)
+
     def lines(self, rel: str) -> list[str]:
         with self._lock:
             return super().lines(rel)

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from ..envs import ENVIRONMENTS
-from ..load import YMap, decode, load_text
+from ..load import YMap, decode, load_json, load_text
 from ..model import HelmSources, K8sObject, Location, Target
 from ..sources import relative
 from . import Inputs, Problem, Render, Renderer, Unit
@@ -192,12 +192,9 @@ def _schema_files(folder: Path):
 
 
 def _remote_refs(text: str) -> list[str]:
-    import json
-
-    try:
-        schema = json.loads(text)
-    except ValueError:
-        return []  # Helm reports a broken schema itself
+    schema, error = load_json(text)
+    if error is not None:  # unreadable for k8slint: Helm may still read it (and fetch what it names)
+        return [f"a schema k8slint cannot read ({error.message}, line {error.line})"]
     dropped: list[str] = []
     _drop_remote_refs(schema, dropped)
     return dropped
@@ -220,11 +217,13 @@ def _strip_remote_schemas(folder: Path) -> list[tuple[Path, list[str]]]:
     changed = []
     for path in _schema_files(folder):
         try:
-            schema = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError):
+            schema, error = load_json(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
             continue
         dropped: list[str] = []
-        clean = _drop_remote_refs(schema, dropped)
+        clean = _drop_remote_refs(schema, dropped) if error is None else {}
+        if error is not None:  # not given to Helm at all: it might read it differently and fetch
+            dropped.append(f"the whole schema, which k8slint cannot read ({error.message}, line {error.line})")
         if dropped:
             path.unlink()  # may be a symlink into the repository: never write through it
             path.write_text(json.dumps(clean), encoding="utf-8")
@@ -434,7 +433,7 @@ def render_chart(target: Target, settings) -> Render:
             for schema, dropped in _strip_remote_schemas(render_dir):
                 inner = schema.relative_to(render_dir).as_posix()
                 result.notes.append(f"{_under(display, inner)}: values validated without {', '.join(dropped[:3])} "
-                                    "(a schema on the network; k8slint fetches nothing)")
+                                    "(k8slint fetches nothing)")
         binary = _helm_binary()
         if binary:
             values_file = Path(tmp) / "k8slint-values.json"

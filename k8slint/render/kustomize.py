@@ -75,7 +75,7 @@ def preflight(directory: Path, settings) -> list[Problem]:
     for node in settings.kustomizations.tree(directory):
         rel = node.rel
         if node.error is not None:
-            problems.append(Problem("render-error", f"{rel} {node.error}", Location(rel, 1)))
+            problems.append(Problem("render-error", f"{rel} {node.error}", Location(rel, node.error_line)))
             continue
         data = node.data
         if data is None:
