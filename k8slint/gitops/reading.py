@@ -86,6 +86,7 @@ class Reading:
         self._made: dict[tuple, tuple[list[Deployment], Collector]] = {}
         self._by_file: dict[str, list[_Object]] = {}  # the repository's GitOps objects by file
         self._project_keys: set[tuple] = set()
+        self._children_seen: set[tuple] = set()
 
     # -------------------------------------------------------------- public results
 
@@ -353,6 +354,10 @@ class Reading:
         before = len(self.units)
         reached: set[tuple] = set()
         for obj in objects:
+            seen = (id(parent), obj.key, obj.doc.file)
+            if seen in self._children_seen:  # the same render given twice: nothing new
+                continue
+            self._children_seen.add(seen)
             raw = next((o for o in self._deferred.values() if o.key == obj.key and o.doc.data == obj.doc.data), None)
             if raw is not None:
                 self._deferred.pop(raw.uid, None)

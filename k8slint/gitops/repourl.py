@@ -40,11 +40,12 @@ def sanitize(url: str) -> str:
     match = re.match(r"^([a-z][a-z0-9+.-]*://)([^@/]*@)?([^?#]*)", text, re.I)
     if match:
         return match.group(1) + match.group(3)
-    scp = _SCP.match(text)
-    if scp and "://" not in text:
-        user = "git@" if text.startswith("git@") else ""  # the conventional user, never a secret
-        return f"{user}{scp.group('host')}:{scp.group('path')}"
-    return text.split("?", 1)[0].split("#", 1)[0]
+    text = text.split("?", 1)[0].split("#", 1)[0]
+    head, slash, rest = text.partition("/")
+    if "@" in head:  # user[:password]@host:path -- keep only the conventional user "git"
+        user, _, host = head.rpartition("@")
+        head = ("git@" if user == "git" else "") + host
+    return head + slash + rest
 
 
 def is_oci(url: str) -> bool:
