@@ -290,3 +290,100 @@ def test_git_remote_is_this_repository(tmp_path: Path):
     assert [u.name for u in r.sorted_units()] == [u.name for u in reading(DEPLOY, DEPLOY_URL).sorted_units()]
     assert all(u.source.followed for u in r.units if u.name != "monitoring")
     assert not [n for n in r.notes if n.kind == "repo-url"]
+
+
+def _one_app(tmp_path: Path, source: str, files: dict[str, str]) -> tuple:
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app\n  namespace: argocd\nspec:\n"
+        "  project: default\n  source:\n    repoURL: https://github.com/org/r.git\n" + source
+        + "  destination:\n    server: https://kubernetes.default.svc\n    namespace: web\n")
+    r = read(tmp_path, documents(tmp_path), Options(repo_urls=["https://github.com/org/r.git"]))
+    (unit,) = r.units
+    return unit, r
+
+
+CHART = {"chart/Chart.yaml": "apiVersion: v2\nname: chart\nversion: 0.1.0\n", "chart/values.yaml": "a: 1\n"}
+
+
+def test_helm_values_string_and_values_object(tmp_path: Path):
+    unit, r = _one_app(tmp_path, """    path: chart
+    helm:
+      releaseName: web
+      values: |
+        replicas: 2
+        image:
+          tag: v1
+      skipCrds: true
+      namespace: other
+      kubeVersion: "1.30"
+      apiVersions: [monitoring.coreos.com/v1]
+""", CHART)
+    helm = unit.source.helm
+    (values,) = helm.inline
+    assert (values.label, values.data, values.line) == ("helm.values", {"replicas": 2, "image": {"tag": "v1"}}, 13)
+    assert (helm.release_name, helm.skip_crds, helm.namespace, helm.kube_version, helm.api_versions) == (
+        "web", True, "other", "1.30", ("monitoring.coreos.com/v1",))
+    assert r.problems == []
+
+
+def test_helm_values_object_wins_over_values(tmp_path: Path):
+    unit, r = _one_app(tmp_path, """    path: chart
+    helm:
+      values: "replicas: 2"
+      valuesObject:
+        replicas: 3
+""", CHART)
+    assert [(i.label, i.data, i.line) for i in unit.source.helm.inline] == [("helm.valuesObject", {"replicas": 3}, 13)]
+    assert unit.source.helm.release_name == "app" and unit.source.helm.namespace == "web"
+
+
+def test_helm_values_that_are_not_yaml(tmp_path: Path):
+    _, r = _one_app(tmp_path, """    path: chart
+    helm:
+      values: |
+        replicas: [2
+""", CHART)
+    assert [(p.rule, p.line) for p in r.problems] == [("gitops-source", 13)]
+    assert r.problems[0].message.startswith("app: helm.values is not valid YAML: YAML syntax error")
+
+
+def test_every_kustomize_option(tmp_path: Path):
+    unit, r = _one_app(tmp_path, """    path: overlay
+    kustomize:
+      namePrefix: a-
+      nameSuffix: -z
+      namespace: web
+      commonAnnotations:
+        team: web
+      images:
+        - nginx:1.27
+        - app=ghcr.io/org/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+      replicas:
+        - name: app
+          count: 3
+      patches:
+        - target:
+            kind: Deployment
+          patch: |-
+            - op: add
+              path: /metadata/labels/x
+              value: y
+      components:
+        - ../components/debug
+        - ../components/missing
+""", {"overlay/kustomization.yaml": "resources: []\n", "components/debug/kustomization.yaml": "kind: Component\n"})
+    options = unit.source.kustomize
+    assert options.overlay() == {
+        "namePrefix": "a-", "nameSuffix": "-z", "namespace": "web", "commonAnnotations": {"team": "web"},
+        "images": [{"name": "nginx", "newTag": "1.27"},
+                   {"name": "app", "newName": "ghcr.io/org/app",
+                    "digest": "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}],
+        "patches": [{"target": {"kind": "Deployment"}, "patch": "- op: add\n  path: /metadata/labels/x\n  value: y"}],
+        "replicas": [{"name": "app", "count": 3}],
+    }
+    assert options.components == ("components/debug",)
+    assert [(p.line, p.message) for p in r.problems] == [
+        (32, "app: kustomize component ../components/missing does not exist in this repository")]

@@ -174,3 +174,97 @@ def test_app_of_apps_chart_is_followed_through_its_helm_render():
     # the same render given twice adds nothing
     assert r.children(parent, [Doc(o.origin, o.data, o.data.line) for o in objects]) == []
     assert len(r.units) == 1 + 14
+
+
+CHAIN_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: chain\nversion: 0.1.0\n",
+    "values.yaml": "n: 0\n",
+    # each render deploys the next level: the same chart with n + 1 (an unbounded app-of-apps)
+    "templates/next.yaml": """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: level-{{ add .Values.n 1 }}
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://github.com/org/chain.git
+    path: chain
+    helm:
+      parameters:
+        - name: n
+          value: "{{ add .Values.n 1 }}"
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: argocd
+""",
+}
+
+
+def _chart_repo(tmp_path: Path, templates: dict[str, str], root_app: str) -> Path:
+    root = tmp_path / "repo"
+    for rel, text in templates.items():
+        path = root / "chain" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (root / "root.yaml").write_text(root_app)
+    return root
+
+
+ROOT_APP = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: level-0
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://github.com/org/chain.git
+    path: chain
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: argocd
+"""
+
+
+def _follow_all(r, root: Path) -> int:
+    """Render pending units until none is left (what the integration will do); how many renders."""
+    done: set[int] = set()
+    renders = 0
+    while True:
+        todo = [u for u in r.pending() if id(u) not in done]
+        if not todo:
+            return renders
+        for unit in todo:
+            done.add(id(unit))
+            source = unit.source.helm
+            target = Target(kind="helm", path=root / unit.source.path, display=unit.source.path,
+                            set_values=source.set_values(), release_name=source.release_name, namespace="argocd")
+            result = render(target, Settings(repo_root=root))
+            assert not result.failed, [p.message for p in result.problems]
+            renders += 1
+            r.children(unit, [Doc(o.origin, o.data, o.data.line) for o in result.objects])
+
+
+def test_an_unbounded_app_of_apps_chart_stops_at_the_depth_limit(tmp_path: Path):
+    root = _chart_repo(tmp_path, CHAIN_CHART, ROOT_APP)
+    r = read(root, documents(root), Options(repo_urls=["https://github.com/org/chain.git"], max_depth=3))
+    assert _follow_all(r, root) == 3  # levels 0, 1 and 2; level 3 is not rendered for more
+    assert [(u.name, u.depth, u.source.helm.set_values()) for u in r.sorted_units()] == [
+        ("level-1", 1, ["n=1"]), ("level-2", 2, ["n=2"]), ("level-3", 3, ["n=3"]), ("level-0", 0, [])]
+    note = next(n for n in r.notes if n.kind == "depth")
+    assert note.subject == "Application/argocd/level-3"
+    assert note.message == ("Application argocd/level-3 deploys further GitOps objects, deeper than 3 levels: not followed")
+    assert (note.file, note.line) == ("chain/templates/next.yaml", 4)
+
+
+def test_a_chart_that_deploys_its_own_application_is_a_cycle(tmp_path: Path):
+    looping = dict(CHAIN_CHART, **{"templates/next.yaml": CHAIN_CHART["templates/next.yaml"].replace(
+        "level-{{ add .Values.n 1 }}", "level-0").replace('"{{ add .Values.n 1 }}"', '"0"')})
+    root = _chart_repo(tmp_path, looping, ROOT_APP)
+    r = read(root, documents(root), Options(repo_urls=["https://github.com/org/chain.git"]))
+    assert _follow_all(r, root) == 1
+    assert [u.name for u in r.units] == ["level-0"]
+    note = next(n for n in r.notes if n.kind == "self-managed")
+    assert (note.file, note.line, note.subject) == ("root.yaml", 10, "Application/argocd/level-0")
+    assert "deploys its own manifest (chain/templates/next.yaml): it manages itself; read once" in note.message

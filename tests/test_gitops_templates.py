@@ -97,3 +97,20 @@ def test_sanitize_name_is_argo_cds():
     assert sanitize_name("Engineering_Dev.") == "engineering-dev"
     assert sanitize_name("-a..b-") == "a..b"
     assert len(sanitize_name("x" * 300)) == 253
+
+
+def test_a_huge_range_is_stopped_by_the_step_limit_not_by_memory():
+    with pytest.raises(TemplateError, match="too many steps"):
+        render("{{ range 100000000000 }}{{ end }}", PARAMS)
+
+
+@pytest.mark.parametrize("text", ['{{ repeat 1000000000 "x" }}', '{{ indent 1000000000 "x" }}', '{{ printf "%999999999s" "x" }}'])
+def test_output_size_is_bounded_before_it_is_built(text: str):
+    with pytest.raises(TemplateError, match="larger than 1 MiB"):
+        render(text, PARAMS)
+
+
+def test_regular_expressions_are_not_evaluated():
+    """Go's regexp never backtracks; Python's can, on a pattern from the linted repository: refused."""
+    with pytest.raises(Unsupported, match='function "regexMatch" is not supported'):
+        render('{{ regexMatch "(a+)+$" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!" }}', PARAMS)

@@ -23,6 +23,7 @@ from .repourl import is_oci, sanitize
 
 GROUP = "argoproj.io"
 DEFAULT_NAMESPACE = "argocd"
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
@@ -95,9 +96,8 @@ class _AppContext:
 def _source_type(src: dict, rel: str, ctx: _AppContext) -> tuple[str, str | None]:
     """(kind, explicit field) for a source whose path exists."""
     explicit = [k for k in ("helm", "kustomize", "directory", "plugin") if isinstance(src.get(k), dict)]
-    root = ctx.c.root
-    has_kustomization = paths.kustomization_file(root, rel) is not None
-    has_chart = paths.is_file(root, posixpath.join(rel, "Chart.yaml"))
+    has_kustomization = ctx.c.tree.kustomization_file(rel) is not None
+    has_chart = ctx.c.tree.is_file(posixpath.join(rel, "Chart.yaml"))
     if len(explicit) > 1:
         ctx.problem(f"{ctx.name}: the source sets {' and '.join(explicit)}: Argo CD refuses more than one source type",
                     line_of(src, explicit[1]))
@@ -123,7 +123,7 @@ def _source_type(src: dict, rel: str, ctx: _AppContext) -> tuple[str, str | None
 
 def _value_file(item: str, line: int, chart: str | None, helm: dict, ctx: _AppContext) -> ValueFile:
     ignore = helm.get("ignoreMissingValueFiles") is True
-    if re.match(r"^[a-z][a-z0-9+.-]*://", item, re.I):
+    if _URL.match(item):
         shown = sanitize(item)
         ctx.c.note("values-url", shown, f"values file {shown} is a URL: not fetched", ctx.file, line)
         return ValueFile(item, line, None, remote=True)
@@ -142,7 +142,7 @@ def _value_file(item: str, line: int, chart: str | None, helm: dict, ctx: _AppCo
     if rel is None:
         ctx.problem(f"{ctx.name}: values file {item} leaves the repository", line)
         return ValueFile(item, line, None)
-    exists = paths.is_file(ctx.c.root, rel)
+    exists = ctx.c.tree.is_file(rel)
     if not exists and not ignore:
         where = f" ({rel})" if rel != item else ""
         ctx.problem(f"{ctx.name}: values file {item}{where} does not exist in this repository{_placeholder_hint(item)}", line)
@@ -189,7 +189,7 @@ def _helm(src: dict, rel: str | None, app_name: str, dest: Destination, ctx: _Ap
         if isinstance(entry, dict) and text(entry.get("name")) and text(entry.get("path")) and rel is not None:
             target = paths.join(rel, text(entry["path"]))
             line = line_of(entry, "path")
-            if target is None or not paths.is_file(ctx.c.root, target):
+            if target is None or not ctx.c.tree.is_file(target):
                 ctx.problem(f"{ctx.name}: helm file parameter {entry['name']} reads {entry['path']}, which does not exist "
                             "in this repository", line)
             else:
@@ -212,7 +212,7 @@ def _kustomize(src: dict, rel: str, ctx: _AppContext) -> KustomizeOptions:
         if not isinstance(item, str):
             continue
         target = paths.join(rel, item)
-        if target is None or not paths.is_dir(ctx.c.root, target):
+        if target is None or not ctx.c.tree.is_dir(target):
             ctx.problem(f"{ctx.name}: kustomize component {item} does not exist in this repository",
                         items.item_line(i) if hasattr(items, "item_line") else line_of(k, "components"))
         else:
@@ -236,7 +236,7 @@ def _directory(src: dict, rel: str, ctx: _AppContext) -> DirectoryOptions:
         ctx.c.note("jsonnet", ctx.unit, f"{ctx.name}: jsonnet options: .jsonnet files are not evaluated", ctx.file, line_of(d, "jsonnet"))
     recurse = d.get("recurse") is True
     include, exclude = text(d.get("include")), text(d.get("exclude"))
-    return DirectoryOptions(recurse, include, exclude, paths.directory_files(ctx.c.root, rel, recurse, include, exclude))
+    return DirectoryOptions(recurse, include, exclude, ctx.c.tree.directory_files(rel, recurse, include, exclude))
 
 
 def _source(src: Any, app_name: str, dest: Destination, ctx: _AppContext) -> Source:
@@ -272,7 +272,7 @@ def _source(src: Any, app_name: str, dest: Destination, ctx: _AppContext) -> Sou
     if rel is None:
         ctx.problem(f"{ctx.name}: source path {raw_path} leaves the repository", line)
         return Source("unknown", shown, ctx.file, line, ref=ref, target_revision=revision, why_not="outside the repository")
-    if not paths.is_dir(ctx.c.root, rel):
+    if not ctx.c.tree.is_dir(rel):
         ctx.problem(f"{ctx.name}: source path {raw_path} does not exist in this repository{_placeholder_hint(raw_path)}", line)
         return Source("unknown", shown, ctx.file, line, path=rel, ref=ref, target_revision=revision, why_not="the path does not exist")
     kind, explicit = _source_type(src, rel, ctx)
@@ -368,8 +368,8 @@ def applicationset(data: Any, file: str, collector: Collector, docs: list[Doc]) 
     spec = _map(data, "spec")
     options = [str(o) for o in _list(spec, "goTemplateOptions")]
     lang = generators.Language(spec.get("goTemplate") is True, "missingkey=error" in options)
-    ctx = generators.Context(collector.root, lang, lambda url: collector.generator_repo(url, file, line_of(spec)),
-                             docs, spec.get("applyNestedSelectors") is True)
+    ctx = generators.Context(collector.tree, lang, lambda url: collector.generator_repo(url, file, line_of(spec)),
+                             docs, spec.get("applyNestedSelectors") is True, dirs=collector.tree.all_dirs, files=collector.tree.all_files)
     template = spec.get("template") if isinstance(spec.get("template"), dict) else YMap()
     appset_line = line_of(meta, "name")
 

@@ -39,11 +39,14 @@ class Collector:
         self.notes: dict[tuple[str, str], Note] = {}
         self.problems: list[Problem] = []
         self._problem_keys: set[tuple] = set()
+        self.tree = paths.Tree(root)  # walked once, shared by every fork
 
     def fork(self) -> "Collector":
         """A collector for one object: its notes and problems count only once the object is
         known to be deployed (see absorb)."""
-        return Collector(self.root, self.matcher, self.docs)
+        other = Collector(self.root, self.matcher, self.docs)
+        other.tree = self.tree
+        return other
 
     def absorb(self, other: "Collector") -> None:
         for key, note in other.notes.items():
@@ -70,7 +73,7 @@ class Collector:
         self.note("repo-url", "unknown",
                   "which repoURL is this repository is unknown (no gitops repo-urls in the configuration and no git "
                   "remote): a source is followed when its path exists in this repository", file, line)
-        return rel_path is not None and paths.is_dir(self.root, rel_path)
+        return self.tree.is_dir(rel_path)
 
     def generator_repo(self, url: Any, file: str, line: int) -> bool:
         """For a git generator: config or git remote decide; with neither, it is taken as this one."""

@@ -33,6 +33,7 @@ SOURCE_GROUP = "source.toolkit.fluxcd.io"
 ARTIFACT_GROUP = "source.extensions.fluxcd.io"
 BOOTSTRAP = "flux-system"
 DEFAULT_NAMESPACE = "default"
+MAX_VALUES_FILE = 16 << 20
 
 
 def _group(data: Any) -> str:
@@ -249,16 +250,16 @@ def kustomization(doc: Doc, c: Collector, sources: Sources) -> Deployment | None
         c.problem(SOURCE, f"Kustomization {name}: path {raw_path} is outside what {what} holds of this repository", doc.file, line, unit.key)
         unit.sources = (Source("unknown", what, doc.file, line, why_not="outside the repository"),)
         return unit
-    if not paths.is_dir(c.root, rel):
+    if not c.tree.is_dir(rel):
         shown = f" ({rel})" if rel != paths.strip_dot(raw_path) else ""
         c.problem(SOURCE, f"Kustomization {name}: path {raw_path}{shown} does not exist in this repository", doc.file, line, unit.key)
         unit.sources = (Source("unknown", what, doc.file, line, path=rel, why_not="the path does not exist"),)
         return unit
     options = _kustomize_options(spec, rel, name, doc.file, c, unit.key)
-    if paths.kustomization_file(c.root, rel) is not None:
+    if c.tree.kustomization_file(rel) is not None:
         source = Source("kustomize", what, doc.file, line, path=rel, followed=True, kustomize=options)
     else:  # Flux generates a kustomization of every manifest below the path
-        files = paths.directory_files(c.root, rel, True, suffixes=(".yaml", ".yml"))
+        files = c.tree.directory_files(rel, True, suffixes=(".yaml", ".yml"))
         source = Source("directory", what, doc.file, line, path=rel, followed=True, kustomize=options,
                         directory=DirectoryOptions(True, None, None, files))
     unit.sources = (source,)
@@ -272,7 +273,7 @@ def _kustomize_options(spec: dict, rel: str, name: str, file: str, c: Collector,
     for i, item in enumerate(items):
         if isinstance(item, str):
             target = paths.join(rel, item)
-            if target is None or not paths.is_dir(c.root, target):
+            if target is None or not c.tree.is_dir(target):
                 c.problem(SOURCE, f"Kustomization {name}: component {item} does not exist in this repository", file,
                           items.item_line(i) if hasattr(items, "item_line") else line_of(spec, "components"), unit)
             else:
@@ -330,12 +331,8 @@ def _generated_value(sources: Sources, c: Collector, kind: str, name: str, key: 
             if file_key != key:
                 continue
             rel = paths.join(base, file_path)
-            if rel is None or not paths.is_file(c.root, rel):
-                return None, doc
-            try:
-                return (c.root / rel).read_text(encoding="utf-8", errors="replace"), Doc(rel, None, 1)
-            except OSError:
-                return None, doc
+            content = c.tree.read_text(rel, MAX_VALUES_FILE) if rel is not None else None
+            return (content, Doc(rel, None, 1)) if content is not None else (None, doc)
         for item in _list(entry, "literals"):
             if isinstance(item, str) and item.partition("=")[0] == key:
                 return item.partition("=")[2], doc
@@ -414,7 +411,7 @@ def helmrelease(doc: Doc, c: Collector, sources: Sources) -> Deployment | None:
         unit.sources = (Source("helm", what, chart_file, chart_line, chart=chart, why_not=f"{what} is not this repository"),)
         return unit
     rel = root.map(chart)
-    if rel is None or not paths.is_file(c.root, posixpath.join(rel, "Chart.yaml")):
+    if rel is None or not c.tree.is_file(posixpath.join(rel, "Chart.yaml")):
         where = f" ({rel})" if rel and rel != paths.strip_dot(chart) else ""
         c.problem(SOURCE, f"HelmRelease {name}: chart {chart}{where} is not a chart of this repository (no Chart.yaml)",
                   chart_file, chart_line, unit.key)
@@ -428,7 +425,7 @@ def helmrelease(doc: Doc, c: Collector, sources: Sources) -> Deployment | None:
             continue
         line = items.item_line(i) if hasattr(items, "item_line") else chart_line
         target = root.map(item)
-        exists = paths.is_file(c.root, target)
+        exists = c.tree.is_file(target)
         if not exists and not ignore:
             c.problem(SOURCE, f"HelmRelease {name}: values file {item} does not exist in this repository", chart_file, line, unit.key)
         value_files.append(ValueFile(item, line, target, exists=exists))

@@ -22,10 +22,9 @@ import binascii
 import json
 import posixpath
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
-from ..load import YList, YMap, decode, load_text
+from ..load import YList, YMap, load_text
 from . import gotemplate, paths
 from .model import IN_CLUSTER, Doc
 
@@ -175,24 +174,14 @@ class ParamSet:
 class Context:
     """What generators may look at: the repository, its cluster Secrets, and the set's language."""
 
-    root: Path
+    tree: paths.Tree
     lang: Language
     is_this_repo: Callable[[str | None], bool]
     docs: list[Doc] = field(default_factory=list)
     apply_nested_selectors: bool = False
     notes: list[tuple[str, str, str, int]] = field(default_factory=list)  # (kind, subject, message, line)
-    _dirs: list[str] | None = None
-    _files: list[str] | None = None
-
-    def dirs(self) -> list[str]:
-        if self._dirs is None:
-            self._dirs = paths.all_dirs(self.root)
-        return self._dirs
-
-    def files(self) -> list[str]:
-        if self._files is None:
-            self._files = paths.all_files(self.root)
-        return self._files
+    dirs: Callable[[], list[str]] = field(default=lambda: [])  # every folder of the repository
+    files: Callable[[], list[str]] = field(default=lambda: [])  # every file of the repository
 
 
 def _line(node: Any, key: str | None = None) -> int:
@@ -236,7 +225,7 @@ def expand(generator: Any, ctx: Context, outer: dict | None = None, nested: bool
         raise NotFollowed("generator", kind, f"the {kind} generator is not supported: k8slint does not expand it", line)
     selector = generator.get("selector")
     if selector and (not nested or ctx.apply_nested_selectors):
-        sets = [p for p in sets if _selects(selector, p, line)]
+        sets = [p for p in sets if _selects(selector, p)]
     template = body.get("template") if isinstance(body, dict) and not nested else None  # nested ones are ignored
     return [ParamSet(p, name, template if isinstance(template, dict) else None) for p in sets]
 
@@ -352,16 +341,11 @@ def _git_directories(body: dict, ctx: Context, line: int, prefix: str) -> list[d
     return _bounded(out, line)
 
 
-def _read_generator_file(root: Path, rel: str, line: int) -> list[dict]:
-    path = root / rel
-    try:
-        if path.stat().st_size > MAX_GENERATOR_FILE:
-            raise GenerationError(f"{rel} is larger than 1 MiB", line)
-        text, error = decode(path.read_bytes())
-    except OSError as exc:
-        raise GenerationError(f"{rel} cannot be read ({exc.strerror})", line) from None
-    if error:
-        raise GenerationError(f"unable to process file '{rel}': {error.message}", line)
+def _read_generator_file(tree: paths.Tree, rel: str, line: int) -> list[dict]:
+    text = tree.read_text(rel, MAX_GENERATOR_FILE)
+    if text is None:
+        raise GenerationError(f"unable to process file '{rel}': it is not a readable text file of at most 1 MiB "
+                              "inside this repository", line)
     docs, errors = load_text(text)
     if errors:
         raise GenerationError(f"unable to process file '{rel}': {errors[0].message} (line {errors[0].line})", line)
@@ -384,7 +368,7 @@ def _git_files(body: dict, ctx: Context, line: int, prefix: str) -> list[dict]:
             chosen.difference_update({f for f in chosen if paths.git_files_match(request["path"], f)})
     out = []
     for rel in sorted(chosen):
-        for found in _read_generator_file(ctx.root, rel, line):
+        for found in _read_generator_file(ctx.tree, rel, line):
             directory, filename = posixpath.dirname(rel) or ".", posixpath.basename(rel)
             if ctx.lang.go:
                 params = dict(found)
@@ -457,7 +441,7 @@ def _selector_matches(selector: Any, labels: dict[str, str]) -> bool:
     return True
 
 
-def _selects(selector: Any, params: dict, line: int) -> bool:
+def _selects(selector: Any, params: dict) -> bool:
     """A generator's post-selector, matched against the parameters' top-level string values."""
     return _selector_matches(selector, {k: v for k, v in params.items() if isinstance(v, str)})
 

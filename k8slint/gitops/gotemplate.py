@@ -38,6 +38,9 @@ MAX_STEPS = 200_000
 # ---------------------------------------------------------------- fasttemplate
 
 
+_FAST = re.compile(r"\{\{(.*?)\}\}", re.S)
+
+
 def fast(text: str, params: dict[str, str]) -> str:
     """Argo CD's fasttemplate substitution: ``{{ key }}`` -> params[key], else unchanged."""
     if "{{" not in text:
@@ -48,7 +51,7 @@ def fast(text: str, params: dict[str, str]) -> str:
         value = params.get(tag)
         return match.group(0) if not tag or value is None else str(value)
 
-    return re.sub(r"\{\{(.*?)\}\}", replace, text, flags=re.S)
+    return _FAST.sub(replace, text)
 
 
 # ---------------------------------------------------------------- values as Go prints them
@@ -437,15 +440,16 @@ def _range(state: _State, node: _Branch, dot: Any, out: list[str]) -> None:
     elif isinstance(value, (list, tuple)):
         items = list(enumerate(value))
     elif isinstance(value, int) and not isinstance(value, bool):
-        items = [(i, i) for i in range(value)]
+        items = ((i, i) for i in range(value)) if value > 0 else []  # lazily: the step limit stops a huge one
     elif value is None or value is _MISSING:
         items = []
     else:
         raise TemplateError(f"range can't iterate over {go_string(value)}")
-    if not items:
+    if isinstance(items, list) and not items:
         _walk(state, node.other, dot, out)
         return
     for key, item in items:
+        state.tick()
         if len(decl) == 1:
             state.scopes[-1][decl[0]] = item
         elif len(decl) == 2:
@@ -466,12 +470,6 @@ def render(text: str, params: dict, *, missing_error: bool = False) -> str:
     except RecursionError:
         raise TemplateError("template nests too deeply") from None
     return "".join(out)
-
-
-def check(text: str) -> None:
-    """Raise TemplateError when ``text`` cannot be parsed (a quick pre-check)."""
-    if "{{" in text:
-        _parse(text)
 
 
 # ---------------------------------------------------------------- functions
@@ -564,6 +562,8 @@ def _printf(fmt: str, *args: Any) -> str:
         else:
             raise Unsupported(f"printf verb %{verb} is not supported")
         width = match.group(2)
+        if width and int(width) > MAX_OUTPUT:
+            _too_big()
         if width:
             text = text.ljust(int(width)) if "-" in match.group(1) else text.rjust(int(width))
         out.append(text)
@@ -615,13 +615,6 @@ def _title(text: str) -> str:
     return re.sub(r"(^|\s)(\S)", lambda m: m.group(1) + m.group(2).upper(), str(text))
 
 
-def _go_regex(pattern: str) -> re.Pattern:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise TemplateError(f"bad regular expression {pattern!r}: {exc}") from None
-
-
 def _and(*args: Any) -> Any:
     for arg in args:
         if not truthy(arg):
@@ -648,7 +641,17 @@ def _ternary(yes: Any, no: Any, condition: Any) -> Any:
     return yes if truthy(condition) else no
 
 
+def _too_big() -> str:
+    raise TemplateError("template output is larger than 1 MiB")
+
+
+def _sized(text: str) -> str:
+    return text if len(text) <= MAX_OUTPUT else _too_big()
+
+
 def _indent(n: int, text: str) -> str:
+    if int(n) * (str(text).count("\n") + 1) > MAX_OUTPUT:
+        _too_big()
     pad = " " * int(n)
     return pad + str(text).replace("\n", "\n" + pad)
 
@@ -690,7 +693,7 @@ FUNCS: dict[str, Callable] = {
     "hasPrefix": lambda p, s: str(s).startswith(p), "hasSuffix": lambda p, s: str(s).endswith(p),
     "quote": lambda *a: " ".join(json.dumps(go_string(x)) for x in a if x is not None),
     "squote": lambda *a: " ".join(f"'{go_string(x)}'" for x in a if x is not None),
-    "trunc": _trunc, "substr": _substr, "repeat": lambda n, s: str(s) * int(n), "nospace": lambda s: re.sub(r"\s", "", str(s)),
+    "trunc": _trunc, "substr": _substr, "repeat": lambda n, s: _sized(str(s) * int(n)) if int(n) * len(str(s)) <= MAX_OUTPUT else _too_big(), "nospace": lambda s: re.sub(r"\s", "", str(s)),
     "join": _join, "splitList": _split_list, "list": lambda *a: list(a), "dict": _dict,
     "get": lambda d, k: (d or {}).get(k, ""), "hasKey": lambda d, k: k in (d or {}), "keys": lambda *ds: [k for d in ds for k in d],
     "toString": go_string, "toJson": _to_json, "toPrettyJson": lambda v: json.dumps(_plain(v), indent=2, sort_keys=True),
@@ -700,9 +703,6 @@ FUNCS: dict[str, Callable] = {
     "add1": lambda a: _num(a) + 1, "sub": lambda a, b: _num(a) - _num(b), "mul": lambda *a: functools.reduce(lambda x, y: x * y, [_num(x) for x in a], 1),
     "div": lambda a, b: int(_num(a) / _num(b)), "mod": lambda a, b: _num(a) % _num(b),
     "max": lambda *a: max(_num(x) for x in a), "min": lambda *a: min(_num(x) for x in a),
-    "regexMatch": lambda p, s: bool(_go_regex(p).search(str(s))),
-    "regexReplaceAll": lambda p, s, r: _go_regex(p).sub(re.sub(r"\$\{?(\w+)\}?", r"\\g<\1>", r), str(s)),
-    "regexFind": lambda p, s: (m.group(0) if (m := _go_regex(p).search(str(s))) else ""),
     "indent": _indent, "nindent": lambda n, s: "\n" + _indent(n, s), "kebabcase": lambda s: re.sub(r"(?<!^)(?=[A-Z])", "-", str(s)).lower().replace("_", "-"),
     "snakecase": lambda s: re.sub(r"(?<!^)(?=[A-Z])", "_", str(s)).lower().replace("-", "_"),
     "first": lambda v: v[0] if v else None, "last": lambda v: v[-1] if v else None, "rest": lambda v: list(v[1:]) if v else [],

@@ -35,47 +35,136 @@ def strip_dot(rel: str) -> str:
     return join(".", rel) or rel
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except (ValueError, OSError):
-        return False
-    return True
+class Tree:
+    """The repository's folders and files, walked once (``.git`` left out, symlinks not followed
+    out of it): every existence check is a set lookup. A symlink that stays inside the
+    repository is its target; one that points outside does not exist."""
 
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._dirs: set[str] | None = None
+        self._files: set[str] = set()
+        self._links: dict[str, str] = {}  # symlinked folder -> its target folder (both repo-relative)
 
-def is_dir(root: Path, rel: str | None) -> bool:
-    if rel is None:
-        return False
-    path = root / rel
-    return path.is_dir() and _inside(path, root)
+    def _walk(self) -> set[str]:
+        if self._dirs is not None:
+            return self._dirs
+        dirs: set[str] = set()
+        real_root = self.root.resolve()
+        stack = [(self.root, "")]
+        while stack:
+            folder, base = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                rel = base + entry.name
+                try:
+                    if entry.is_symlink():
+                        target = self._inside_target(Path(entry.path), real_root)
+                        if target is None:
+                            continue  # points outside the repository: as if it were not there
+                        if entry.is_dir():
+                            self._links[rel] = target
+                            dirs.add(rel)
+                        else:
+                            self._files.add(rel)
+                    elif entry.is_dir(follow_symlinks=False):
+                        if entry.name not in SKIP_DIRS:
+                            dirs.add(rel)
+                            stack.append((Path(entry.path), rel + "/"))
+                    else:
+                        self._files.add(rel)
+                except OSError:
+                    continue
+        self._dirs = dirs
+        return dirs
 
+    @staticmethod
+    def _inside_target(path: Path, real_root: Path) -> str | None:
+        try:
+            return path.resolve().relative_to(real_root).as_posix()
+        except (ValueError, OSError):
+            return None
 
-def is_file(root: Path, rel: str | None) -> bool:
-    if rel is None:
-        return False
-    path = root / rel
-    return path.is_file() and _inside(path, root)
+    def _unlink(self, rel: str) -> str:
+        """``rel`` with a symlinked folder on its way replaced by its target (a few hops at most)."""
+        for _ in range(8):
+            for link, target in self._links.items():
+                if rel.startswith(link + "/"):
+                    rel = target + rel[len(link):]
+                    break
+            else:
+                return rel
+        return rel
 
+    def is_dir(self, rel: str | None) -> bool:
+        if rel is None:
+            return False
+        dirs = self._walk()
+        return rel == "." or rel in dirs or self._unlink(rel) in dirs or self._unlink(rel) == "."
 
-def all_dirs(root: Path) -> list[str]:
-    """Every directory of the repository (not the root, not ``.git``), repo-relative, sorted."""
-    out: list[str] = []
-    for dirpath, dirnames, _ in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        base = Path(dirpath).relative_to(root).as_posix()
-        out.extend(d if base == "." else f"{base}/{d}" for d in dirnames)
-    return sorted(out)
+    def is_file(self, rel: str | None) -> bool:
+        if rel is None:
+            return False
+        self._walk()
+        return rel in self._files or self._unlink(rel) in self._files
 
+    def all_dirs(self) -> list[str]:
+        """Every folder (not the root), sorted; what the git directories generator lists."""
+        return sorted(d for d in self._walk() if d not in self._links)
 
-def all_files(root: Path, under: str = ".") -> list[str]:
-    """Every file below ``under`` (repo-relative), not following symlinked directories, sorted."""
-    start = root / under
-    out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        base = Path(dirpath).relative_to(root).as_posix()
-        out.extend(f if base == "." else f"{base}/{f}" for f in filenames)
-    return sorted(out)
+    def all_files(self, under: str = ".") -> list[str]:
+        self._walk()
+        if under == ".":
+            return sorted(self._files)
+        real = self._unlink(under)
+        prefix = real + "/"
+        found = sorted(f for f in self._files if f.startswith(prefix))
+        return found if real == under else [under + f[len(real):] for f in found]
+
+    def kustomization_file(self, rel: str) -> str | None:
+        """The kustomization file of a repo-relative folder (repo-relative), or None."""
+        for name in KUSTOMIZATION_FILES:
+            candidate = name if rel == "." else f"{rel}/{name}"
+            if self.is_file(candidate):
+                return candidate
+        return None
+
+    def directory_files(self, rel: str, recurse: bool, include: str | None = None, exclude: str | None = None,
+                        suffixes: tuple[str, ...] = MANIFEST_SUFFIXES) -> tuple[str, ...]:
+        """The manifest files a directory source deploys (Argo CD: .yaml, .yml, .json; include and
+        exclude globs are matched against the path below ``rel``), repo-relative, sorted."""
+        out = []
+        for found in self.all_files(rel):
+            inner = found[len(rel) + 1:] if rel != "." else found
+            if not recurse and "/" in inner:
+                continue
+            if not found.endswith(suffixes):
+                continue
+            if exclude and glob_match(exclude, inner):
+                continue
+            if include and not glob_match(include, inner):
+                continue
+            out.append(found)
+        return tuple(out)
+
+    def read_text(self, rel: str, limit: int) -> str | None:
+        """A file as text (UTF-8, or UTF-16 with a BOM), or None when it is not a file of the
+        repository, is larger than ``limit`` bytes, binary or undecodable."""
+        from ..load import decode
+
+        if not self.is_file(rel):
+            return None
+        path = self.root / rel
+        try:
+            if path.stat().st_size > limit:
+                return None
+            content, error = decode(path.read_bytes())
+        except OSError:
+            return None
+        return None if error else content
 
 
 @functools.lru_cache(maxsize=512)
@@ -169,31 +258,3 @@ def git_files_match(pattern: str, name: str) -> bool:
     """The git files generator's pattern: git pathspec glob, where ``*`` (and ``**``) also match
     ``/``."""
     return glob_match(pattern.lstrip("/"), name)
-
-
-def kustomization_file(root: Path, rel: str) -> str | None:
-    """The kustomization file of a repo-relative folder (repo-relative), or None."""
-    for name in KUSTOMIZATION_FILES:
-        candidate = name if rel == "." else f"{rel}/{name}"
-        if is_file(root, candidate):
-            return candidate
-    return None
-
-
-def directory_files(root: Path, rel: str, recurse: bool, include: str | None = None, exclude: str | None = None,
-                    suffixes: tuple[str, ...] = MANIFEST_SUFFIXES) -> tuple[str, ...]:
-    """The manifest files a directory source deploys (Argo CD: .yaml, .yml, .json; include and
-    exclude globs are matched against the path below ``rel``), repo-relative, sorted."""
-    out = []
-    start = root / rel
-    for found in all_files(root, rel) if recurse else sorted(
-            f"{rel}/{p.name}" if rel != "." else p.name for p in start.iterdir() if p.is_file()):
-        if not found.endswith(suffixes):
-            continue
-        inner = found[len(rel) + 1:] if rel != "." else found
-        if exclude and glob_match(exclude, inner):
-            continue
-        if include and not glob_match(include, inner):
-            continue
-        out.append(found)
-    return tuple(out)

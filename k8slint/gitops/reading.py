@@ -11,19 +11,21 @@ manifest manages itself, and is read once): both are noted.
 
 from __future__ import annotations
 
+import copy
 import posixpath
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..kustomization import INCLUDES, references
-from ..load import YList, YMap, decode, load_text
+from ..load import YList, YMap, load_text
 from . import argocd, flux, paths
 from .collect import OVERLAP, Collector, line_of, text
 from .model import Deployment, Doc, Note, Problem, Project
 from .repourl import RepoMatcher, git_remotes
 
 DEFAULT_MAX_DEPTH = 5
+MAX_FILE = 16 << 20
 GITOPS_MARKERS = ("argoproj.io/", "toolkit.fluxcd.io/")
 _MAX_TEMPLATE_SCAN = 1 << 20
 
@@ -87,6 +89,10 @@ class Reading:
         self._by_file: dict[str, list[_Object]] = {}  # the repository's GitOps objects by file
         self._project_keys: set[tuple] = set()
         self._children_seen: set[tuple] = set()
+        self._closures: dict[str, tuple[set[str], set[str]]] = {}
+        self._loaded: dict[str, list[Any]] = {}  # file -> its documents' data (the given documents first)
+        for doc in docs:
+            self._loaded.setdefault(doc.file, []).append(doc.data)
 
     # -------------------------------------------------------------- public results
 
@@ -113,9 +119,7 @@ class Reading:
                 if source.path:
                     out.add(source.path)
                 if source.kind == "kustomize" and source.path:
-                    seen: set[str] = set()
-                    self._kustomize_closure(source.path, seen)
-                    out |= seen
+                    out |= self.closure(source.path)[1]
                 if source.kustomize:
                     out |= set(source.kustomize.components)
         return out
@@ -156,15 +160,22 @@ class Reading:
                 out.append(_Object(doc, kind, object_key(doc.data, kind)))
         return out
 
+    @staticmethod
+    def _made_key(obj: _Object, default_namespace: str | None) -> tuple:
+        """The parent's namespace matters only to an Application that names none itself."""
+        meta = obj.doc.data.get("metadata") if isinstance(obj.doc.data.get("metadata"), dict) else {}
+        needs = obj.kind == "Application" and not text(meta.get("namespace"))
+        return (id(obj.doc), default_namespace if needs else None)
+
     def _made_units(self, obj: _Object, default_namespace: str | None = None) -> list[Deployment]:
         """Units of an object, read once per object (and namespace default); fresh copies each call,
         since the same manifest may be deployed by two parents."""
-        key = (id(obj.doc), default_namespace if obj.kind == "Application" else None)
+        key = self._made_key(obj, default_namespace)
         made = self._made.get(key)
         if made is None:
             own = self.collector.fork()
             made = self._made[key] = (self._units_of(obj, own, default_namespace), own)
-        return [replace(u) for u in made[0]]
+        return [copy.copy(u) for u in made[0]]
 
     def _units_of(self, obj: _Object, collector: Collector, default_namespace: str | None = None) -> list[Deployment]:
         data, file = obj.doc.data, obj.doc.file
@@ -179,42 +190,46 @@ class Reading:
         unit = flux.helmrelease(obj.doc, collector, self.sources)
         return [unit] if unit else []
 
+    def closure(self, rel: str) -> tuple[set[str], set[str]]:
+        """(files, folders) a kustomization deploys through resources/components/bases, read once."""
+        found = self._closures.get(rel)
+        if found is None:
+            seen: set[str] = set()
+            found = self._closures[rel] = (self._kustomize_closure(rel, seen), seen)
+        return found
+
     def _kustomize_closure(self, rel: str, seen: set[str]) -> set[str]:
-        """Files a kustomization deploys through resources/components/bases, folders recursively."""
         if rel in seen:
             return set()
         seen.add(rel)
-        kfile = paths.kustomization_file(self.root, rel)
+        kfile = self.collector.tree.kustomization_file(rel)
         if kfile is None:
             return set()
-        try:
-            raw = (self.root / kfile).read_bytes()
-        except OSError:
-            return set()
-        content, error = decode(raw)
-        if error or content is None:
-            return set()
-        loaded, _ = load_text(content)
+        datas = self._loaded.get(kfile)
+        if datas is None:  # not among the documents given: read it (once)
+            content = self.collector.tree.read_text(kfile, MAX_FILE)
+            datas = self._loaded[kfile] = [d.data for d in load_text(content)[0]] if content is not None else []
         out: set[str] = set()
-        for doc in loaded:
-            for entry, _, key in references(doc.data):
+        for data in datas:
+            for entry, _, key in references(data):
                 if key not in INCLUDES or "://" in entry or entry.startswith(("github.com/", "git@")):
                     continue
                 target = paths.join(rel, entry)
                 if target is None:
                     continue
-                if paths.is_dir(self.root, target):
+                if self.collector.tree.is_dir(target):
                     out |= self._kustomize_closure(target, seen)
-                elif paths.is_file(self.root, target):
+                elif self.collector.tree.is_file(target):
                     out.add(target)
         return out
 
     def _chart_has_gitops(self, rel: str) -> bool:
         total = 0
-        for found in paths.all_files(self.root, posixpath.join(rel, "templates")) if paths.is_dir(self.root, posixpath.join(rel, "templates")) else []:
-            try:
-                content = (self.root / found).read_text(encoding="utf-8", errors="replace")
-            except OSError:
+        templates = posixpath.join(rel, "templates")
+        tree = self.collector.tree
+        for found in tree.all_files(templates) if tree.is_dir(templates) else []:
+            content = tree.read_text(found, _MAX_TEMPLATE_SCAN)
+            if content is None:
                 continue
             total += len(content)
             if any(marker in content for marker in GITOPS_MARKERS):
@@ -238,7 +253,7 @@ class Reading:
                 if source.kustomize is not None and not source.kustomize.empty():
                     immediate = False
             elif source.kind == "kustomize" and source.path is not None:
-                files |= self._kustomize_closure(source.path, set())
+                files |= self.closure(source.path)[0]
                 immediate = False
         self._coverage[cache_key] = (files, immediate)
         return files, immediate
@@ -268,14 +283,15 @@ class Reading:
         reached.add(obj.uid)
         chain = chain + (obj.key,)
         units = self._made_units(obj, default_namespace)
-        self.collector.absorb(self._made[(id(obj.doc), default_namespace if obj.kind == "Application" else None)][1])
+        self.collector.absorb(self._made[self._made_key(obj, default_namespace)][1])
         for unit in units:
             self._add(unit, parent, chain)
             if unit.depth >= self.options.max_depth:
                 files, _ = self.coverage(unit)
                 beyond = [o for f in sorted(files) for o in self._by_file.get(f, [])]
                 reached.update(o.uid for o in beyond)  # known, not followed: never read as roots
-                if beyond:
+                charts = [s for s in unit.followed_sources() if s.kind == "helm" and s.path and self._chart_has_gitops(s.path)]
+                if beyond or charts:
                     self.collector.note("depth", unit.key, f"{unit.label()} deploys further GitOps objects, deeper than "
                                         f"{self.options.max_depth} levels: not followed", unit.file, unit.line)
                 continue
@@ -407,25 +423,21 @@ class _Anchor:
         self.line = line
 
 
-def documents(root: Path, max_file_size: int = 16 << 20) -> list[Doc]:
+def documents(root: Path, max_file_size: int = MAX_FILE) -> list[Doc]:
     """The repository's YAML documents that the gitops reader looks at (GitOps objects, Flux
     sources, ConfigMaps, Secrets, kustomizations), loaded once; Helm chart templates are skipped.
     A convenience for callers that have not loaded the repository themselves."""
     markers = ("argoproj.io/", "fluxcd.io/", "kind: ConfigMap", "kind: Secret", "Generator")
     out: list[Doc] = []
-    for rel in paths.all_files(root):
+    tree = paths.Tree(root)
+    for rel in tree.all_files():
         parts = rel.split("/")
         if not rel.endswith((".yaml", ".yml")) and parts[-1] != "Kustomization":
             continue
-        if "templates" in parts[:-1] and any(paths.is_file(root, "/".join(parts[:i] + ["Chart.yaml"])) for i in range(len(parts))):
+        if "templates" in parts[:-1] and any(tree.is_file("/".join(parts[:i] + ["Chart.yaml"])) for i in range(len(parts))):
             continue
-        try:
-            if (root / rel).stat().st_size > max_file_size:
-                continue
-            content, error = decode((root / rel).read_bytes())
-        except OSError:
-            continue
-        if error or content is None or not (any(m in content for m in markers) or parts[-1] in paths.KUSTOMIZATION_FILES):
+        content = tree.read_text(rel, max_file_size)
+        if content is None or not (any(m in content for m in markers) or parts[-1] in paths.KUSTOMIZATION_FILES):
             continue
         loaded, _ = load_text(content)
         out.extend(Doc(rel, d.data, d.line) for d in loaded if isinstance(d.data, dict))
