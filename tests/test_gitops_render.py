@@ -268,3 +268,27 @@ def test_a_chart_that_deploys_its_own_application_is_a_cycle(tmp_path: Path):
     note = next(n for n in r.notes if n.kind == "self-managed")
     assert (note.file, note.line, note.subject) == ("root.yaml", 10, "Application/argocd/level-0")
     assert "deploys its own manifest (chain/templates/next.yaml): it manages itself; read once" in note.message
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
+def test_a_problem_in_a_rendered_child_names_the_field_for_the_locator():
+    """A Helm-rendered child's problem stands at a line of the render; path_at gives the field,
+    which the integration's locator maps to the template line."""
+    from k8slint.gitops.collect import path_at
+    from k8slint.load import load_text
+    from k8slint.locate import Locator, SourceCache
+
+    root = CORPUS / "argoproj__argocd-example-apps"
+    docs, _ = load_text("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: apps\n  namespace: argocd\n"
+                        "spec:\n  source:\n    repoURL: https://github.com/argoproj/argocd-example-apps\n    path: apps\n"
+                        "  destination:\n    namespace: argocd\n")
+    r = read(root, [Doc("apps.yaml", docs[0].data, 1)], Options(repo_urls=["https://github.com/argoproj/argocd-example-apps"]))
+    (parent,) = r.pending()
+    objects = render_unit(root, parent)
+    r.children(parent, [Doc(o.origin, o.data, o.data.line) for o in objects])
+    problem = next(p for p in r.problems if p.message.startswith("example.blue-green:"))
+    obj = next(o for o in objects if o.name == "example.blue-green")
+    path = path_at(obj.data, problem.line)
+    assert path == ("spec", "source", "path")
+    where = Locator(SourceCache(root), obj.stream_file).locate(obj, path)
+    assert (where.file, where.line) == ("apps/templates/applications.yaml", 16)

@@ -22,6 +22,30 @@ def line_of(node: Any, key: Any = None) -> int:
     return getattr(node, "line", 1)
 
 
+def path_at(data: Any, line: int) -> tuple:
+    """The key path of the deepest field of ``data`` that starts at ``line`` (``()`` when none):
+    for a problem in a rendered object, the integration's locator turns that path into the
+    template or patch line a person edits."""
+    best: tuple = ()
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    while stack:
+        node, trail = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                here = trail + (key,)
+                if line_of(node, key) == line and len(here) > len(best):
+                    best = here
+                stack.append((value, here))
+        elif isinstance(node, list):
+            lines = getattr(node, "ilines", None)
+            for index, value in enumerate(node):
+                here = trail + (index,)
+                if lines is not None and index < len(lines) and lines[index] == line and len(here) > len(best):
+                    best = here
+                stack.append((value, here))
+    return best
+
+
 def text(value: Any) -> str | None:
     """A scalar as the string Kubernetes would read (YAML may have made it a number or bool)."""
     if value is None or isinstance(value, (dict, list)):

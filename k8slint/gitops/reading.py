@@ -81,11 +81,11 @@ class Reading:
         self.sources = flux.Sources(docs)
         self.units: list[Deployment] = []
         self.projects: list[Project] = []
-        self._parent: dict[int, Deployment] = {}
         self._chain: dict[int, tuple[str, ...]] = {}  # unit id -> object keys from the root down to its own
         self._deferred: dict[tuple, _Object] = {}  # raw objects a pending unit's render should produce
         self._coverage: dict[tuple, tuple[set[str], bool]] = {}
-        self._made: dict[tuple, tuple[list[Deployment], Collector]] = {}
+        self._made: dict[tuple, tuple[list[Deployment], Collector, Doc]] = {}
+        self._charts: dict[str, bool] = {}  # chart folder -> its templates mention GitOps objects
         self._by_file: dict[str, list[_Object]] = {}  # the repository's GitOps objects by file
         self._project_keys: set[tuple] = set()
         self._children_seen: set[tuple] = set()
@@ -172,9 +172,9 @@ class Reading:
         since the same manifest may be deployed by two parents."""
         key = self._made_key(obj, default_namespace)
         made = self._made.get(key)
-        if made is None:
+        if made is None:  # the entry keeps the document alive, so its id is not reused
             own = self.collector.fork()
-            made = self._made[key] = (self._units_of(obj, own, default_namespace), own)
+            made = self._made[key] = (self._units_of(obj, own, default_namespace), own, obj.doc)
         return [copy.copy(u) for u in made[0]]
 
     def _units_of(self, obj: _Object, collector: Collector, default_namespace: str | None = None) -> list[Deployment]:
@@ -224,6 +224,11 @@ class Reading:
         return out
 
     def _chart_has_gitops(self, rel: str) -> bool:
+        if rel not in self._charts:
+            self._charts[rel] = self._scan_chart(rel)
+        return self._charts[rel]
+
+    def _scan_chart(self, rel: str) -> bool:
         total = 0
         templates = posixpath.join(rel, "templates")
         tree = self.collector.tree
@@ -261,8 +266,6 @@ class Reading:
     def _add(self, unit: Deployment, parent: Deployment | None, chain: tuple[str, ...]) -> None:
         unit.parent = parent.key if parent else None
         unit.depth = parent.depth + 1 if parent else 0
-        if parent is not None:
-            self._parent[id(unit)] = parent
         self._chain[id(unit)] = chain
         self.units.append(unit)
 
@@ -432,7 +435,7 @@ def documents(root: Path, max_file_size: int = MAX_FILE) -> list[Doc]:
     tree = paths.Tree(root)
     for rel in tree.all_files():
         parts = rel.split("/")
-        if not rel.endswith((".yaml", ".yml")) and parts[-1] != "Kustomization":
+        if not rel.endswith(paths.MANIFEST_SUFFIXES) and parts[-1] != "Kustomization":
             continue
         if "templates" in parts[:-1] and any(tree.is_file("/".join(parts[:i] + ["Chart.yaml"])) for i in range(len(parts))):
             continue
