@@ -357,7 +357,9 @@ def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) ->
     return answer["manifests"], None
 
 
-def render_chart(target: Target, settings) -> Render:
+def render_chart(target: Target, settings, extra_values: tuple = ()) -> Render:
+    """Render the target's chart; ``extra_values`` (mappings, e.g. an Argo CD Application's
+    ``valuesObject``) are merged after the values files and before ``--set``."""
     result = Render(target)
     root: Path = settings.repo_root
     chart_dir = target.path if target.path.is_dir() else target.path.parent
@@ -386,6 +388,8 @@ def render_chart(target: Target, settings) -> Render:
             result.problems.append(Problem("render-error", f"{relative(path, root)} must be a mapping of values", Location(relative(path, root), 1)))
             continue
         values = deep_merge(values, data or {})
+    for data in extra_values:
+        values = deep_merge(values, data)
     try:
         values = deep_merge(values, _parse_set(target.set_values))
     except Exception as exc:  # the SDK's own ValueError subclasses for bad --set syntax

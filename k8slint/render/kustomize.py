@@ -229,13 +229,18 @@ def _clean_stderr(stderr: str) -> str:
     return text[:1500]
 
 
-def render_kustomization(target: Target, settings) -> Render:
+def render_kustomization(target: Target, settings, fields: dict | None = None, components: tuple = ()) -> Render:
+    """Build the target's kustomization. ``fields`` (kustomization fields: namePrefix, images,
+    patches...) and ``components`` (folders) are added around it in the wrapper, as an Argo CD
+    Application's or a Flux Kustomization's options are; the components pass the same preflight."""
     result = Render(target)
     root: Path = settings.repo_root
     directory = target.path if target.path.is_dir() else target.path.parent
     kfile = kustomization_file(directory)
     krel = relative(kfile, root) if kfile else target.display
     result.problems.extend(preflight(directory, settings))
+    for component in components:
+        result.problems.extend(preflight(component, settings))
     if result.problems:
         result.failed = True
         return result
@@ -248,12 +253,21 @@ def render_kustomization(target: Target, settings) -> Render:
     with tempfile.TemporaryDirectory(prefix="k8slint-") as tmp:
         wrapper = Path(os.path.realpath(tmp))
         rel_target = os.path.relpath(os.path.realpath(directory), wrapper)
-        (wrapper / "kustomization.yaml").write_text(
-            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-            f"resources:\n- {rel_target}\n"
-            "buildMetadata: [originAnnotations, transformerAnnotations]\n",
-            encoding="utf-8",
-        )
+        if fields or components:
+            import json
+
+            wrapped = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [rel_target],
+                       **(fields or {}), "buildMetadata": ["originAnnotations", "transformerAnnotations"]}
+            if components:
+                wrapped["components"] = [os.path.relpath(os.path.realpath(c), wrapper) for c in components]
+            (wrapper / "kustomization.yaml").write_text(json.dumps(wrapped), encoding="utf-8")  # JSON is YAML
+        else:
+            (wrapper / "kustomization.yaml").write_text(
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                f"resources:\n- {rel_target}\n"
+                "buildMetadata: [originAnnotations, transformerAnnotations]\n",
+                encoding="utf-8",
+            )
         try:
             ran = run_bounded([*command, str(wrapper)], timeout=settings.render_timeout, max_output=settings.max_file_size,
                               env=None if settings.allow_remote else no_network_env())
@@ -278,6 +292,7 @@ def render_kustomization(target: Target, settings) -> Render:
             return result
         stream_label = f"{target.display} (rendered)"
         transform_cache: dict[str, tuple] = {}
+        wrapper_file = relative(wrapper / "kustomization.yaml", root)
 
         def to_repo(path_text: str) -> str:
             return relative(Path(os.path.normpath(wrapper / path_text)), root)
@@ -301,8 +316,8 @@ def render_kustomization(target: Target, settings) -> Render:
                 transforms = annotations.get(TRANSFORMS)
                 if isinstance(transforms, str):
                     cached = transform_cache.get(transforms)
-                    if cached is None:
-                        cached = tuple((to_repo(p), k) for p, k in _parse_transforms(transforms))
+                    if cached is None:  # the wrapper's own options have no line in the repository
+                        cached = tuple((to_repo(p), k) for p, k in _parse_transforms(transforms) if to_repo(p) != wrapper_file)
                         transform_cache[transforms] = cached
                     obj.transformers = cached
                 for key in _BUILD_ANNOTATIONS:
