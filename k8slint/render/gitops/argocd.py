@@ -312,6 +312,10 @@ def application(data: Any, file: str, collector: Collector, *, default_namespace
     dest = destination(spec)
     unit = Deployment("argocd", "Application", name, namespace, file, line or line_of(meta, "name"),
                       destination=dest, project=text(spec.get("project")), generated=generated)
+    sync = _map(spec, "syncPolicy")
+    automated = sync.get("automated")
+    if isinstance(automated, dict) and automated.get("enabled") is not False:  # `automated: {}` syncs too
+        unit.auto_sync = line_of(sync, "automated")
     ctx = _AppContext(collector, file, name, namespace, unit.key)
     raw_sources = _list(spec, "sources") if spec.get("sources") else [spec.get("source")] if spec.get("source") else []
     # ref sources first, so `$ref/...` values files resolve whatever the order

@@ -14,6 +14,7 @@ SOURCE = "gitops-source"  # a source path, values file or chart that does not ex
 OVERLAP = "gitops-overlap"  # two units deploy the same object to the same destination
 UNMANAGED = "gitops-unmanaged"  # an overlay or chart that no unit deploys
 APPSET = "gitops-appset"  # an ApplicationSet Argo CD would refuse to expand (template error, duplicate names)
+SYNC = "gitops-sync-policy"  # an Application that syncs automatically where deploys are approved by hand
 
 
 def line_of(node: Any, key: Any = None) -> int:

@@ -225,6 +225,7 @@ class Deployment:
     parent: str | None = None  # key of the unit that deploys this one's manifest (app-of-apps)
     depth: int = 0
     follow: bool = False  # its render may hold more GitOps objects: call Reading.children() on it
+    auto_sync: int = 0  # Argo CD: the line of an enabled syncPolicy.automated (0: syncs by hand)
 
     @property
     def key(self) -> str:

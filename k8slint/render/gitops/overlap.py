@@ -41,8 +41,13 @@ def _identity(unit: Deployment, obj: Deployed) -> tuple:
 
 def overlaps(rendered: Iterable[tuple[Deployment, Iterable[Deployed]]]) -> list[Problem]:
     """One problem per object per unit after the first that deploys it to the same cluster."""
+    return [problem for _, problem in overlaps_by_unit(rendered)]
+
+
+def overlaps_by_unit(rendered: Iterable[tuple[Deployment, Iterable[Deployed]]]) -> list[tuple[Deployment, Problem]]:
+    """:func:`overlaps`, each problem with the unit it belongs to (two units may share a key)."""
     first: dict[tuple, tuple[Deployment, Deployed]] = {}
-    out: list[Problem] = []
+    out: list[tuple[Deployment, Problem]] = []
     ordered = sorted(rendered, key=lambda pair: (pair[0].file, pair[0].line, pair[0].name, pair[0].parent or ""))
     for unit, objects in ordered:
         for obj in sorted(set(objects), key=lambda o: (o.file, o.line, o.kind, o.namespace or "", o.name)):
@@ -56,7 +61,7 @@ def overlaps(rendered: Iterable[tuple[Deployment, Iterable[Deployed]]]) -> list[
                 continue
             cluster, group, kind, namespace, name = identity
             shown = f"{group + '/' if group else ''}{kind} {namespace + '/' if namespace else ''}{name}"
-            out.append(Problem(OVERLAP, f"{unit.label()} deploys {shown}, which {other.label()} ({other.file}:{other.line}) "
-                               f"also deploys to the same cluster ({cluster}): the two fight over one object",
-                               obj.file, obj.line, unit.key))
+            out.append((unit, Problem(OVERLAP, f"{unit.label()} deploys {shown}, which {other.label()} ({other.file}:{other.line}) "
+                                      f"also deploys to the same cluster ({cluster}): the two fight over one object",
+                                      obj.file, obj.line, unit.key)))
     return out
