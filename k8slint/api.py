@@ -65,7 +65,7 @@ def collector_paused():
 def run(options: Options) -> tuple[Report, Any]:
     """The run behind :func:`lint`; also returns what it built (renders, checker), which a caller
     about to exit can keep alive instead of paying to free it (see ``cli.run``)."""
-    from .render import render
+    from .render import finish, render
 
     with collector_paused():
         plan = make_plan(options)
@@ -77,6 +77,7 @@ def run(options: Options) -> tuple[Report, Any]:
                 renders = list(pool.map(lambda t: render(t, settings), targets))
         else:
             renders = [render(t, settings) for t in targets]
+        finish(renders, settings)
         return _check(plan, renders, options)
 
 

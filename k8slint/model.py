@@ -123,7 +123,7 @@ class K8sObject:
 class Target:
     """One thing to render and check: an overlay, a chart with its values, a file, a folder, stdin."""
 
-    kind: str  # the renderer that renders it: kustomize | helm | file | dir | stdin
+    kind: str  # what it is: kustomize | helm | file | dir | stdin (its renderer, unless deployed_by says gitops)
     path: Path_  # absolute (for stdin: the cwd)
     display: str  # repo-relative, what the user sees
     env: str = "unknown"
@@ -133,8 +133,14 @@ class Target:
     release_name: str = "release"
     namespace: str | None = None
     stdin_data: bytes | None = None
+    # gitops: the Argo CD Application or Flux object that deploys this overlay/chart/folder (its unit
+    # id); the gitops renderer renders the target with that object's options
+    deployed_by: str = ""
+    title: str = ""  # the label when the path alone does not say what is checked (gitops: the Application)
 
     def label(self) -> str:
+        if self.title:
+            return self.title
         if self.kind == "helm" and self.values:
             names = ",".join(p.name for p in self.values)
             return f"{self.display} [{names}]"

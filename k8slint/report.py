@@ -95,8 +95,14 @@ def write_targets(targets: list[Target], pairs: list[tuple[str, str | None]], ro
     stream, close = open_output(output)
     try:
         if name == "json":
-            rows = [{"target": t.label(), "path": t.display, "kind": t.kind, "env": t.env, "envSource": t.env_source,
-                     "values": [relative(v, root) for v in t.values]} for t in targets]
+            rows = []
+            for t in targets:
+                row = {"target": t.label(), "path": t.display, "kind": t.kind, "env": t.env, "envSource": t.env_source,
+                       "values": [relative(v, root) for v in t.values]}
+                if t.deployed_by:  # an Application's target: `k8slint check <its manifest>` checks it
+                    manifest, _, unit = t.deployed_by.partition("#")
+                    row.update(path=manifest, source=t.display, deployedBy=unit)
+                rows.append(row)
             stream.write(json.dumps(rows, separators=(",", ":")) + "\n")
         else:
             stream.write("".join(f"{t.label()}\t{t.env}\n" for t in targets))

@@ -1,5 +1,6 @@
-"""The gitops package reads; it never renders, runs or reports: its imports (function-level ones
-included) stay inside the package and the loaders, and form no circle."""
+"""The gitops package's reader never renders, runs or reports: its imports (function-level ones
+included) stay inside the package and the loaders, and form no circle. Only renderer.py, the
+integration (the render source that makes each unit a target), uses the renderers and the locator."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def imports(path: Path) -> set[str]:
 
 def test_gitops_imports_only_the_loaders_and_itself():
     for path in PACKAGE.glob("*.py"):
+        if path.name == "renderer.py":
+            continue
         outside = {m for m in imports(path) if not m.startswith("k8slint.render.gitops")}
         assert outside <= ALLOWED_OUTSIDE, (path.name, outside - ALLOWED_OUTSIDE)
 

@@ -118,7 +118,8 @@ def make_plan(options: Options) -> Plan:
     only = set(options.select) if options.select else None
     if options.skip:
         only = (only if only is not None else set(rules)) - set(options.skip)
-    targets, allow_empty = build_targets(options, settings)
+    notes = [note] if note else []
+    targets, allow_empty = build_targets(options, settings, notes)
     return Plan(settings, rules, only, targets, whole_repo=not options.paths,
                 repo_rules=options.changed or any(t.kind != "stdin" for t in targets),
-                allow_empty=allow_empty, notes=[note] if note else [])
+                allow_empty=allow_empty, notes=notes)

@@ -18,6 +18,7 @@ from .config import Config
 
 DEFAULT_MAX_OBJECTS = 200_000
 DEFAULT_RENDER_TIMEOUT = 120.0
+DEFAULT_GITOPS_DEPTH = 5
 
 _LAZY = threading.Lock()
 
@@ -94,6 +95,16 @@ class Settings:
     @property
     def helm_namespace(self) -> str | None:
         return self.config.get("helm", {}).get("namespace")
+
+    @property
+    def gitops_repo_urls(self) -> list[str]:
+        """The repoURLs that mean this repository (``gitops.repo-urls``); empty: the git remotes."""
+        return list(self.config.get("gitops", {}).get("repo-urls", []))
+
+    @property
+    def gitops_max_depth(self) -> int:
+        """How deep app-of-apps are followed (``gitops.max-depth``; the schema caps it at 10)."""
+        return int(self.config.get("gitops", {}).get("max-depth", DEFAULT_GITOPS_DEPTH))
 
     @property
     def baseline(self) -> Path | None:

@@ -62,9 +62,10 @@ def discover(root: Path, settings=None) -> list[Unit]:
     return render.discover(root, settings if settings is not None else Settings(repo_root=root))
 
 
-def build_targets(options, settings) -> tuple[list[Target], bool]:
+def build_targets(options, settings, notes: list[str] | None = None) -> tuple[list[Target], bool]:
     """The targets of a run, sorted, and whether an empty result is fine (a ``--changed`` run
-    whose files feed no target)."""
+    whose files feed no target). A path that Argo CD Applications or Flux objects deploy is
+    checked as they deploy it (said in ``notes``), unless Helm options on the command line say how."""
     root = settings.repo_root
     paths = list(options.paths)
     targets: list[Target] = []
@@ -114,6 +115,29 @@ def build_targets(options, settings) -> tuple[list[Target], bool]:
             units = discover(path, settings)
             if units:  # a repository or a folder of overlays/charts: lint what it holds
                 add_units(units)
+                from .. import render
+
+                if all(u.kind == "gitops" for u in render.discover(path, settings, deployed=False)):
+                    # a folder of Applications only: the objects themselves are checked too (crd-schema)
+                    targets.append(renderer(kind).target(Unit(kind, path), settings, resolve_env, options))
+                continue
+        if kind == "file":  # a file of Applications or Flux objects: what they deploy, and the file itself
+            from ..render import declared
+
+            add_units(declared(path, settings))
+        helm_flags = options.values or options.set_values or options.release_name or options.namespace
+        if kind in ("kustomize", "helm") and not helm_flags:
+            from ..render import deployers
+
+            by = deployers(Unit(kind, path), settings)
+            if by:
+                before = len(targets)
+                add_units(by)
+                if notes is not None:
+                    shown = relative(path, root)
+                    labels = ", ".join(t.label() for t in targets[before:])
+                    other = " (pass -f/--set/--release-name/--namespace to render it otherwise)" if kind == "helm" else ""
+                    notes.append(f"{shown} is deployed by {labels}: checked as deployed there{other}")
                 continue
         targets.append(renderer(kind).target(Unit(kind, path), settings, resolve_env, options))
     return done(options.allow_empty)

@@ -12,6 +12,11 @@ Each render source is a :class:`Renderer` in a module of its own, listed once in
 - **render**: :meth:`Renderer.render` returns a :class:`Render` - the objects, and the
   problems met on the way (``render-error``, ``parse-error``) as findings-to-be, never raised;
 - **inputs**: :meth:`Renderer.inputs` - the folders and files a unit reads, for ``--changed``;
+- **deployers**: a source that deploys other units (Argo CD Applications, Flux objects) names,
+  for an overlay or chart, the units of its own that deploy it (:meth:`Renderer.deployers`):
+  discovery checks the overlay as those, not a second time bare;
+- **finish**: :meth:`Renderer.finish` adds what needs every render of the run (two Applications
+  deploying one object) to the renders, after all of them are made;
 - **provenance**: the renderer fills the provenance fields of each
   :class:`~k8slint.model.K8sObject` (``origin``, ``origin_generator``, ``transformers``,
   ``helm_template``, ``helm_ordinal``, ``default_namespace``, ``namespace_at_install``) that
@@ -55,6 +60,7 @@ class Unit(NamedTuple):
     kind: str
     path: Path
     env_file: Path | None = None  # Helm: the values-<env>.yaml it is rendered with
+    name: str = ""  # which unit of ``path``, when a file holds several (gitops: the Application's id)
 
 
 @dataclass
@@ -105,6 +111,13 @@ class Renderer:
         """Repo-relative file that findings with no better place point at."""
         return target.display
 
+    def deployers(self, unit: Unit, settings) -> list[Unit]:
+        """This source's units that deploy ``unit`` (an overlay or chart of another kind), if any."""
+        return []
+
+    def finish(self, renders: list[Render], settings) -> None:
+        """Add to ``renders`` what only all of them together show (called once, after every render)."""
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -112,12 +125,15 @@ class Registration:
     module: str  # defines RENDERER, a Renderer instance (or RENDERERS, by kind)
     markers: tuple[str, ...] = ()  # file names that make a folder a target of this kind
     discovers: bool = False  # asked to discover units even without markers (e.g. by reading files' contents)
+    signs: tuple[bytes, ...] = ()  # text that a file declaring units of this kind holds (read before importing it)
 
 
 # Claim order: the first registration whose marker a folder holds renders it.
 REGISTRY: tuple[Registration, ...] = (
     Registration("kustomize", "k8slint.render.kustomize", KUSTOMIZATION_FILES),
     Registration("helm", "k8slint.render.helm", ("Chart.yaml",)),
+    Registration("gitops", "k8slint.render.gitops.renderer", discovers=True,  # Argo CD and Flux objects
+                 signs=(b"argoproj.io/", b"toolkit.fluxcd.io/")),
     Registration("dir", "k8slint.render.plain"),
     Registration("file", "k8slint.render.plain"),
     Registration("stdin", "k8slint.render.plain"),
@@ -147,9 +163,10 @@ def classify(path: Path) -> tuple[str, Path] | None:
     return None
 
 
-def discover(root: Path, settings) -> list[Unit]:
+def discover(root: Path, settings, deployed: bool = True) -> list[Unit]:
     """Every unit of a repository (or folder): one walk, then each renderer picks its own among
-    the folders holding its markers. Sorted by path, then values file."""
+    the folders holding its markers; with ``deployed``, an overlay or chart that an Application
+    deploys is replaced by that Application's unit. Sorted by path, then values file."""
     from ..sources import walk
 
     found: dict[str, list[Path]] = {r.kind: [] for r in REGISTRY if r.markers}
@@ -163,9 +180,46 @@ def discover(root: Path, settings) -> list[Unit]:
         folders = found.get(registration.kind, [])
         if folders or registration.discovers:
             units.extend(renderer(registration.kind).discover(folders, root, settings))
-    return sorted(units, key=lambda u: (u.path.as_posix(), u.env_file.name if u.env_file else ""))
+    deploying = [renderer(r.kind) for r in REGISTRY if r.discovers]
+    if deploying and deployed:  # an overlay or chart that an Application deploys is checked as that Application
+        replaced: list[Unit] = []
+        for unit in units:
+            by = [] if _BY_KIND[unit.kind].discovers else [d for r in deploying for d in r.deployers(unit, settings)]
+            replaced.extend(by or [unit])
+        units = list(dict.fromkeys(replaced))
+    return sorted(units, key=unit_order)
+
+
+def unit_order(unit: Unit) -> tuple:
+    return unit.path.as_posix(), unit.env_file.name if unit.env_file else "", unit.name
+
+
+def declared(path: Path, settings) -> list[Unit]:
+    """The units a file declares (an Argo CD Application's manifest): its renderer is loaded only
+    when the file's text holds one of its ``signs``."""
+    from ..sources import relative
+
+    raw, _ = settings.sources.read_bytes(relative(path, settings.repo_root))
+    found = [u for r in REGISTRY if r.signs and raw and any(s in raw for s in r.signs)
+             for u in renderer(r.kind).discover([], path, settings)]
+    return sorted(found, key=unit_order)
+
+
+def deployers(unit: Unit, settings) -> list[Unit]:
+    """The units that deploy an overlay or chart (its Applications), sorted; empty when none does."""
+    found = [d for r in REGISTRY if r.discovers for d in renderer(r.kind).deployers(unit, settings)]
+    return sorted(dict.fromkeys(found), key=unit_order)
 
 
 def render(target: Target, settings) -> Render:
-    """Render one target with the renderer of its kind; never raises for bad input."""
-    return renderer(target.kind).render(target, settings)
+    """Render one target with the renderer of its kind (or of what deploys it); never raises for bad input."""
+    return renderer("gitops" if target.deployed_by else target.kind).render(target, settings)
+
+
+def finish(renders: list[Render], settings) -> None:
+    """After every target is rendered: what only the renders together show (renderers in use only)."""
+    import sys
+
+    for registration in REGISTRY:
+        if registration.module in sys.modules:
+            renderer(registration.kind).finish(renders, settings)
