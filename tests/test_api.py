@@ -110,9 +110,11 @@ def test_stdin_takes_bytes_and_targets_lists_what_lint_would_check():
     report = k8slint.lint(["-"], env="production", stdin=text, repo_root=str(repo), select=["image-tag-policy"])
     assert [(f.rule, f.location.file, f.target) for f in report.findings] == [("image-tag-policy", "<stdin>", "<stdin>")]
     listed = k8slint.targets([str(repo)])
-    assert [(t.label(), t.env) for t in listed] == [
-        ("infra/helm/apps/observer [values-prod.yaml]", "production"),
+    apps = "infra/argocd/applications"
+    assert [(t.label(), t.env) for t in listed] == [  # what the Applications deploy, as they deploy it
+        (f"app-of-apps (Application {apps}/app-of-apps.yaml)", "production"),
         ("infra/helm/apps/observer [values-staging.yaml]", "staging"),
-        ("infra/k8s/overlays/production", "production"),
-        ("infra/k8s/overlays/staging", "staging"),
+        (f"observer-helm (Application {apps}/observer-helm.yaml)", "production"),
+        (f"observer-production (Application {apps}/observer-production.yaml)", "production"),
+        (f"observer-staging (Application {apps}/observer-staging.yaml)", "staging"),
     ]

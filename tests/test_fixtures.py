@@ -20,11 +20,13 @@ def test_demo_repo_passes_clean_everywhere():
     data = result.json
     assert data["findings"] == []
     targets = {(t["target"], t["env"]) for t in data["targets"]}
-    assert targets == {
-        ("infra/k8s/overlays/production", "production"),
-        ("infra/k8s/overlays/staging", "staging"),
-        ("infra/helm/apps/observer [values-prod.yaml]", "production"),
-        ("infra/helm/apps/observer [values-staging.yaml]", "staging"),
+    apps = "infra/argocd/applications"
+    assert targets == {  # each overlay and the chart as the Application that deploys it (issue 14)
+        (f"observer-production (Application {apps}/observer-production.yaml)", "production"),
+        (f"observer-staging (Application {apps}/observer-staging.yaml)", "staging"),
+        (f"observer-helm (Application {apps}/observer-helm.yaml)", "production"),
+        (f"app-of-apps (Application {apps}/app-of-apps.yaml)", "production"),
+        ("infra/helm/apps/observer [values-staging.yaml]", "staging"),  # no Application passes it
     }
     assert all(t["objects"] > 0 for t in data["targets"])
 

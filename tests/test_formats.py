@@ -115,7 +115,8 @@ def test_demo_repo_reports_validate_with_every_target_and_rule(tmp_path: Path, v
     assert latest["defaultConfiguration"]["level"] == "error" and "newTag" in latest["help"]["text"]
     suites = list(junit.iter("testsuite"))
     assert {s.get("name") for s in suites} == {t["target"] for t in data["targets"]} | {"."}
-    prod = next(s for s in suites if s.get("name") == "infra/k8s/overlays/production")
+    prod = next(s for s in suites if s.get("name") == "observer-production (Application "
+                "infra/argocd/applications/observer-production.yaml)")  # the overlay, as its Application deploys it
     cases = {c.get("name") for c in prod.iter("testcase")}
     assert {"image-tag-latest", "readiness-probe", "pvc-naming"} <= cases and "no-dockerfile" not in cases
     assert prod.get("failures") == "0" and prod.get("tests") == str(len(cases))

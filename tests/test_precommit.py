@@ -19,10 +19,14 @@ import yaml
 from conftest import FIXTURES, ROOT, k8slint
 
 DEMO = FIXTURES / "deploy-repo"
-PROD = "infra/k8s/overlays/production"
-STAGING = "infra/k8s/overlays/staging"
-CHART_PROD = "infra/helm/apps/observer [values-prod.yaml]"
-CHART_STAGING = "infra/helm/apps/observer [values-staging.yaml]"
+APPS = "infra/argocd/applications"
+PROD_OVERLAY = "infra/k8s/overlays/production"
+# what the demo's Applications deploy is checked as those Applications (issue 14)
+PROD = f"observer-production (Application {APPS}/observer-production.yaml)"
+STAGING = f"observer-staging (Application {APPS}/observer-staging.yaml)"
+CHART_PROD = f"observer-helm (Application {APPS}/observer-helm.yaml)"
+CHART_STAGING = "infra/helm/apps/observer [values-staging.yaml]"  # no Application passes it: checked bare
+APP_OF_APPS = f"app-of-apps (Application {APPS}/app-of-apps.yaml)"
 
 
 def listed(*files: str, cwd: Path = DEMO) -> list[str]:
@@ -37,11 +41,12 @@ def listed(*files: str, cwd: Path = DEMO) -> list[str]:
     (["infra/k8s/overlays/production/patches/replicas.yaml"], [PROD]),    # a patch of one overlay
     (["infra/k8s/overlays/staging/kustomization.yaml"], [STAGING]),
     (["infra/helm/apps/observer/values-prod.yaml"], [CHART_PROD]),        # one environment's values
-    (["infra/helm/apps/observer/templates/deployment.yaml"], [CHART_PROD, CHART_STAGING]),
+    (["infra/helm/apps/observer/templates/deployment.yaml"], [CHART_STAGING, CHART_PROD]),
     (["infra/helm/apps/observer/templates/_helpers.tpl", "infra/k8s/overlays/production/kustomization.yaml"],
-     [CHART_PROD, CHART_STAGING, PROD]),
-    (["infra/argocd/applications/observer-production.yaml"], [CHART_PROD, CHART_STAGING, PROD, STAGING]),  # no target: all
-    ([".k8slint.yaml"], [CHART_PROD, CHART_STAGING, PROD, STAGING]),
+     [CHART_STAGING, CHART_PROD, PROD]),
+    # an Application: what it deploys, and the app-of-apps that deploys its manifest
+    (["infra/argocd/applications/observer-production.yaml"], [APP_OF_APPS, PROD]),
+    ([".k8slint.yaml"], [APP_OF_APPS, CHART_STAGING, CHART_PROD, PROD, STAGING]),
     (["Dockerfile"], []),  # repository rules only
 ])
 def test_changed_files_map_to_targets(files, targets):
@@ -51,10 +56,14 @@ def test_changed_files_map_to_targets(files, targets):
 def test_list_targets_text_and_json():
     text = k8slint("check", "--list-targets", cwd=DEMO)
     assert text.code == 0 and text.out.splitlines() == [
-        f"{CHART_PROD}\tproduction", f"{CHART_STAGING}\tstaging", f"{PROD}\tproduction", f"{STAGING}\tstaging"]
+        f"{APP_OF_APPS}\tproduction", f"{CHART_STAGING}\tstaging", f"{CHART_PROD}\tproduction", f"{PROD}\tproduction",
+        f"{STAGING}\tstaging"]
     rows = json.loads(k8slint("check", "--list-targets", "--format", "json", cwd=DEMO).out)
-    assert rows[0] == {"target": CHART_PROD, "path": "infra/helm/apps/observer", "kind": "helm", "env": "production",
-                       "envSource": "path", "values": ["infra/helm/apps/observer/values-prod.yaml"]}
+    assert rows[1] == {"target": CHART_STAGING, "path": "infra/helm/apps/observer", "kind": "helm", "env": "staging",
+                       "envSource": "path", "values": ["infra/helm/apps/observer/values-staging.yaml"]}
+    assert rows[3] == {"target": PROD, "path": f"{APPS}/observer-production.yaml", "source": PROD_OVERLAY, "kind": "kustomize",
+                       "env": "production", "envSource": "its name", "values": [],
+                       "deployedBy": "Application/argocd/observer-production"}
 
 
 def test_changed_base_file_rechecks_the_overlays_that_use_it(tmp_path: Path):
@@ -135,7 +144,7 @@ def demo_git_repo(tmp_path: Path) -> Path:
 
 def test_pre_commit_refuses_latest_in_production_and_passes_a_clean_change(tmp_path: Path, pre_commit_home: Path):
     repo = demo_git_repo(tmp_path)
-    overlay = repo / PROD / "kustomization.yaml"
+    overlay = repo / PROD_OVERLAY / "kustomization.yaml"
     clean = overlay.read_text()
     assert "    newTag: v1.4.2\n" in clean
     overlay.write_text(clean.replace("    newTag: v1.4.2\n", "    newTag: latest\n"))
@@ -164,5 +173,5 @@ def test_pre_commit_all_files_renders_helm_and_kustomize_in_the_hook_env(tmp_pat
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "image-tag-latest" in output and "infra/helm/apps/observer/templates/deployment.yaml" in output
-    assert "checked: " in output and "infra/k8s/overlays/production [production]" in output  # kustomize was found too
-    assert "render-error" not in output and "32 object(s) checked" in output
+    assert "checked: " in output and f"{PROD} [production]" in output  # kustomize was found too
+    assert "render-error" not in output and "36 object(s) checked" in output

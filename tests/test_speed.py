@@ -207,8 +207,9 @@ def test_a_chart_yaml_is_parsed_once_for_every_environment(tmp_path, monkeypatch
     chart = repo / "infra" / "helm" / "apps" / "observer"
     _execute(chart.parent, repo, tmp_path / "out.json")
     report = json.loads((tmp_path / "out.json").read_text())
-    assert [t["target"] for t in report["targets"]] == ["infra/helm/apps/observer [values-prod.yaml]",
-                                                        "infra/helm/apps/observer [values-staging.yaml]"]
+    assert [t["target"] for t in report["targets"]] == [  # values-prod.yaml as the Application passes it
+        "infra/helm/apps/observer [values-staging.yaml]",
+        "observer-helm (Application infra/argocd/applications/observer-helm.yaml)"]
     assert seen[(chart / "Chart.yaml").read_text()] == 1
 
 
