@@ -68,6 +68,12 @@ def test_kustomization_options_in_kustomization_form(flux):
     assert options.substitute == {"cluster_name": "production"}
     assert (apps.destination.server, apps.destination.namespace) == ("https://kubernetes.default.svc", "podinfo-prod")
     assert environment(apps) == ("production", "its destination namespace")
+    # nothing else names one: the cluster folder that holds the manifest does (clusters/<env>/)
+    units = by_key(flux.units)
+    assert environment(units[("clusters/production/infrastructure.yaml", "Kustomization/flux-system/infrastructure")]) == (
+        "production", "its manifest's folder")
+    assert environment(units[("clusters/staging/apps.yaml", "Kustomization/flux-system/apps")]) == (
+        "staging", "its manifest's folder")
 
 
 def test_flux_bootstrap_folder_is_a_directory_of_manifests(flux):

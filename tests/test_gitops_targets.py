@@ -209,3 +209,28 @@ def test_an_app_of_apps_chart_renders_its_applications_which_become_targets(monk
                                                                            "helm-guestbook")
     assert targets[f"example.kustomize-guestbook (Application {template})"].display == "kustomize-guestbook"
     assert "apps" in targets  # the chart itself is still checked: crd-schema validates the Applications
+
+
+def test_flux_kustomizations_and_helm_releases_are_targets(monkeypatch):
+    """fixtures/gitops/flux-repo: each Flux Kustomization is a target in its cluster folder's
+    environment; the HelmRelease the production overlay renders is one too, with the chart and
+    values files of this repository; the staging Kustomization's misspelt path is at its line."""
+    flux = FIXTURES / "gitops" / "flux-repo"
+    monkeypatch.chdir(flux)
+    report = k8slint.lint(repo_root=str(flux))
+    assert labels(report) == {
+        "apps (Kustomization clusters/production/apps.yaml)": ("kustomize", "apps/production", "production"),
+        "apps (Kustomization clusters/staging/apps.yaml)": ("file", "clusters/staging/apps.yaml", "staging"),
+        "flux-system (Kustomization clusters/production/flux-system/gotk-sync.yaml)":
+            ("dir", "clusters/production", "production"),
+        "infrastructure (Kustomization clusters/production/infrastructure.yaml)":
+            ("kustomize", "infrastructure/controllers", "production"),
+        "prod-podinfo (HelmRelease apps/base/podinfo/release.yaml)": ("helm", "charts/podinfo", "production"),
+    }
+    assert found(report, "gitops-source") == [
+        ("clusters/staging/apps.yaml", 11, "Kustomization apps: path ./apps/stagin does not exist in this repository")]
+    # the chart rendered with the HelmRelease's name and values: findings at the chart's template line
+    probes = [(f.location.file, f.location.line, f.target) for f in report.findings if f.rule == "readiness-probe"]
+    assert probes == [("charts/podinfo/templates/deployment.yaml", 18, "prod-podinfo (HelmRelease apps/base/podinfo/release.yaml)")]
+    assert "Deployment prod-podinfo" in next(f.message for f in report.findings if f.rule == "readiness-probe")
+    assert not any(n.startswith("environment unknown") for n in report.notes)

@@ -1,6 +1,7 @@
-"""The environment of a deployment unit: config globs on its name, path and destination, then the
-environment aliases (prod, stg, dev...) in its name, its destination namespace, its source path
-and its Helm values files -- in that order."""
+"""The environment of a deployment unit: config globs on its name, path, destination and manifest,
+then the environment aliases (prod, stg, dev...) in its name, its destination namespace, its source
+path, its Helm values files and, last, the path of its manifest (Flux's ``clusters/<env>/``, an
+Argo CD folder per environment) -- in that order."""
 
 from __future__ import annotations
 
@@ -27,7 +28,13 @@ def _subjects(unit: Deployment) -> list[tuple[str, str]]:
     dest = unit.destination
     out += [(what, value) for what, value in (("destination namespace", dest.namespace), ("destination name", dest.name),
                                                 ("destination server", dest.server)) if value]
+    out.append(("manifest", _manifest(unit)))
     return out
+
+
+def _manifest(unit: Deployment) -> str:
+    """The file that declares the unit (for a generated Application: its ApplicationSet's)."""
+    return unit.generated.file if unit.generated else unit.file
 
 
 def environment(unit: Deployment, globs: dict[str, str] | None = None) -> tuple[str, str]:
@@ -52,4 +59,7 @@ def environment(unit: Deployment, globs: dict[str, str] | None = None) -> tuple[
             env = envs.from_path(value_file.path or value_file.text)
             if env:
                 return env, "its values file"
+    env = envs.from_path(_manifest(unit).rpartition("/")[0])
+    if env:
+        return env, "its manifest's folder"
     return envs.UNKNOWN, "unresolved"
