@@ -491,7 +491,7 @@ class GitOpsRenderer(Renderer):
         st = state(settings)
         base = relative(root, settings.repo_root)
         inside = (lambda f: True) if base == "." else (lambda f: f == base or f.startswith(base + "/"))
-        return [Unit(KIND, settings.repo_root / e.file, None, e.uid) for e in st.entries.values()
+        return [Unit(KIND, settings.repo_root / e.file, name=e.uid) for e in st.entries.values()
                 if inside(e.file) and e.checks() and not st.excluded(e)]
 
     def deployers(self, unit: Unit, settings) -> list[Unit]:
@@ -500,7 +500,7 @@ class GitOpsRenderer(Renderer):
         st = state(settings)
         root = settings.repo_root
         env_file = relative(unit.env_file, root) if unit.env_file else None
-        return [Unit(KIND, root / e.file, None, e.uid)
+        return [Unit(KIND, root / e.file, name=e.uid)
                 for e in st.deployers(unit.kind, relative(unit.path, root), env_file) if not st.excluded(e)]
 
     def target(self, unit: Unit, settings, resolve_env, options) -> Target:
