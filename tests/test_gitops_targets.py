@@ -234,3 +234,19 @@ def test_flux_kustomizations_and_helm_releases_are_targets(monkeypatch):
     assert probes == [("charts/podinfo/templates/deployment.yaml", 18, "prod-podinfo (HelmRelease apps/base/podinfo/release.yaml)")]
     assert "Deployment prod-podinfo" in next(f.message for f in report.findings if f.rule == "readiness-probe")
     assert not any(n.startswith("environment unknown") for n in report.notes)
+
+
+def test_the_repository_config_may_only_lower_the_app_of_apps_depth(demo: Path):
+    config = demo / ".k8slint.yaml"
+    config.write_text(config.read_text() + "  max-depth: 6\n")
+    with pytest.raises(k8slint.K8slintError, match=r"^invalid configuration: .*max-depth.*6 is greater than the maximum of 5"):
+        k8slint.lint()
+    config.write_text(config.read_text().replace("max-depth: 6", "max-depth: 0"))
+    shallow = k8slint.lint()
+    assert sorted(t.label for t in shallow.targets) == [  # the Applications below the app-of-apps are not followed
+        f"app-of-apps (Application {APPS}/app-of-apps.yaml)", "infra/helm/apps/observer [values-prod.yaml]",
+        "infra/helm/apps/observer [values-staging.yaml]", "infra/k8s/overlays/production", "infra/k8s/overlays/staging"]
+    assert f"{APPS}/app-of-apps.yaml:6: Application argocd/app-of-apps deploys further GitOps objects, deeper than 0 " \
+        "levels: not followed" in shallow.notes
+    # what the unfollowed Applications deploy is not known: no overlay is said to be deployed by nothing
+    assert shallow.findings == [] and shallow.passed

@@ -103,8 +103,9 @@ class Settings:
 
     @property
     def gitops_max_depth(self) -> int:
-        """How deep app-of-apps are followed (``gitops.max-depth``; the schema caps it at 10)."""
-        return int(self.config.get("gitops", {}).get("max-depth", DEFAULT_GITOPS_DEPTH))
+        """How deep app-of-apps are followed (``gitops.max-depth``): the untrusted configuration may
+        lower the default, never raise it (the schema refuses more)."""
+        return min(int(self.config.get("gitops", {}).get("max-depth", DEFAULT_GITOPS_DEPTH)), DEFAULT_GITOPS_DEPTH)
 
     @property
     def baseline(self) -> Path | None:

@@ -644,6 +644,8 @@ def _unmanaged(bare: list[Render], st: State) -> None:
     layout keeps values-staging.yaml beside a production-only Helm Application)."""
     if not st.entries or not any(e.unit for e in st.entries.values()):
         return
+    if any(n.kind == "depth" for n in st.reading.notes):  # what the unfollowed levels deploy is not known
+        return
     deployed = st.reading.deployed_paths()
     root = st.root
     said: set[str] = set()
