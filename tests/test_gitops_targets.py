@@ -101,6 +101,11 @@ def test_a_wrong_path_is_reported_at_its_line_with_the_overlay_it_means(demo: Pa
     # the overlay it means is not reported as deployed by nothing, and is still checked on its own
     assert found(report, "gitops-unmanaged") == []
     assert "infra/k8s/overlays/production" in labels(report)
+    # README's example is this run's output
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("```text\n$ k8slint check\n", 1)[1].split("```", 1)[0]
+    out = cli("check", cwd=demo)
+    assert out.code == 1 and block in out.out
 
 
 def test_an_overlay_no_application_deploys_is_checked_bare_and_named(demo: Path):
