@@ -207,8 +207,14 @@ def test_an_app_of_apps_chart_renders_its_applications_which_become_targets(monk
                          for name in ("guestbook", "helm-dependency", "helm-guestbook", "kustomize-guestbook", "sock-shop")]
     # the nine whose paths are missing from this copy deploy nothing here (their repoURL is not known to be this
     # repository, so they count as another one's); they are targets for what is wrong with the Application itself
-    # (gitops-sync-policy: automated sync, environment unknown, so the production policy)
+    # (gitops-sync-policy: automated sync; with the environment unknown it is not reported, with --env it is)
     assert len([t for label, t in targets.items() if label.endswith(f"(Application {template})")]) == 14
+    quiet = k8slint.lint(["apps/templates/applications.yaml"], select=["gitops-sync-policy"])
+    assert quiet.findings == [] and {t.env for t in quiet.targets} == {"unknown"}
+    production = k8slint.lint(["apps/templates/applications.yaml"], select=["gitops-sync-policy"], env="production")
+    assert sorted({(f.location.file, f.location.line) for f in production.findings}) == [(template, 25)]
+    assert len(production.findings) == 14 and "example.sock-shop syncs automatically" in " ".join(
+        f.message for f in production.findings)
     helm = targets[f"example.helm-guestbook (Application {template})"]
     assert (helm.kind, helm.display, helm.release_name, helm.namespace) == ("helm", "helm-guestbook", "helm-guestbook",
                                                                            "helm-guestbook")

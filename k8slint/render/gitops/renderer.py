@@ -540,7 +540,10 @@ class GitOpsRenderer(Renderer):
             result = render_unit(entry.unit, target, settings)
         else:
             result = Render(target)
-        result.problems = list(entry.problems) + result.problems
+        # automated sync is a production question: an Application whose environment nothing names
+        # (an example, a shared add-on) is not held to it (the documents' own example syncs automatically)
+        own = [p for p in entry.problems if p.rule != SYNC or target.env != envs.UNKNOWN]
+        result.problems = own + result.problems
         if entry.unit is not None and not entry.unit.followed_sources():  # nothing of this repository to render
             result.failed = any(p.rule == SOURCE for p in entry.problems)  # because a source is wrong: that is the finding
         return result
