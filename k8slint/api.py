@@ -62,22 +62,77 @@ def collector_paused():
             gc.enable()
 
 
-def run(options: Options) -> tuple[Report, Any]:
+def run(options: Options, watchdog: bool = False) -> tuple[Report, Any]:
     """The run behind :func:`lint`; also returns what it built (renders, checker), which a caller
-    about to exit can keep alive instead of paying to free it (see ``cli.run``)."""
-    from .render import render
+    about to exit can keep alive instead of paying to free it (see ``cli.run``).
 
+    The run is bounded by ``limits.deadline``: renders get what is left of it, renderers still
+    running when it passes are killed, and the run ends with a K8slintError. ``watchdog`` (the
+    command line) also ends the process, exit 2, if the run has not stopped shortly after."""
+    import threading
+    import time
+
+    from .render import process, render
+
+    started = time.monotonic()
     with collector_paused():
         plan = make_plan(options)
         settings = plan.settings
-        targets = plan.targets
-        jobs = settings.jobs or min(len(targets), os.cpu_count() or 2)
-        if jobs > 1 and len(targets) > 1:
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                renders = list(pool.map(lambda t: render(t, settings), targets))
-        else:
-            renders = [render(t, settings) for t in targets]
-        return _check(plan, renders, options)
+        settings.cache["deadline-at"] = started + settings.deadline
+        timers = [threading.Timer(max(0.0, settings.deadline - (time.monotonic() - started)), process.kill_children)]
+        if watchdog:
+            timers.append(threading.Timer(max(0.0, settings.deadline - (time.monotonic() - started)) + 10, _hard_stop,
+                                          args=(settings.deadline,)))
+        for timer in timers:
+            timer.daemon = True
+            timer.start()
+        try:
+            targets = plan.targets
+            jobs = settings.jobs or min(len(targets), os.cpu_count() or 2)
+            if jobs > 1 and len(targets) > 1:
+                with ThreadPoolExecutor(max_workers=jobs) as pool:
+                    renders = list(pool.map(lambda t: _render(render, t, settings), targets))
+            else:
+                renders = [_render(render, t, settings) for t in targets]
+            _within_deadline(settings)
+            result = _check(plan, renders, options)
+            _within_deadline(settings)
+            return result
+        finally:
+            for timer in timers:
+                timer.cancel()
+
+
+def _render(render, target: Target, settings):
+    try:
+        return render(target, settings)
+    except Exception as exc:  # a bug: say which input it came from (cli's last-resort guard reads it)
+        exc.add_note(f"k8slint input: {target.label()}")
+        raise
+
+
+def _within_deadline(settings) -> None:
+    from .errors import K8slintError
+    from .render.process import past_deadline
+
+    if past_deadline(settings):
+        raise K8slintError(f"the run took longer than its deadline of {settings.deadline:g}s and was stopped "
+                           "(limits.deadline; raise it with --deadline)")
+
+
+def _hard_stop(deadline: float) -> None:
+    """The run did not stop at its deadline: end the process (command line only)."""
+    import sys
+
+    from .render import process
+
+    process.shutdown()
+    try:
+        sys.stderr.write(f"k8slint: error: the run took longer than its deadline of {deadline:g}s and was stopped "
+                         "(limits.deadline; raise it with --deadline)\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(2)
 
 
 def _check(plan: Plan, renders: list, options: Options) -> tuple[Report, Any]:
@@ -95,7 +150,12 @@ def _check(plan: Plan, renders: list, options: Options) -> tuple[Report, Any]:
     empty = []
     for result in renders:
         target = result.target
-        findings.extend(checker.check_render(result))
+        _within_deadline(settings)
+        try:
+            findings.extend(checker.check_render(result))
+        except Exception as exc:  # a bug: say which input it came from (cli's last-resort guard reads it)
+            exc.add_note(f"k8slint input: {target.label()}")
+            raise
         report.notes.extend(result.notes)
         if target.env == envs.UNKNOWN:
             unknown_envs.append(target.label())

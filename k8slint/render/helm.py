@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from ..envs import ENVIRONMENTS
@@ -22,7 +21,7 @@ from ..load import YMap, decode, load_text
 from ..model import HelmSources, K8sObject, Location, Target
 from ..sources import relative
 from . import Inputs, Problem, Render, Renderer, Unit
-from .process import limit_message, no_network_env, run_bounded
+from .process import budget, limit_message, run_bounded, scratch
 from .stream import parse_stream
 
 _TEMPLATE_LOC = re.compile(r"(?P<file>[\w.@+-]+(?:/[\w.@+-]+)*/templates/[\w./@+-]+?):(?P<line>\d+)(?::\d+)?")
@@ -112,12 +111,20 @@ def _resolve_dependencies(chart_dir: Path, meta: YMap, values: dict, settings, d
         local: Path | None = None
         if repo.startswith("file://"):
             candidate = (chart_dir / repo[len("file://"):]).resolve()
+            if not _inside_repository(candidate, settings):
+                shown = repo if len(repo) <= 200 else repo[:200] + "..."
+                problems.append(Problem(
+                    "render-error", f"chart {display} depends on {name} from {shown!r}, which is outside the repository "
+                    "(symlinks resolved); k8slint reads nothing outside the repository root unless the command line "
+                    "names it (check it from a wider --repo-root)", Location(chart_yaml, deps.item_line(position))))
+                continue
             if (candidate / "Chart.yaml").is_file():
                 local = candidate
         else:
             for search in [chart_dir.parent, *settings.chart_search]:
                 candidate = Path(search) / name
-                if (candidate / "Chart.yaml").is_file() and _chart_name(candidate) == name:
+                if (candidate / "Chart.yaml").is_file() and _inside_repository(candidate, settings) \
+                        and _chart_name(candidate) == name:
                     local = candidate.resolve()
                     break
         if local is not None:
@@ -136,6 +143,12 @@ def _resolve_dependencies(chart_dir: Path, meta: YMap, values: dict, settings, d
             )
         )
     return add, problems
+
+
+def _inside_repository(path: Path, settings) -> bool:
+    real = path.resolve()
+    tops = [Path(settings.repo_root).resolve(), *(Path(p).resolve() for p in getattr(settings, "named", ()))]
+    return any(real == top or top in real.parents for top in tops)
 
 
 def _unsafe_links(folder: Path, root: Path) -> list[tuple[Path, str]]:
@@ -191,16 +204,38 @@ def _schema_files(folder: Path):
             yield Path(dirpath) / "values.schema.json"
 
 
-def _remote_refs(text: str) -> list[str]:
+def _load_schema(text: str):
+    """A values.schema.json as Helm reads it (a leading BOM is ignored); None when it is not JSON
+    k8slint can read (broken, too deeply nested, a number too long): such a chart is not rendered,
+    since its references cannot be checked."""
     import json
 
     try:
-        schema = json.loads(text)
-    except ValueError:
-        return []  # Helm reports a broken schema itself
+        schema = json.loads(text.lstrip("\ufeff"))
+        _drop_remote_refs(schema, [])  # deep enough to load may be too deep to walk
+        return schema
+    except (ValueError, RecursionError):
+        return None
+
+
+def _remote_refs(text: str) -> list[str]:
+    schema = _load_schema(text)
+    if schema is None:
+        return []
     dropped: list[str] = []
     _drop_remote_refs(schema, dropped)
     return dropped
+
+
+def _unreadable_schemas(folder: Path) -> list[Path]:
+    out = []
+    for path in _schema_files(folder):
+        try:
+            if _load_schema(path.read_text(encoding="utf-8", errors="replace")) is None:
+                out.append(path)
+        except OSError:
+            out.append(path)
+    return out
 
 
 def _remote_schema(folder: Path) -> bool:
@@ -220,8 +255,10 @@ def _strip_remote_schemas(folder: Path) -> list[tuple[Path, list[str]]]:
     changed = []
     for path in _schema_files(folder):
         try:
-            schema = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError):
+            schema = _load_schema(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+        if schema is None:
             continue
         dropped: list[str] = []
         clean = _drop_remote_refs(schema, dropped)
@@ -323,7 +360,7 @@ def explain_render_error(message: str, chart_dir: Path, chart_name: str, root: P
 
 def _render_with_binary(binary: str, chart_dir: Path, values_file: Path, target: Target, settings) -> tuple[dict[str, str] | None, str | None]:
     cmd = [binary, "template", target.release_name, str(chart_dir), "--namespace", target.namespace or "default", "-f", str(values_file)]
-    ran = run_bounded(cmd, timeout=settings.render_timeout, max_output=settings.max_file_size, env=no_network_env())
+    ran = run_bounded(cmd, timeout=budget(settings), max_output=settings.max_file_size, memory=settings.render_memory)
     if ran.status != "ok":
         return None, limit_message("helm template", ran.status, settings)
     if ran.returncode != 0:
@@ -344,8 +381,8 @@ def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) ->
                           "namespace": target.namespace or "default"}).encode()
     # -I: an isolated interpreter (no cwd or script folder on sys.path, no PYTHON* variables, no user
     # site), so nothing in the linted repository (a json.py, a .pyc, a .pth) can be imported by it
-    ran = run_bounded([sys.executable, "-I", "-m", "k8slint.render.helm_worker"], timeout=settings.render_timeout,
-                      max_output=settings.max_file_size, env=no_network_env(), stdin=request)
+    ran = run_bounded([sys.executable, "-I", "-m", "k8slint.render.helm_worker"], timeout=budget(settings),
+                      max_output=settings.max_file_size, memory=settings.render_memory, stdin=request)
     if ran.status != "ok":
         return None, limit_message("the Helm render", ran.status, settings)
     try:
@@ -412,6 +449,16 @@ def render_chart(target: Target, settings) -> Render:
             result.problems.append(Problem("render-error", f"{rel} {why}", Location(rel, 1)))
         return result
 
+    unreadable = [p for folder in [chart_dir, *add.values()] for p in _unreadable_schemas(folder)]
+    if unreadable:
+        result.failed = True
+        for path in unreadable[:20]:
+            rel = relative(path, root)
+            result.problems.append(Problem(
+                "render-error", f"{rel} is not JSON that k8slint can read (broken, nested too deeply or a number too "
+                "long); the chart is not rendered, since its schema cannot be checked for references to the network",
+                Location(rel, 1)))
+        return result
     origin_dirs: dict[str, Path] = {chart_name: chart_dir}
     packed = [p for folder in [chart_dir, *add.values()] for p in _packed_remote_schemas(folder)]
     if packed:
@@ -422,7 +469,7 @@ def render_chart(target: Target, settings) -> Render:
                 "render-error", f"{rel} holds a values.schema.json that refers to a schema on the network, which Helm "
                 "would fetch; k8slint fetches nothing: unpack the chart under charts/", Location(rel, 1)))
         return result
-    with tempfile.TemporaryDirectory(prefix="k8slint-helm-") as tmp:
+    with scratch("k8slint-helm-") as tmp:
         render_dir = chart_dir
         if add or any(_remote_schema(folder) for folder in [chart_dir, *add.values()]):
             render_dir = Path(tmp) / chart_dir.name
