@@ -24,7 +24,9 @@ class UsageProblem(click.ClickException):
     exit_code = EXIT_ERROR
 
     def show(self, file=None) -> None:
-        click.echo(f"k8slint: error: {self.format_message()}", err=True)
+        from .escape import terminal
+
+        click.echo(f"k8slint: error: {terminal(self.format_message())}", err=True)
 
 
 class ByteSize(click.ParamType):
@@ -115,6 +117,7 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
     chart x values-<env>.yaml of the repository is checked, or the config's `targets:`.
     """
     from . import api, report
+    from . import outputs as written
     from .errors import K8slintError
 
     options = api.Options(
@@ -133,8 +136,20 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
             plan = api.make_plan(options)
             report.write_targets(plan.targets, pairs, plan.settings.repo_root)
             sys.exit(EXIT_OK)
+        files = [("--output", out) for _, out in pairs if out not in (None, "-")]
+        files += [("--write-baseline", write_baseline)] if write_baseline else []
+        for option, path in files:  # before anything is checked or written
+            written.check_writable(path, option)
+
+        def before_render(plan) -> None:
+            reads = api.reads(plan, options)
+            for option, path in files:
+                written.refuse_inputs(path, option, reads)
+            if write_baseline:
+                written.refuse_baseline_target(write_baseline, plan.settings.config.file)
+
         with api.collector_paused():
-            result, _retained = api.run(options, watchdog=True)  # kept: run() exits without freeing what the check built
+            result, _retained = api.run(options, watchdog=True, before_render=before_render)  # kept: run() exits without freeing what the check built
             report.write(result, pairs, color)
     except K8slintError as exc:
         raise UsageProblem(str(exc)) from None
@@ -197,7 +212,7 @@ def test_command(config_path: str | None, builtin: bool) -> None:
         raise UsageProblem("no custom rules found (put them in .k8slint/rules/ or list them under custom-rules:)")
     failures, total = run_examples(chosen, rules)
     for line in failures:
-        click.echo(line)
+        click.echo(_printable_line(line))
     click.echo(f"{total - len(failures)} passed, {len(failures)} failed")
     sys.exit(EXIT_FINDINGS if failures else EXIT_OK)
 
@@ -249,8 +264,16 @@ def _internal_error(exc: BaseException) -> None:
                      "please report it with the command you ran (K8SLINT_DEBUG=1 shows the details)\n")
 
 
+def _printable_line(text: str) -> str:
+    from .escape import terminal
+
+    return terminal(text)
+
+
 def _printable(text: str) -> str:
-    return "".join(ch if ch.isprintable() else "?" for ch in text)[:200]
+    from .escape import terminal
+
+    return terminal(text)[:200]
 
 
 def run() -> None:  # console-script entry

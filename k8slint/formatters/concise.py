@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..escape import terminal
 from . import Formatter
 from .common import is_pseudo, shown_path
 
@@ -26,7 +27,7 @@ class ConciseFormatter(Formatter):
             place = f"{shown_path(run, f.location.file)}:{f.location.line}:{self._column(f.location.file, f.location.line)}"
             related = ", ".join(f"{shown_path(run, r.file)}:{r.line}" for r in f.related)
             message = " ".join(f.message.split()) + (f" (via {related})" if related else "")
-            write(f"{place}: {f.severity} {f.rule} {message}\n")
+            write(f"{terminal(place)}: {f.severity} {terminal(f.rule)} {terminal(message)}\n")
 
     def _column(self, file: str, line: int) -> int:
         """1 + the indentation of the source line (1 when the file cannot be read)."""

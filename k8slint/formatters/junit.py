@@ -15,6 +15,7 @@ import time
 from itertools import groupby
 from xml.etree import ElementTree as ET
 
+from ..escape import xml
 from . import Formatter
 from .common import object_name, via
 
@@ -84,7 +85,7 @@ class JunitFormatter(Formatter):
             ET.SubElement(suite, "system-err").text = "".join(f"note: {n}\n" for n in run.notes if label in n)
         ET.indent(root)
         self.out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        self.out.write(ET.tostring(root, encoding="unicode"))
+        self.out.write(xml(ET.tostring(root, encoding="unicode")))
         self.out.write("\n")
 
     def _line(self, f) -> str:
