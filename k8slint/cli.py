@@ -42,7 +42,7 @@ class ByteSize(click.ParamType):
         number = text[:-1] if scale > 1 else text
         try:
             size = int(float(number) * scale)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number; inf, nan
             size = 0
         if size < 1:
             self.fail(f"{value!r} is not a size (bytes, or with K, M or G)", param, ctx)
@@ -142,11 +142,11 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
             written.check_writable(path, option)
 
         def before_render(plan) -> None:
+            if write_baseline:
+                written.refuse_baseline_target(write_baseline, plan.settings.config.file)
             reads = api.reads(plan, options)
             for option, path in files:
                 written.refuse_inputs(path, option, reads)
-            if write_baseline:
-                written.refuse_baseline_target(write_baseline, plan.settings.config.file)
 
         with api.collector_paused():
             result, _retained = api.run(options, watchdog=True, before_render=before_render)  # kept: run() exits without freeing what the check built

@@ -46,7 +46,7 @@ def compile(pattern: str):  # noqa: A001 - the module is used as regex.compile
     escaped = _strip_escaped(pattern)
     for finder, what in _UNSUPPORTED:
         if finder.search(escaped):
-            raise PatternError(f"regular expression {_shown(pattern)!r} uses {what}, which k8slint's linear-time "
+            raise PatternError(f"regular expression '{_shown(pattern)}' uses {what}, which k8slint's linear-time "
                                "engine (RE2) does not support: rewrite it without")
     import re2  # type: ignore[import-not-found]
 
@@ -58,7 +58,7 @@ def compile(pattern: str):  # noqa: A001 - the module is used as regex.compile
     except Exception as exc:  # noqa: BLE001 - re2's error type is private
         reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         reason = reason.split(":", 1)[0]  # the engine's reason, without the pattern text it repeats
-        raise PatternError(f"regular expression {_shown(pattern)!r} cannot be used ({reason})") from None
+        raise PatternError(f"regular expression '{_shown(pattern)}' cannot be used ({reason})") from None
 
 
 def _strip_escaped(pattern: str) -> str:

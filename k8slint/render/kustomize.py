@@ -10,6 +10,7 @@ resources are refused before kustomize is started unless the user opts in.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -273,7 +274,7 @@ def render_kustomization(target: Target, settings) -> Render:
         rel_target = os.path.relpath(os.path.realpath(directory), wrapper)
         (wrapper / "kustomization.yaml").write_text(
             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-            f"resources:\n- {rel_target}\n"
+            f"resources:\n- {json.dumps(rel_target)}\n"  # quoted: a folder name cannot add YAML of its own
             "buildMetadata: [originAnnotations, transformerAnnotations]\n",
             encoding="utf-8",
         )
