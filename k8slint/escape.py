@@ -5,7 +5,8 @@ from the repository under check may not do to the place it is shown.
   sequences, ``\\r``, OSC 8 hyperlinks) and the Unicode controls that reorder or hide text (bidi
   overrides, line separators) become visible escapes (``\\n``, ``\\x1b``, ``\\u202e``): one field
   stays on one line, so it can never start a line of its own (a GitHub workflow command such as
-  ``::add-mask::`` is read only at the start of a line);
+  ``::add-mask::`` is read only at the start of a line), and a field that itself starts with
+  ``::`` shows its first colon as ``\\x3a``;
 - :func:`workflow_data` / :func:`workflow_property` (``--format github``): GitHub's own escaping of
   workflow-command data (``%``, CR, LF) and properties (also ``:`` and ``,``), after :func:`terminal`;
 - :func:`markdown` (Markdown report, job summary): no link, image (a tracking pixel), raw HTML,
@@ -21,8 +22,9 @@ from __future__ import annotations
 import re
 
 # C0 controls, DEL, C1 controls; Unicode line/paragraph separators, bidi embeddings, overrides
-# and isolates, zero-width and invisible formatting that can disguise text; BOM.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# and isolates, zero-width and invisible formatting that can disguise text; BOM; lone surrogates
+# (an undecodable byte of a file name), which no UTF-8 output can even encode.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -38,7 +40,10 @@ def _visible(match: re.Match) -> str:
 def terminal(text: object) -> str:
     """``text`` with every control character shown as an escape: safe on a terminal, in a log
     and on stderr, and always one line."""
-    return _CONTROLS.sub(_visible, str(text))
+    shown = _CONTROLS.sub(_visible, str(text))
+    if shown.lstrip().startswith("::"):  # a workflow command if it ever starts a line
+        shown = shown.replace(":", "\\x3a", 1)
+    return shown
 
 
 def workflow_data(text: object) -> str:
@@ -79,7 +84,7 @@ def code(text: object) -> str:
     return f"{fence}{pad}{body}{pad}{fence}"
 
 
-_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
 
 
 def json_text(text: str) -> str:

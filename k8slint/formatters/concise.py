@@ -37,7 +37,7 @@ class ConciseFormatter(Formatter):
             path = Path(self.run.repo_root) / file
             try:
                 text = path.read_text(encoding="utf-8", errors="replace") if path.stat().st_size <= MAX_READ else ""
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a path no file system can encode
                 text = ""
             self._lines[file] = text.splitlines()
         lines = self._lines[file]
