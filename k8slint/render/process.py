@@ -33,9 +33,11 @@ BLACKHOLE = "http://127.0.0.1:9"  # a closed port: what every proxy variable poi
 _PASSED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")  # what a child keeps of k8slint's environment
 _PROXY = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
-# The launcher: an isolated interpreter (no site, no cwd on sys.path, no PYTHON* variables) that
-# asks the kernel to kill it with its parent, caps data memory and core files, leaves the network
-# namespace when it can, and execs the renderer. argv: launcher, memory, isolate-network, command...
+# The launcher: an isolated interpreter (no cwd on sys.path, no PYTHON* variables, no user site;
+# no site at all unless it runs a module) that asks the kernel to kill it with its parent, caps
+# data memory and core files, leaves the network namespace when it can, and execs the renderer
+# (or runs the Python module ``python -I -m <module>`` would, in itself: one interpreter start
+# less per Helm render). argv: launcher, memory, isolate-network, command...
 _LAUNCHER = r"""
 import os, sys
 memory, isolate, command = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3:]
@@ -56,6 +58,11 @@ try:
         resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
 except (ImportError, ValueError, OSError):
     pass
+if command[0] == "--module":  # a Python child (the Helm SDK worker): run it here, one interpreter start saved
+    import runpy
+    sys.argv = [command[1]]
+    runpy.run_module(command[1], run_name="__main__", alter_sys=True)
+    sys.exit(0)
 try:
     os.execvp(command[0], command)
 except OSError as exc:
@@ -190,7 +197,11 @@ def run_bounded(command: list[str], *, timeout: float, max_output: int, stdin: b
         if stdin is not None:
             feed.write(stdin)
             feed.seek(0)
-        launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(_memory(memory)), "0" if network else "1"]
+        python_module = command[:3] == [sys.executable, "-I", "-m"]
+        site = [] if python_module else ["-S"]  # a module needs site-packages to be importable
+        launcher = [sys.executable, "-I", *site, "-c", _LAUNCHER, str(_memory(memory)), "0" if network else "1"]
+        if python_module:
+            command = ["--module", *command[3:]]
         with _LOCK:
             if _CLOSED.is_set():
                 return Ran("stopped")
