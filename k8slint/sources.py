@@ -9,8 +9,9 @@ context) goes through one :class:`Sources` per run, so that
 - each YAML text is parsed at most once per run, whoever asks first (parsing is the
   :class:`~k8slint.locate.SourceCache`'s; renders run in threads, so access is locked).
 
-Paths are repo-relative POSIX strings. A path outside the repository *as written* (a
-kustomization's ``../../other``) is the user's layout and is read like kustomize reads it.
+Paths are repo-relative POSIX strings. Nothing outside the repository root is read (a
+kustomization's ``../../other``, an absolute path), except what the command line named
+(``named``: a target, a values file given outside the repository): see SECURITY.md.
 """
 
 from __future__ import annotations
@@ -47,13 +48,18 @@ def within(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
+OUTSIDE = ("is outside the repository; k8slint reads nothing outside the repository root unless the command "
+           "line names it (check it from a wider --repo-root)")
+
+
 class Sources(SourceCache):
     """Files of one repository for one run (see the module docstring)."""
 
-    def __init__(self, root: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+    def __init__(self, root: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE, named: tuple = ()) -> None:
         super().__init__(root)
         self.max_file_size = max_file_size
         self._real_root = Path(os.path.realpath(root))
+        self._named = tuple(Path(os.path.normpath(p)) for p in named)
         self._lock = threading.RLock()
         self._files: list[str] | None = None
 
@@ -63,7 +69,10 @@ class Sources(SourceCache):
         file, over the size limit, or a symlink leaving the repository."""
         path = Path(os.path.normpath(self.root / rel))
         try:
-            if within(path, Path(os.path.normpath(self.root))) and not within(Path(os.path.realpath(path)), self._real_root):
+            if not within(path, Path(os.path.normpath(self.root))):
+                if not any(within(path, named) for named in self._named):
+                    return None, OUTSIDE
+            elif not within(Path(os.path.realpath(path)), self._real_root):
                 return None, "is a symlink that leaves the repository; k8slint does not follow it"
             info = path.stat()
             if not stat.S_ISREG(info.st_mode):

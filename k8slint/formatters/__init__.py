@@ -81,14 +81,16 @@ def write_json(out: IO[str], document: Any) -> None:
     MB for 87,000 findings); this writes the same text in joined batches of tokens."""
     import json
 
+    from ..escape import json_text
+
     batch: list[str] = []
     for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(document):
         batch.append(chunk)
         if len(batch) >= 8192:
-            out.write("".join(batch))
+            out.write(json_text("".join(batch)))
             batch.clear()
     batch.append("\n")
-    out.write("".join(batch))
+    out.write(json_text("".join(batch)))
 
 
 @functools.lru_cache(maxsize=1)

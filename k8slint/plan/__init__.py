@@ -8,6 +8,7 @@ targets. Everything it cannot use is a :class:`~k8slint.errors.K8slintError`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,8 @@ class Options:
     max_file_size: int | None = None
     max_objects: int | None = None
     render_timeout: float | None = None
+    deadline: float | None = None  # seconds the whole run may take
+    render_memory: int | None = None  # bytes of data memory one renderer process may use
     stdin: Any = None  # bytes or a binary stream for '-' (default: the process's standard input)
 
 
@@ -71,6 +74,13 @@ def _config(config_path: str | None, start: Path, root: Path):
         raise K8slintError(f"invalid configuration: {exc}") from None
 
 
+def _settings(root: Path, config, config_path: str | None, **flags) -> Settings:
+    try:
+        return Settings.build(root, config, trusted_config=bool(config_path), **flags)
+    except ConfigError as exc:
+        raise K8slintError(f"invalid configuration: {exc}") from None
+
+
 def _rules(settings: Settings) -> dict[str, Rule]:
     paths = settings.custom_rule_paths()
     try:
@@ -84,7 +94,7 @@ def load_all_rules(config_path: str | None, start: Path) -> dict[str, Rule]:
     from .targets import find_repo_root
 
     root = find_repo_root(start)
-    return _rules(Settings.build(root, _config(config_path, start, root)))
+    return _rules(_settings(root, _config(config_path, start, root), config_path))
 
 
 def _schema_note(settings: Settings, crds: list[str]) -> str | None:
@@ -98,6 +108,15 @@ def _schema_note(settings: Settings, crds: list[str]) -> str | None:
     return k8s_schema.schema_version(target)[1]
 
 
+def _named_outside(options: Options, root: Path) -> list[Path]:
+    """Paths the command line names outside the repository root: the only things outside it a run reads."""
+    from ..sources import within
+
+    top = Path(os.path.normpath(root.absolute()))
+    named = [Path(os.path.normpath(Path(p).absolute())) for p in [*options.paths, *options.values] if p != "-"]
+    return [p for p in named if not within(p, top)]
+
+
 def make_plan(options: Options) -> Plan:
     from .targets import build_targets, decide_root
 
@@ -105,9 +124,12 @@ def make_plan(options: Options) -> Plan:
     root = decide_root(located, options.repo_root)
     start = Path(options.paths[0]).resolve() if options.paths and options.paths[0] != "-" else Path.cwd()
     config = _config(options.config, start, root)
-    settings = Settings.build(root, config, fail_on=options.fail_on, allow_remote=options.allow_remote, jobs=options.jobs,
-                              kubernetes_version=options.kubernetes_version, max_file_size=options.max_file_size,
-                              max_objects=options.max_objects, render_timeout=options.render_timeout)
+    settings = _settings(root, config, options.config, fail_on=options.fail_on, allow_remote=options.allow_remote,
+                         jobs=options.jobs, kubernetes_version=options.kubernetes_version,
+                         max_file_size=options.max_file_size, max_objects=options.max_objects,
+                         render_timeout=options.render_timeout, deadline=options.deadline,
+                         render_memory=options.render_memory)
+    settings.named = _named_outside(options, root)
     note = _schema_note(settings, options.crds)
     if options.env and envs.normalize(options.env) is None:
         raise K8slintError(f"--env {options.env!r}: not an environment (use production, staging or development, or prod/stg/dev)")
@@ -121,4 +143,4 @@ def make_plan(options: Options) -> Plan:
     targets, allow_empty = build_targets(options, settings)
     return Plan(settings, rules, only, targets, whole_repo=not options.paths,
                 repo_rules=options.changed or any(t.kind != "stdin" for t in targets),
-                allow_empty=allow_empty, notes=[note] if note else [])
+                allow_empty=allow_empty, notes=[*settings.notes, *([note] if note else [])])

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from ..envs import ENVIRONMENTS
@@ -22,7 +21,7 @@ from ..load import YMap, decode, load_json, load_text
 from ..model import HelmSources, K8sObject, Location, Target
 from ..sources import relative
 from . import Inputs, Problem, Render, Renderer, Unit
-from .process import limit_message, no_network_env, run_bounded
+from .process import budget, limit_message, run_bounded, scratch
 from .stream import parse_stream
 
 _TEMPLATE_LOC = re.compile(r"(?P<file>[\w.@+-]+(?:/[\w.@+-]+)*/templates/[\w./@+-]+?):(?P<line>\d+)(?::\d+)?")
@@ -112,12 +111,20 @@ def _resolve_dependencies(chart_dir: Path, meta: YMap, values: dict, settings, d
         local: Path | None = None
         if repo.startswith("file://"):
             candidate = (chart_dir / repo[len("file://"):]).resolve()
+            if not _inside_repository(candidate, settings):
+                shown = repo if len(repo) <= 200 else repo[:200] + "..."
+                problems.append(Problem(
+                    "render-error", f"chart {display} depends on {name} from {shown!r}, which is outside the repository "
+                    "(symlinks resolved); k8slint reads nothing outside the repository root unless the command line "
+                    "names it (check it from a wider --repo-root)", Location(chart_yaml, deps.item_line(position))))
+                continue
             if (candidate / "Chart.yaml").is_file():
                 local = candidate
         else:
             for search in [chart_dir.parent, *settings.chart_search]:
                 candidate = Path(search) / name
-                if (candidate / "Chart.yaml").is_file() and _chart_name(candidate) == name:
+                if (candidate / "Chart.yaml").is_file() and _inside_repository(candidate, settings) \
+                        and _chart_name(candidate) == name:
                     local = candidate.resolve()
                     break
         if local is not None:
@@ -136,6 +143,12 @@ def _resolve_dependencies(chart_dir: Path, meta: YMap, values: dict, settings, d
             )
         )
     return add, problems
+
+
+def _inside_repository(path: Path, settings) -> bool:
+    real = path.resolve()
+    tops = [Path(settings.repo_root).resolve(), *(Path(p).resolve() for p in getattr(settings, "named", ()))]
+    return any(real == top or top in real.parents for top in tops)
 
 
 def _unsafe_links(folder: Path, root: Path) -> list[tuple[Path, str]]:
@@ -322,7 +335,7 @@ def explain_render_error(message: str, chart_dir: Path, chart_name: str, root: P
 
 def _render_with_binary(binary: str, chart_dir: Path, values_file: Path, target: Target, settings) -> tuple[dict[str, str] | None, str | None]:
     cmd = [binary, "template", target.release_name, str(chart_dir), "--namespace", target.namespace or "default", "-f", str(values_file)]
-    ran = run_bounded(cmd, timeout=settings.render_timeout, max_output=settings.max_file_size, env=no_network_env())
+    ran = run_bounded(cmd, timeout=budget(settings), max_output=settings.max_file_size, memory=settings.render_memory)
     if ran.status != "ok":
         return None, limit_message("helm template", ran.status, settings)
     if ran.returncode != 0:
@@ -343,8 +356,8 @@ def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) ->
                           "namespace": target.namespace or "default"}).encode()
     # -I: an isolated interpreter (no cwd or script folder on sys.path, no PYTHON* variables, no user
     # site), so nothing in the linted repository (a json.py, a .pyc, a .pth) can be imported by it
-    ran = run_bounded([sys.executable, "-I", "-m", "k8slint.render.helm_worker"], timeout=settings.render_timeout,
-                      max_output=settings.max_file_size, env=no_network_env(), stdin=request)
+    ran = run_bounded([sys.executable, "-I", "-m", "k8slint.render.helm_worker"], timeout=budget(settings),
+                      max_output=settings.max_file_size, memory=settings.render_memory, stdin=request)
     if ran.status != "ok":
         return None, limit_message("the Helm render", ran.status, settings)
     try:
@@ -421,7 +434,7 @@ def render_chart(target: Target, settings) -> Render:
                 "render-error", f"{rel} holds a values.schema.json that refers to a schema on the network, which Helm "
                 "would fetch; k8slint fetches nothing: unpack the chart under charts/", Location(rel, 1)))
         return result
-    with tempfile.TemporaryDirectory(prefix="k8slint-helm-") as tmp:
+    with scratch("k8slint-helm-") as tmp:
         render_dir = chart_dir
         if add or any(_remote_schema(folder) for folder in [chart_dir, *add.values()]):
             render_dir = Path(tmp) / chart_dir.name
