@@ -227,16 +227,13 @@ def _check(plan: Plan, renders: list, options: Options) -> tuple[Report, Any]:
     if plan.repo_rules:
         findings.extend(checker.check_repo(settings.repo_root, settings.unknown_env))
 
-    unusable = [r for r in renders if r.failed or (not r.objects and not r.problems)]
-    if renders and len(unusable) == len(renders) and not plan.allow_empty:
-        if all(r.failed for r in renders):
-            reasons = "; ".join(p.message for r in renders for p in r.problems[:1])
-            raise K8slintError(f"nothing could be rendered: {reasons}")
-        if not any(r.problems for r in renders):
-            raise K8slintError(
-                f"{', '.join(r.target.label() for r in renders)}: no Kubernetes objects to check "
-                "(empty input; pass --allow-empty if that is expected)"
-            )
+    # a target that failed to render is a render-error finding (exit 1), never a stop: the other targets,
+    # the repository rules and every output still come; only input with nothing in it at all cannot be checked
+    if renders and not plan.allow_empty and not any(r.failed or r.objects or r.problems for r in renders):
+        raise K8slintError(
+            f"{', '.join(r.target.label() for r in renders)}: no Kubernetes objects to check "
+            "(empty input; pass --allow-empty if that is expected)"
+        )
 
     findings.extend(checker.unused_suppressions())
     used: set[int] = set()

@@ -105,8 +105,12 @@ def test_duplicates_in_a_plain_directory_are_reported_kustomize_refuses_them_its
     assert "ConfigMap prj-01/app-config is rendered 2 times" in dup[0]["message"] and "manifests/config-old.yaml" in dup[0]["message"]
 
     (plain / "kustomization.yaml").write_text("resources: [config.yaml, config-old.yaml]\n")
-    refused = k8slint("check", "manifests", "--env", "production", cwd=tmp_path)
-    assert refused.code == 2 and "kustomize build manifests failed" in refused.err and "app-config" in refused.err
+    refused = k8slint("check", "manifests", "--env", "production", "--format", "json", cwd=tmp_path)
+    assert refused.code == 1, refused.err
+    errors = findings(refused, "render-error")
+    assert [(f["location"]["file"], f["location"]["line"]) for f in errors] == [("manifests/kustomization.yaml", 1)]
+    assert errors[0]["message"] == ("manifests/kustomization.yaml: ConfigMap app-config is defined in manifests/config.yaml, "
+                                    "manifests/config-old.yaml; kustomize refuses two objects with the same kind and name")
 
 
 def test_references_resolve_per_namespace_and_through_producers():

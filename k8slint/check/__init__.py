@@ -40,6 +40,7 @@ class Checker:
         self.notes: list[str] = []
         self._asserts = Asserts()
         self._sources_reported: set[tuple] = set()
+        self._render_errors: set[tuple] = set()
         self.suppressions = Annotations(policy)
 
     # -- per render --------------------------------------------------------------------
@@ -57,6 +58,11 @@ class Checker:
             severity = self.policy.severity(problem.rule, policy_env)
             if severity is None:
                 continue
+            if problem.rule == "render-error":  # a base broken for every overlay: one finding, where it is broken
+                seen = (problem.location, problem.message)
+                if seen in self._render_errors:
+                    continue
+                self._render_errors.add(seen)
             findings.append(
                 Finding(problem.rule, severity, problem.message, problem.location, label, env,
                         fingerprint=fingerprint(problem.rule, label, problem.location.file, problem.message))

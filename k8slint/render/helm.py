@@ -17,15 +17,14 @@ import sys
 from pathlib import Path
 
 from ..envs import ENVIRONMENTS
+from ..errors import RendererMissing
 from ..load import YMap, decode, load_json, load_text
 from ..model import HelmSources, K8sObject, Location, Target
 from ..sources import relative
-from . import Inputs, Problem, Render, Renderer, Unit
+from . import Inputs, Problem, Render, Renderer, Unit, helm_errors
 from .process import budget, limit_message, run_bounded, scratch
 from .stream import parse_stream
 
-_TEMPLATE_LOC = re.compile(r"(?P<file>[\w.@+-]+(?:/[\w.@+-]+)*/templates/[\w./@+-]+?):(?P<line>\d+)(?::\d+)?")
-_NIL = re.compile(r"at <\(?(?P<expr>(?:\.Values|\$\w*)[\w.]*)\)?(?P<rest>[\w.]*)>:\s*nil pointer evaluating [^.]*\.(?P<field>\w+)")
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.M)
 
 
@@ -295,60 +294,30 @@ def _parse_set(expressions: list[str]) -> dict:
     return out
 
 
-def explain_render_error(message: str, chart_dir: Path, chart_name: str, root: Path) -> tuple[str, Location | None]:
-    """Helm's error text -> (one readable sentence, the template location it points at)."""
-    locations = list(_TEMPLATE_LOC.finditer(message))
-    location = None
-    if locations:
-        found = locations[-1]
-        template = found.group("file")
-        inner = template.split("/", 1)[1] if "/" in template else template
-        location = Location(relative(chart_dir / inner, root), int(found.group("line")))
-    nil = _NIL.search(message)
-    detail = " ".join(line.strip() for line in message.strip().splitlines()[-2:])
-    detail = re.sub(r"\s+", " ", detail)
-    if nil:
-        expr = nil.group("expr") + nil.group("rest")
-        field = nil.group("field")
-        cut = expr.find("." + field, 1)
-        while cut != -1 and expr[cut + len(field) + 1: cut + len(field) + 2] not in ("", "."):
-            cut = expr.find("." + field, cut + 1)
-        nil_part = expr[:cut] if cut > 0 else expr  # the part that evaluated to nil
-        where = f" at {location.file}:{location.line}" if location else ""
-        if nil_part.startswith(".Values."):
-            key = nil_part[len(".Values."):]
-            sentence = (
-                f"values key '{key}' is not set{where}: the template reads {expr}, and {nil_part} is nil "
-                f"(nil pointer evaluating .{field}); set '{key}' in values.yaml or the environment's values file, "
-                "or guard it with `if`/`with`/`default`"
-            )
-        else:
-            variable, _, key = nil_part.partition(".")
-            sentence = (
-                f"values key '{key or variable}' is not set on the entry bound to {variable}{where}: the template reads "
-                f"{expr}, and {nil_part} is nil (nil pointer evaluating .{field}); add '{key or variable}' to every entry "
-                "the template ranges over, or guard it with `if`/`with`/`default`"
-            )
-        return sentence, location
-    return detail[:600], location
+# A render answers (manifests, None, None), or (None, Helm's error text, None) to be explained, or
+# (None, None, k8slint's own sentence) for a limit it hit.
+Rendered = tuple["dict[str, str] | None", "str | None", "str | None"]
 
 
-def _render_with_binary(binary: str, chart_dir: Path, values_file: Path, target: Target, settings) -> tuple[dict[str, str] | None, str | None]:
+def _render_with_binary(binary: str, chart_dir: Path, values_file: Path, target: Target, settings) -> Rendered:
     cmd = [binary, "template", target.release_name, str(chart_dir), "--namespace", target.namespace or "default", "-f", str(values_file)]
-    ran = run_bounded(cmd, timeout=budget(settings), max_output=settings.max_file_size, memory=settings.render_memory)
+    try:
+        ran = run_bounded(cmd, timeout=budget(settings), max_output=settings.max_file_size, memory=settings.render_memory)
+    except OSError as exc:
+        raise RendererMissing(f"could not run {binary} (helm): {exc.strerror}") from None
     if ran.status != "ok":
-        return None, limit_message("helm template", ran.status, settings)
+        return None, None, limit_message("helm template", ran.status, settings)
     if ran.returncode != 0:
-        return None, ran.stderr.replace("Error: ", "", 1)
+        return None, ran.stderr.replace("Error: ", "", 1), None
     text = ran.stdout.decode("utf-8", "replace")
     out: dict[str, str] = {}
     pieces = _SOURCE.split(text)
     for name, body in zip(pieces[1::2], pieces[2::2]):
         out[name] = out.get(name, "") + "\n---\n" + body
-    return out, None
+    return out, None, None
 
 
-def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) -> tuple[dict[str, str] | None, str | None]:
+def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) -> Rendered:
     """Helm's Go SDK in a child process (k8slint.render.helm_worker), bounded in time and output."""
     import json
 
@@ -359,15 +328,16 @@ def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) ->
     ran = run_bounded([sys.executable, "-I", "-m", "k8slint.render.helm_worker"], timeout=budget(settings),
                       max_output=settings.max_file_size, memory=settings.render_memory, stdin=request)
     if ran.status != "ok":
-        return None, limit_message("the Helm render", ran.status, settings)
+        return None, None, limit_message("the Helm render", ran.status, settings)
     try:
         answer = json.loads(ran.stdout)
-    except ValueError:
-        last = " ".join(ran.stderr.strip().splitlines()[-1:])[:300]
-        return None, f"the Helm engine stopped without an answer (exit {ran.returncode}){': ' + last if last else ''}"
+    except ValueError:  # its stderr may quote the chart's values: not shown
+        return None, None, f"the Helm engine stopped without an answer (exit {ran.returncode})"
+    if answer.get("missing"):
+        raise RendererMissing(str(answer.get("error")))
     if "error" in answer:
-        return None, str(answer["error"])
-    return answer["manifests"], None
+        return None, str(answer["error"]), None
+    return answer["manifests"], None, None
 
 
 def render_chart(target: Target, settings) -> Render:
@@ -453,13 +423,19 @@ def render_chart(target: Target, settings) -> Render:
             import json
 
             values_file.write_text(json.dumps(values), encoding="utf-8")
-            manifests, error = _render_with_binary(binary, render_dir, values_file, target, settings)
+            manifests, error, own = _render_with_binary(binary, render_dir, values_file, target, settings)
         else:
-            manifests, error = _render_with_sdk(render_dir, values, target, settings)
-    if error is not None or manifests is None:
+            manifests, error, own = _render_with_sdk(render_dir, values, target, settings)
+    if manifests is None:  # in k8slint's words, at the template line or values key; Helm's text is never shown
         result.failed = True
-        sentence, location = explain_render_error(error or "", chart_dir, chart_name, root)
-        result.problems.append(Problem("render-error", f"helm render of {target.label()} failed: {sentence}", location or Location(_under(display, "Chart.yaml"), 1)))
+        said: list = [(own, None)]
+        if own is None:
+            context = helm_errors.Context(chart_dir, chart_name, origin_dirs, root, settings.sources, list(target.values),
+                                          target.label(), display)
+            said = helm_errors.explain(error or "", context)
+        for sentence, location in said:
+            result.problems.append(Problem("render-error", helm_errors.cap(f"helm render of {target.label()} failed: {sentence}"),
+                                           location or Location(_under(display, "Chart.yaml"), 1)))
         return result
 
     def origin_of(template: str) -> str:
@@ -571,8 +547,9 @@ def env_values_file(chart: Path, env: str) -> Path | None:
 
 def _chart_yaml(chart_dir: Path, display: str, settings) -> tuple[object, Problem | None]:
     """Chart.yaml's mapping, parsed once per run (``settings.sources``), else why it cannot be used."""
-    docs = settings.sources.docs(relative(chart_dir / "Chart.yaml", settings.repo_root))
-    if docs and isinstance(docs[0].data, YMap):
+    rel = relative(chart_dir / "Chart.yaml", settings.repo_root)
+    docs = settings.sources.docs(rel)
+    if docs and isinstance(docs[0].data, YMap) and not settings.sources.errors(rel):  # fail closed on anything refused
         return docs[0].data, None
     return _read_yaml_file(chart_dir / "Chart.yaml", _under(display, "Chart.yaml"))
 

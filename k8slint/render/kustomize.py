@@ -17,11 +17,13 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..errors import RendererMissing
 from ..load import YMap, decode
 from ..model import K8sObject, Location, Target
 from ..sources import OUTSIDE, relative
 from . import Inputs, Problem, Render, Renderer, Unit
 from .kustomization import INCLUDES, is_remote, kustomization_file, references
+from .kustomize_errors import explain
 from .process import budget, limit_message, run_bounded, scratch
 from .stream import parse_stream
 
@@ -36,7 +38,7 @@ _ENTRY = re.compile(r"^- ", re.M)
 
 
 class KustomizeNotFound(Exception):
-    pass
+    pass  # raised by kustomize_command(); a render turns it into RendererMissing
 
 
 def kustomize_command() -> list[str]:
@@ -246,13 +248,6 @@ def _parse_transforms(text: str) -> tuple:
     return tuple(entries)
 
 
-def _clean_stderr(stderr: str) -> str:
-    lines = [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith("# Warning:")]
-    text = " ".join(lines).strip()
-    text = re.sub(r"^Error:\s*", "", text)
-    return text[:1500]
-
-
 def render_kustomization(target: Target, settings) -> Render:
     result = Render(target)
     root: Path = settings.repo_root
@@ -265,10 +260,8 @@ def render_kustomization(target: Target, settings) -> Render:
         return result
     try:
         command = kustomize_command()
-    except KustomizeNotFound as exc:
-        result.failed = True
-        result.problems.append(Problem("render-error", str(exc), Location(krel, 1)))
-        return result
+    except KustomizeNotFound as exc:  # no renderer: the run cannot check (exit 2), never a finding
+        raise RendererMissing(str(exc)) from None
     with scratch("k8slint-") as tmp:
         wrapper = Path(os.path.realpath(tmp))
         rel_target = os.path.relpath(os.path.realpath(directory), wrapper)
@@ -282,18 +275,14 @@ def render_kustomization(target: Target, settings) -> Render:
             ran = run_bounded([*command, str(wrapper)], timeout=budget(settings), max_output=settings.max_file_size,
                               memory=settings.render_memory, network=settings.allow_remote)
         except OSError as exc:
-            result.failed = True
-            result.problems.append(Problem("render-error", f"could not run {command[0]}: {exc.strerror}", Location(krel, 1)))
-            return result
+            raise RendererMissing(f"could not run {command[0]} (kustomize): {exc.strerror}") from None
         if ran.status != "ok":
             result.failed = True
             result.problems.append(Problem("render-error", limit_message(f"kustomize build of {target.display}", ran.status, settings), Location(krel, 1)))
             return result
-        if ran.returncode != 0:
+        if ran.returncode != 0:  # in k8slint's words, at the line that causes it; kustomize's text is never shown
             result.failed = True
-            message = _clean_stderr(ran.stderr).replace(str(wrapper), "<wrapper>")
-            message = re.sub(r"(?:\.\./)+" + re.escape(str(root).lstrip("/")) + "/", "", message)
-            result.problems.append(Problem("render-error", f"kustomize build {target.display} failed: {message}", Location(krel, 1)))
+            result.problems.extend(explain(ran.stderr, directory, target.display, krel, settings))
             return result
         text, error = decode(ran.stdout)
         if error:
