@@ -45,6 +45,14 @@ def targets(paths: list[str] | tuple[str, ...] | str = (), **options: Any) -> li
     return make_plan(_options(paths, options)).targets
 
 
+def unchecked_note(files: list[str], shown: int = 10) -> str:
+    """"N YAML files not checked: a, b, c, ..." (at most ``shown`` names)."""
+    names = ", ".join(files[:shown]) + (f", ... ({len(files) - shown} more)" if len(files) > shown else "")
+    many = len(files) != 1
+    return (f"{len(files)} YAML file{'s' if many else ''} not checked: {names} (no overlay or chart reads "
+            f"{'them' if many else 'it'} and {'they are' if many else 'it is'} not recognised as anything else)")
+
+
 def _options(paths, options: dict) -> Options:
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else paths
     return Options(paths=[os.fspath(p) for p in paths], **options)
@@ -217,6 +225,9 @@ def _check(plan: Plan, renders: list, options: Options) -> tuple[Report, Any]:
         report.targets.append(formatters.TargetInfo(target.label(), target.kind, target.env, target.env_source, len(result.objects),
                                                     result.failed, target.display, in_force))
     report.notes.extend(plan.notes)
+    report.unchecked_files = list(plan.unchecked)
+    if plan.unchecked:
+        report.notes.append(unchecked_note(plan.unchecked))
     if unknown_envs:
         report.notes.append(
             f"environment unknown for {', '.join(unknown_envs)}: applying the {settings.unknown_env} policy "

@@ -135,6 +135,8 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
         if list_targets:
             plan = api.make_plan(options)
             report.write_targets(plan.targets, pairs, plan.settings.repo_root)
+            if plan.unchecked:  # the same picture as a check: stdout stays a list of targets
+                click.echo(f"k8slint: note: {api.unchecked_note(plan.unchecked)}", err=True)
             sys.exit(EXIT_OK)
         files = [("--output", out) for _, out in pairs if out not in (None, "-")]
         files += [("--write-baseline", write_baseline)] if write_baseline else []

@@ -133,6 +133,7 @@ class Target:
     release_name: str = "release"
     namespace: str | None = None
     stdin_data: bytes | None = None
+    files: list = field(default_factory=list)  # dir found by discovery: only these loose manifests (Paths)
 
     def label(self) -> str:
         if self.kind == "helm" and self.values:

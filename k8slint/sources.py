@@ -55,9 +55,11 @@ OUTSIDE = ("is outside the repository; k8slint reads nothing outside the reposit
 class Sources(SourceCache):
     """Files of one repository for one run (see the module docstring)."""
 
-    def __init__(self, root: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE, named: tuple = ()) -> None:
+    def __init__(self, root: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE, named: tuple = (),
+                 scope: list[Path] | None = None) -> None:
         super().__init__(root)
         self.max_file_size = max_file_size
+        self.scope = scope  # None: the whole root; else only these files and folders are listed
         self._real_root = Path(os.path.realpath(root))
         self._named = tuple(Path(os.path.normpath(p)) for p in named)
         self._lock = threading.RLock()
@@ -122,10 +124,23 @@ class Sources(SourceCache):
             return self._files
 
     def _scan(self) -> list[str]:
+        if self.scope is None:
+            return self._scan_folder(self.root)
+        out: list[str] = []
+        for path in self.scope:  # files and folders given on the command line, without a repository around them
+            if not within(path, self.root):
+                continue
+            if path.is_dir():
+                out.extend(self._scan_folder(path))
+            elif path.is_file():
+                out.append(path.relative_to(self.root).as_posix())
+        return list(dict.fromkeys(out))
+
+    def _scan_folder(self, top: Path) -> list[str]:
         out: list[str] = []
         seen: set[tuple[int, int]] = set()
         root = self.root
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
             try:
                 info = os.stat(dirpath)
                 if (info.st_dev, info.st_ino) in seen:

@@ -35,6 +35,7 @@ class Run:
     rules: dict = field(default_factory=dict)  # id -> Rule, for formatters that describe rules
     repo_root: str = "."
     fail_on: str = "error"
+    unchecked_files: list = field(default_factory=list)  # YAML files neither checked nor recognised (repo-relative)
 
 
 class Formatter:
@@ -70,6 +71,7 @@ def summarize(findings: list[Finding], run: Run, passed: bool) -> dict[str, Any]
         "failed_targets": sum(1 for t in run.targets if t.failed),
         "passed": passed,
         "fail_on": run.fail_on,
+        "unchecked_files": list(run.unchecked_files),
     }
 
 

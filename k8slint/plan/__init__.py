@@ -62,6 +62,7 @@ class Plan:
     repo_rules: bool  # run the repository-tree rules (not for a stream on stdin alone)
     allow_empty: bool
     notes: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)  # YAML files discovery neither checked nor recognised
 
 
 def _config(config_path: str | None, start: Path, root: Path):
@@ -121,14 +122,16 @@ def make_plan(options: Options) -> Plan:
     from .targets import build_targets, decide_root
 
     located = [p for p in options.paths if Path(p).exists()] if options.changed else list(options.paths)  # changed files may be deleted ones
-    root = decide_root(located, options.repo_root)
+    root, scope = decide_root(located, options.repo_root)
+    if options.changed:
+        scope = None  # --changed runs the repository rules over the whole repository
     start = Path(options.paths[0]).resolve() if options.paths and options.paths[0] != "-" else Path.cwd()
     config = _config(options.config, start, root)
     settings = _settings(root, config, options.config, fail_on=options.fail_on, allow_remote=options.allow_remote,
                          jobs=options.jobs, kubernetes_version=options.kubernetes_version,
                          max_file_size=options.max_file_size, max_objects=options.max_objects,
                          render_timeout=options.render_timeout, deadline=options.deadline,
-                         render_memory=options.render_memory)
+                         render_memory=options.render_memory, scope=scope)
     settings.named = _named_outside(options, root)
     note = _schema_note(settings, options.crds)
     if options.env and envs.normalize(options.env) is None:
@@ -140,7 +143,11 @@ def make_plan(options: Options) -> Plan:
     only = set(options.select) if options.select else None
     if options.skip:
         only = (only if only is not None else set(rules)) - set(options.skip)
-    targets, allow_empty = build_targets(options, settings)
-    return Plan(settings, rules, only, targets, whole_repo=not options.paths,
-                repo_rules=options.changed or any(t.kind != "stdin" for t in targets),
-                allow_empty=allow_empty, notes=[*settings.notes, *([note] if note else [])])
+    chosen = build_targets(options, settings)
+    targets = chosen.targets
+    repo_rules = options.changed or any(t.kind != "stdin" for t in targets)
+    notes = [*settings.notes, *([note] if note else [])]
+    if not repo_rules:
+        notes.append("repository rules not run: only a stream on standard input was checked")
+    return Plan(settings, rules, only, targets, whole_repo=not options.paths, repo_rules=repo_rules,
+                allow_empty=chosen.allow_empty, notes=notes, unchecked=chosen.unchecked)

@@ -43,6 +43,7 @@ class Settings:
     confined: dict = field(default_factory=dict, repr=False)  # config key -> its paths, checked inside the repository
     notes: list[str] = field(default_factory=list)  # what the configuration asked for and did not get
     named: list[Path] = field(default_factory=list)  # paths the command line named outside the repository root
+    scope: list | None = None  # the paths the repository's file listing covers (None: the whole root)
     cache: dict = field(default_factory=dict, repr=False, compare=False)  # run-wide state templates keep across renders
 
     @classmethod
@@ -169,7 +170,8 @@ class Settings:
             with _LAZY:
                 found = self.cache.get("sources")
                 if found is None:
-                    found = self.cache["sources"] = Sources(self.repo_root, self.max_file_size, tuple(self.named))
+                    found = self.cache["sources"] = Sources(self.repo_root, self.max_file_size, tuple(self.named),
+                                                            scope=self.scope)
         return found
 
     @property

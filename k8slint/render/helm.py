@@ -561,6 +561,17 @@ def chart_name(chart_dir: Path, settings) -> str:
     return name if isinstance(name, str) else chart_dir.name
 
 
+def _vendored_subchart(chart: Path, root: Path) -> bool:
+    """A chart inside another chart's ``charts/`` folder (below ``root``): rendered by its parent.
+    Charts in any other ``charts/`` folder (``charts/<name>/``, the most common layout) are units."""
+    for parent in chart.parents:
+        if parent != root and root not in parent.parents:
+            return False
+        if parent.name == "charts" and parent != root and (parent.parent / "Chart.yaml").is_file():
+            return True
+    return False
+
+
 class HelmRenderer(Renderer):
     """A chart with an environment's values, rendered offline (see the module docstring)."""
 
@@ -571,7 +582,7 @@ class HelmRenderer(Renderer):
         ``values-<env>.yaml`` it has (or once with its defaults when it has none)."""
         units: list[Unit] = []
         for chart in found:
-            if "charts" in chart.relative_to(root).parts[:-1]:
+            if _vendored_subchart(chart, root):
                 continue
             try:
                 head = (chart / "Chart.yaml").read_text(encoding="utf-8", errors="replace")
