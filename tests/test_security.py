@@ -608,19 +608,11 @@ LEAKS = {
         "chart/values.yaml": f"password: '{LEAK_SECRET}{{{{'\n",
         "chart/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  p: {{ tpl .Values.password . | quote }}\n"},
 }
-# Measured on this branch: kustomize's and Helm's error text still reaches the outputs verbatim
-# (issue 12 rewrites render errors in k8slint's words); strict, so the fix landing flips them.
-LEAKING_ON_THIS_BRANCH = {"secret-generator-literal-typo", "env-file-bad-utf8", "schema-pattern-on-a-password",
-                          "tpl-of-a-password-with-braces"}
+# kustomize's and Helm's error text never reaches an output: render errors are in k8slint's words (issue 12)
 LEAK_FORMS = (MARKER, " ".join(str(b) for b in MARKER.encode()))  # as text, and as kustomize prints bytes
 
 
-def _leak_case(case: str):
-    marks = [pytest.mark.xfail(strict=True, reason="issue 12 render errors")] if case in LEAKING_ON_THIS_BRANCH else []
-    return pytest.param(case, marks=marks, id=case)
-
-
-@pytest.mark.parametrize("case", [_leak_case(c) for c in LEAKS])
+@pytest.mark.parametrize("case", list(LEAKS))
 def test_renderer_errors_never_show_a_secret_value(tmp_path, case):
     files = LEAKS[case]
     repo = overlay_repo(tmp_path / "repo", "", {k: v for k, v in files.items() if not k.endswith(".env")})
