@@ -92,9 +92,11 @@ def test_config_limits_may_only_lower_the_defaults(tmp_path, value, shown):
 
 def test_config_limits_below_the_default_are_used(tmp_path):
     repo = overlay_repo(tmp_path, "limits:\n  max-file-size: 10\n")
-    result = k8slint("check", "app", "--env", "development", cwd=repo)
-    assert result.code == 2
-    assert "app/kustomization.yaml (25 bytes) is over limits.max-file-size (10 bytes)" in result.err
+    result = k8slint("check", "app", "--env", "development", "-o", "json", cwd=repo)
+    assert result.code == 1, result.err
+    [finding] = [f for f in result.json["findings"] if f["rule"] == "render-error"]
+    assert (finding["location"]["file"], finding["location"]["line"]) == ("app/kustomization.yaml", 1)
+    assert finding["message"].startswith("app/kustomization.yaml (25 bytes) is over limits.max-file-size (10 bytes)")
 
 
 @pytest.mark.parametrize("config", [
@@ -166,8 +168,11 @@ def test_chart_dependency_outside_the_repository_is_a_render_error(tmp_path, via
         (repo / "chart/vendor").mkdir()
         (repo / "chart/vendor/dep").symlink_to(tmp_path / "outside/dep")
     result = k8slint("check", "chart", "--env", "development", "-o", "json", cwd=repo)
-    assert result.code == 2, everything(result)  # the only target could not be rendered
-    assert "chart chart depends on dep from" in result.err and "outside the repository" in result.err
+    assert result.code == 1, everything(result)  # the only target could not be rendered: a located finding
+    [finding] = result.json["findings"]
+    assert (finding["rule"], finding["location"]["file"], finding["location"]["line"]) == ("render-error", "chart/Chart.yaml", 5)
+    assert finding["message"].startswith("chart chart depends on dep from") and "outside the repository" in finding["message"]
+    assert result.json["targets"][0]["failed"] is True
     assert MARKER not in everything(result)
 
 
@@ -287,9 +292,11 @@ def test_a_renderer_that_eats_memory_is_stopped_at_the_cap(tmp_path):
     repo = write(tmp_path, {".k8slint.yaml": "", "chart/Chart.yaml": "apiVersion: v2\nname: bomb\nversion: 0.1.0\n",
                             "chart/templates/cm.yaml": BOMB})
     started = time.monotonic()
-    result = k8slint("check", "chart", "--env", "development", "--render-memory", "400M", cwd=repo)
-    assert result.code == 2
-    assert "needed more than 419,430,400 bytes of memory and was stopped (limits.render-memory; raise it with --render-memory)" in result.err
+    result = k8slint("check", "chart", "--env", "development", "--render-memory", "400M", "-o", "json", cwd=repo)
+    assert result.code == 1, everything(result)
+    [finding] = result.json["findings"]
+    assert (finding["rule"], finding["location"]["file"]) == ("render-error", "chart/Chart.yaml")
+    assert "needed more than 419,430,400 bytes of memory and was stopped (limits.render-memory; raise it with --render-memory)" in finding["message"]
     assert time.monotonic() - started < 60
 
 

@@ -174,6 +174,15 @@ def past_deadline(settings) -> bool:
     return deadline_at is not None and time.monotonic() >= deadline_at
 
 
+def _must_be_runnable(program: str, path: str) -> None:
+    import errno
+    import shutil
+
+    if shutil.which(program, path=path) is None:
+        code = errno.EACCES if os.sep in program and os.path.exists(program) else errno.ENOENT
+        raise OSError(code, os.strerror(code), program)
+
+
 def run_bounded(command: list[str], *, timeout: float, max_output: int, stdin: bytes | None = None,
                 memory: int | None = None, network: bool = False) -> Ran:
     """Run a renderer isolated (see the module docstring) with a wall-clock limit, a memory cap
@@ -202,6 +211,8 @@ def run_bounded(command: list[str], *, timeout: float, max_output: int, stdin: b
         launcher = [sys.executable, "-I", *site, "-c", _LAUNCHER, str(_memory(memory)), "0" if network else "1"]
         if python_module:
             command = ["--module", *command[3:]]
+        else:  # a missing renderer is the caller's OSError (exit 2), as if it were started directly
+            _must_be_runnable(command[0], full_env["PATH"])
         with _LOCK:
             if _CLOSED.is_set():
                 return Ran("stopped")
