@@ -229,8 +229,11 @@ def write_baseline(path: Path, findings: list[Finding]) -> None:
         key=lambda e: (e["target"], e["file"], e["rule"], e["fingerprint"]),
     )
     text = json.dumps({"format": FORMAT, "findings": entries}, indent=2, ensure_ascii=False) + "\n"
+    from .outputs import atomic
+
     try:
-        path.write_text(text, encoding="utf-8")
+        with atomic(path) as stream:
+            stream.write(text)
     except OSError as exc:
         raise BaselineError(f"cannot write baseline {path}: {exc.strerror}") from None
 

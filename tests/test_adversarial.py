@@ -278,7 +278,7 @@ def test_directory_loops(tmp_path: Path):
     # the whole repository, discovered
     result = bounded_k8slint("check", "--env", "dev", "--format", "json", cwd=repo, timeout=90)
     assert_clear(result)
-    assert {t["target"] for t in result.json["targets"]} == {"app", "chart"}
+    assert {t["target"]: t["objects"] for t in result.json["targets"]} == {"app": 1, "chart": 0, "plain/sub": 1}
 
 
 def test_unreadable_files(tmp_path: Path):

@@ -112,7 +112,9 @@ def test_stdin_takes_bytes_and_targets_lists_what_lint_would_check():
     listed = k8slint.targets([str(repo)])
     apps = "infra/argocd/applications"
     assert [(t.label(), t.env) for t in listed] == [  # what the Applications deploy, as they deploy it
-        (f"app-of-apps (Application {apps}/app-of-apps.yaml)", "production"),
+        (f"app-of-apps (Application {apps}/app-of-apps.yaml)", "production"),  # deploys the folder of Applications
+        ("infra/_shared/migrations", "unknown"),  # folders of loose manifests no overlay or chart reads
+        ("infra/_shared/secrets/sealed", "unknown"),
         ("infra/helm/apps/observer [values-staging.yaml]", "staging"),
         (f"observer-helm (Application {apps}/observer-helm.yaml)", "production"),
         (f"observer-production (Application {apps}/observer-production.yaml)", "production"),

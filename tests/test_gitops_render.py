@@ -108,10 +108,9 @@ def test_objects_without_a_namespace_take_the_destinations(deploy):
 
 def test_overlays_and_charts_no_application_deploys(deploy):
     candidates = []
-    for unit in discover(DEPLOY):
-        kind, path = unit.kind, unit.path
-        if kind == "gitops":
-            continue
+    for kind, path, *_ in discover(DEPLOY):
+        if kind in ("dir", "gitops"):
+            continue  # a folder of loose manifests, an Application: no overlay or chart
         rel = relative(path, DEPLOY)
         marker = "Chart.yaml" if kind == "helm" else "kustomization.yaml"
         candidates.append((kind, rel, f"{rel}/{marker}"))

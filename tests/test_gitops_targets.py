@@ -53,6 +53,9 @@ def test_the_demo_repository_is_checked_through_its_applications(monkeypatch):
         f"observer-staging (Application {APPS}/observer-staging.yaml)": ("kustomize", "infra/k8s/overlays/staging", "staging"),
         # no Application passes values-staging.yaml: that variant is still checked, bare
         "infra/helm/apps/observer [values-staging.yaml]": ("helm", "infra/helm/apps/observer", "staging"),
+        # folders of loose manifests no Application deploys: checked as plain YAML
+        "infra/_shared/migrations": ("dir", "infra/_shared/migrations", "unknown"),
+        "infra/_shared/secrets/sealed": ("dir", "infra/_shared/secrets/sealed", "unknown"),
     }
     # the app-of-apps deploys the Applications themselves: crd-schema validated all five objects
     app_of_apps = next(t for t in report.targets if t.label.startswith("app-of-apps"))
@@ -209,9 +212,11 @@ def test_an_app_of_apps_chart_renders_its_applications_which_become_targets(monk
     # repository, so they count as another one's); they are targets for what is wrong with the Application itself
     # (gitops-sync-policy: automated sync; with the environment unknown it is not reported, with --env it is)
     assert len([t for label, t in targets.items() if label.endswith(f"(Application {template})")]) == 14
-    quiet = k8slint.lint(["apps/templates/applications.yaml"], select=["gitops-sync-policy"])
+    # (this copy has no .git: --repo-root says the folder is the repository, not only the file named)
+    quiet = k8slint.lint(["apps/templates/applications.yaml"], select=["gitops-sync-policy"], repo_root=".")
     assert quiet.findings == [] and {t.env for t in quiet.targets} == {"unknown"}
-    production = k8slint.lint(["apps/templates/applications.yaml"], select=["gitops-sync-policy"], env="production")
+    production = k8slint.lint(["apps/templates/applications.yaml"], select=["gitops-sync-policy"], env="production",
+                              repo_root=".")
     assert sorted({(f.location.file, f.location.line) for f in production.findings}) == [(template, 25)]
     assert len(production.findings) == 14 and "example.sock-shop syncs automatically" in " ".join(
         f.message for f in production.findings)
@@ -237,6 +242,8 @@ def test_flux_kustomizations_and_helm_releases_are_targets(monkeypatch):
         "infrastructure (Kustomization clusters/production/infrastructure.yaml)":
             ("kustomize", "infrastructure/controllers", "production"),
         "prod-podinfo (HelmRelease apps/base/podinfo/release.yaml)": ("helm", "charts/podinfo", "production"),
+        # the staging cluster's folder has no flux-system Kustomization here: its manifests are checked as plain YAML
+        "clusters/staging": ("dir", "clusters/staging", "staging"),
     }
     assert found(report, "gitops-source") == [
         ("clusters/staging/apps.yaml", 11, "Kustomization apps: path ./apps/stagin does not exist in this repository")]
@@ -255,7 +262,8 @@ def test_the_repository_config_may_only_lower_the_app_of_apps_depth(demo: Path):
     config.write_text(config.read_text().replace("max-depth: 6", "max-depth: 0"))
     shallow = k8slint.lint()
     assert sorted(t.label for t in shallow.targets) == [  # the Applications below the app-of-apps are not followed
-        f"app-of-apps (Application {APPS}/app-of-apps.yaml)", "infra/helm/apps/observer [values-prod.yaml]",
+        f"app-of-apps (Application {APPS}/app-of-apps.yaml)", "infra/_shared/migrations", "infra/_shared/secrets/sealed",
+        "infra/helm/apps/observer [values-prod.yaml]",
         "infra/helm/apps/observer [values-staging.yaml]", "infra/k8s/overlays/production", "infra/k8s/overlays/staging"]
     assert f"{APPS}/app-of-apps.yaml:6: Application argocd/app-of-apps deploys further GitOps objects, deeper than 0 " \
         "levels: not followed" in shallow.notes

@@ -27,6 +27,7 @@ STAGING = f"observer-staging (Application {APPS}/observer-staging.yaml)"
 CHART_PROD = f"observer-helm (Application {APPS}/observer-helm.yaml)"
 CHART_STAGING = "infra/helm/apps/observer [values-staging.yaml]"  # no Application passes it: checked bare
 APP_OF_APPS = f"app-of-apps (Application {APPS}/app-of-apps.yaml)"
+LOOSE = ["infra/_shared/migrations", "infra/_shared/secrets/sealed"]  # folders of manifests no target reads
 
 
 def listed(*files: str, cwd: Path = DEMO) -> list[str]:
@@ -44,9 +45,10 @@ def listed(*files: str, cwd: Path = DEMO) -> list[str]:
     (["infra/helm/apps/observer/templates/deployment.yaml"], [CHART_STAGING, CHART_PROD]),
     (["infra/helm/apps/observer/templates/_helpers.tpl", "infra/k8s/overlays/production/kustomization.yaml"],
      [CHART_STAGING, CHART_PROD, PROD]),
-    # an Application: what it deploys, and the app-of-apps that deploys its manifest
+    # an Application: what it deploys, and the app-of-apps that deploys its manifest (the folder of Applications)
     (["infra/argocd/applications/observer-production.yaml"], [APP_OF_APPS, PROD]),
-    ([".k8slint.yaml"], [APP_OF_APPS, CHART_STAGING, CHART_PROD, PROD, STAGING]),
+    (["infra/_shared/scripts/deploy/deploy.sh"], [APP_OF_APPS, *LOOSE, CHART_STAGING, CHART_PROD, PROD, STAGING]),  # no target: all
+    ([".k8slint.yaml"], [APP_OF_APPS, *LOOSE, CHART_STAGING, CHART_PROD, PROD, STAGING]),
     (["Dockerfile"], []),  # repository rules only
 ])
 def test_changed_files_map_to_targets(files, targets):
@@ -56,12 +58,13 @@ def test_changed_files_map_to_targets(files, targets):
 def test_list_targets_text_and_json():
     text = k8slint("check", "--list-targets", cwd=DEMO)
     assert text.code == 0 and text.out.splitlines() == [
-        f"{APP_OF_APPS}\tproduction", f"{CHART_STAGING}\tstaging", f"{CHART_PROD}\tproduction", f"{PROD}\tproduction",
-        f"{STAGING}\tstaging"]
+        f"{APP_OF_APPS}\tproduction", *(f"{loose}\tunknown" for loose in LOOSE), f"{CHART_STAGING}\tstaging",
+        f"{CHART_PROD}\tproduction", f"{PROD}\tproduction", f"{STAGING}\tstaging"]
+    assert text.err == ""  # every YAML file of the demo repo is checked or recognised
     rows = json.loads(k8slint("check", "--list-targets", "--format", "json", cwd=DEMO).out)
-    assert rows[1] == {"target": CHART_STAGING, "path": "infra/helm/apps/observer", "kind": "helm", "env": "staging",
+    assert rows[3] == {"target": CHART_STAGING, "path": "infra/helm/apps/observer", "kind": "helm", "env": "staging",
                        "envSource": "path", "values": ["infra/helm/apps/observer/values-staging.yaml"]}
-    assert rows[3] == {"target": PROD, "path": f"{APPS}/observer-production.yaml", "source": PROD_OVERLAY, "kind": "kustomize",
+    assert rows[5] == {"target": PROD, "path": f"{APPS}/observer-production.yaml", "source": PROD_OVERLAY, "kind": "kustomize",
                        "env": "production", "envSource": "its name", "values": [],
                        "deployedBy": "Application/argocd/observer-production"}
 
@@ -174,4 +177,4 @@ def test_pre_commit_all_files_renders_helm_and_kustomize_in_the_hook_env(tmp_pat
     assert result.returncode == 1, output
     assert "image-tag-latest" in output and "infra/helm/apps/observer/templates/deployment.yaml" in output
     assert "checked: " in output and f"{PROD} [production]" in output  # kustomize was found too
-    assert "render-error" not in output and "36 object(s) checked" in output
+    assert "render-error" not in output and "38 object(s) checked" in output, output  # 32 + 4 Applications + 2 loose

@@ -205,11 +205,11 @@ def test_a_chart_yaml_is_parsed_once_for_every_environment(tmp_path, monkeypatch
     monkeypatch.setattr(k8slint.render.helm, "load_text", counting)
     repo = FIXTURES / "deploy-repo"
     chart = repo / "infra" / "helm" / "apps" / "observer"
-    _execute(chart.parent, repo, tmp_path / "out.json")
-    report = json.loads((tmp_path / "out.json").read_text())
-    assert [t["target"] for t in report["targets"]] == [  # values-prod.yaml as the Application passes it
-        "infra/helm/apps/observer [values-staging.yaml]",
-        "observer-helm (Application infra/argocd/applications/observer-helm.yaml)"]
+    import k8slint
+
+    report = k8slint.lint([str(chart.parent)], repo_root=str(repo))  # one render per values-<env>.yaml
+    assert [t.label for t in report.targets] == [  # values-prod.yaml as the Application passes it
+        "infra/helm/apps/observer [values-staging.yaml]", "observer-helm (Application infra/argocd/applications/observer-helm.yaml)"]
     assert seen[(chart / "Chart.yaml").read_text()] == 1
 
 

@@ -106,7 +106,10 @@ def parse_rule(path: Path, display: str, builtin: bool, validate: bool = True) -
 
 def _check_assert_schema(schema: Any, display: str) -> None:
     """An `assert:` schema is data: it must be a valid JSON Schema whose references stay inside it
-    (k8slint never fetches a `$ref` from the network or the disk)."""
+    (k8slint never fetches a `$ref` from the network or the disk), and whose patterns the linear-time
+    engine can run (k8slint.regex)."""
+    from .. import regex
+
     stack = [schema]
     while stack:
         node = stack.pop()
@@ -116,6 +119,14 @@ def _check_assert_schema(schema: Any, display: str) -> None:
                 if isinstance(ref, str) and not ref.startswith("#"):
                     raise RuleError(f"{display}: assert.schema {key} {ref!r} points outside the rule; "
                                     "rules are data only and k8slint fetches nothing (use a local '#/$defs/...' reference)")
+            patterns = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+            if isinstance(node.get("patternProperties"), dict):
+                patterns += list(node["patternProperties"])
+            for pattern in patterns:
+                try:
+                    regex.compile(pattern)
+                except regex.PatternError as exc:
+                    raise RuleError(f"{display}: assert.schema: {exc}") from None
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)

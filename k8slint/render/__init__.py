@@ -30,6 +30,7 @@ one plain file never loads the kustomize or Helm plumbing.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -60,7 +61,16 @@ class Unit(NamedTuple):
     kind: str
     path: Path
     env_file: Path | None = None  # Helm: the values-<env>.yaml it is rendered with
+    files: tuple = ()  # plain YAML found by discovery: the loose manifests of the folder ``path``
     name: str = ""  # which unit of ``path``, when a file holds several (gitops: the Application's id)
+
+
+@dataclass
+class Discovery:
+    """What a folder holds: its units, and the YAML files neither checked nor recognised."""
+
+    units: list[Unit] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)  # repo-relative, sorted
 
 
 @dataclass
@@ -163,15 +173,23 @@ def classify(path: Path) -> tuple[str, Path] | None:
     return None
 
 
-def discover(root: Path, settings, deployed: bool = True) -> list[Unit]:
-    """Every unit of a repository (or folder): one walk, then each renderer picks its own among
-    the folders holding its markers; with ``deployed``, an overlay or chart that an Application
-    deploys is replaced by that Application's unit. Sorted by path, then values file."""
-    from ..sources import walk
+def discover(root: Path, settings) -> list[Unit]:
+    """Every unit of a repository (or folder), sorted by path, then values file: see :func:`discovery`."""
+    return discovery(root, settings).units
 
+
+def discovery(root: Path, settings, loose: bool = True, deployed: bool = True) -> Discovery:
+    """Every unit of a repository (or folder): one listing of its files, then each renderer picks
+    its own among the folders holding its markers; then (``loose``) every other YAML file is
+    accounted for (:mod:`k8slint.render.survey`): folders of loose manifests become plain units,
+    and what is neither checked nor recognised is named. With ``deployed``, a unit that an Argo CD
+    Application or Flux object deploys is replaced by that object's unit (:func:`deployed_as`)."""
+    files = _files_under(root, settings)
     found: dict[str, list[Path]] = {r.kind: [] for r in REGISTRY if r.markers}
-    for directory, files in walk(root):
-        names = set(files)
+    folder_names: dict[Path, set[str]] = {}
+    for path in files:
+        folder_names.setdefault(path.parent, set()).add(path.name)
+    for directory, names in folder_names.items():
         for registration in REGISTRY:
             if registration.markers and names.intersection(registration.markers):
                 found[registration.kind].append(directory)
@@ -180,14 +198,43 @@ def discover(root: Path, settings, deployed: bool = True) -> list[Unit]:
         folders = found.get(registration.kind, [])
         if folders or registration.discovers:
             units.extend(renderer(registration.kind).discover(folders, root, settings))
+    unchecked: list[str] = []
+    if loose:
+        from .survey import survey
+
+        surveyed = survey(root, files, found.get("helm", []), found.get("kustomize", []), settings)
+        units.extend(Unit("dir", folder, None, tuple(paths)) for folder, paths in surveyed.loose.items())
+        unchecked = sorted(surveyed.unchecked)
+    if deployed:  # an overlay, chart or folder that an Application deploys is checked as that Application
+        units = deployed_as(units, settings)
+    units.sort(key=unit_order)
+    return Discovery(units, unchecked)
+
+
+def _files_under(root: Path, settings) -> list[Path]:
+    """Every file under ``root`` (absolute, sorted by folder): from the run's one listing of the
+    repository when ``root`` is inside it, else by a walk."""
+    from ..sources import walk, within
+
+    repo_root = Path(os.path.normpath(settings.repo_root))
+    root = Path(os.path.normpath(root))
+    if within(root, repo_root):
+        prefix = "" if root == repo_root else root.relative_to(repo_root).as_posix() + "/"
+        return [repo_root / rel for rel in settings.sources.files() if rel.startswith(prefix)]
+    return [directory / name for directory, names in walk(root) for name in names]
+
+
+def deployed_as(units: list[Unit], settings) -> list[Unit]:
+    """``units`` with each overlay, chart or folder that a deploying source's units deploy (Argo CD
+    Applications, Flux objects) replaced by those units; the others as they are, in order."""
     deploying = [renderer(r.kind) for r in REGISTRY if r.discovers]
-    if deploying and deployed:  # an overlay or chart that an Application deploys is checked as that Application
-        replaced: list[Unit] = []
-        for unit in units:
-            by = [] if _BY_KIND[unit.kind].discovers else [d for r in deploying for d in r.deployers(unit, settings)]
-            replaced.extend(by or [unit])
-        units = list(dict.fromkeys(replaced))
-    return sorted(units, key=unit_order)
+    if not deploying:
+        return list(units)
+    replaced: list[Unit] = []
+    for unit in units:
+        by = [] if _BY_KIND[unit.kind].discovers else [d for r in deploying for d in r.deployers(unit, settings)]
+        replaced.extend(by or [unit])
+    return list(dict.fromkeys(replaced))
 
 
 def unit_order(unit: Unit) -> tuple:
@@ -203,12 +250,6 @@ def declared(path: Path, settings) -> list[Unit]:
     found = [u for r in REGISTRY if r.signs and raw and any(s in raw for s in r.signs)
              for u in renderer(r.kind).discover([], path, settings)]
     return sorted(found, key=unit_order)
-
-
-def deployers(unit: Unit, settings) -> list[Unit]:
-    """The units that deploy an overlay or chart (its Applications), sorted; empty when none does."""
-    found = [d for r in REGISTRY if r.discovers for d in renderer(r.kind).deployers(unit, settings)]
-    return sorted(dict.fromkeys(found), key=unit_order)
 
 
 def render(target: Target, settings) -> Render:

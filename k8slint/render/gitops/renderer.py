@@ -293,14 +293,20 @@ class State:
         key = subject.split(":", 1)[0]
         return next((u for u in self.reading.units if u.key == key), None) if "/" in key else None
 
-    def deployers(self, kind: str, rel: str, env_file: str | None) -> list[Entry]:
+    def deployers(self, kind: str, rel: str, env_file: str | None, files: frozenset = frozenset()) -> list[Entry]:
         """The entries that deploy the overlay, chart or folder ``rel`` (a chart with ``env_file``:
-        only those that pass that values file)."""
+        only those that pass that values file; a folder of loose manifests ``files``: those whose
+        directory source deploys every one of them, e.g. a Flux Kustomization of its parent folder)."""
         out = []
         for entry in self.entries.values():
             unit = entry.unit
             for source in unit.followed_sources() if unit is not None else ():
-                if source.path != rel or _kind(source) != kind:
+                if _kind(source) != kind:
+                    continue
+                if files and kind == "dir":
+                    if not files <= set(source.directory.files if source.directory else ()):
+                        continue
+                elif source.path != rel:
                     continue
                 if env_file is not None and env_file not in {v.path for v in source.helm.value_files if v.path}:
                     continue
@@ -500,8 +506,9 @@ class GitOpsRenderer(Renderer):
         st = state(settings)
         root = settings.repo_root
         env_file = relative(unit.env_file, root) if unit.env_file else None
+        files = frozenset(relative(Path(f), root) for f in unit.files)
         return [Unit(KIND, root / e.file, name=e.uid)
-                for e in st.deployers(unit.kind, relative(unit.path, root), env_file) if not st.excluded(e)]
+                for e in st.deployers(unit.kind, relative(unit.path, root), env_file, files) if not st.excluded(e)]
 
     def target(self, unit: Unit, settings, resolve_env, options) -> Target:
         st = state(settings)
