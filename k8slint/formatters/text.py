@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from . import Formatter
-from .common import shown_path
+from .common import shown_path, targets_phrase
 
 _COLORS = {"error": "31", "warning": "33", "info": "36", "dim": "2", "bold": "1", "green": "32"}
 
@@ -21,11 +21,16 @@ class TextFormatter(Formatter):
         for note in run.notes:
             write(self._c(f"note: {note}", "dim") + "\n")
         info = {t.label: t for t in run.targets}
-        for target, group in groupby(self.findings, key=lambda f: f.target):
+        # grouped by the targets a finding is in: one target, several (a shared base), the repository
+        for targets, group in groupby(self.findings, key=lambda f: tuple(sorted(t for t, _ in f.targets))):
             group = list(group)
-            t = info.get(target)
-            env = f" ({t.env}{', ' + t.env_source if t and t.env_source not in ('path',) else ''})" if t else ""
-            write("\n" + self._c(f"{target}{env}", "bold") + "\n")
+            if len(targets) > 1:
+                heading = targets_phrase(group[0])
+            else:
+                t = info.get(targets[0])
+                env = f" ({t.env}{', ' + t.env_source if t and t.env_source not in ('path',) else ''})" if t else ""
+                heading = "the repository tree (.)" if targets[0] == "." else f"{targets[0]}{env}"
+            write("\n" + self._c(heading, "bold") + "\n")
             for file, items in groupby(group, key=lambda f: f.location.file):
                 write(f"  {shown_path(run, file)}\n")
                 for f in items:
@@ -36,11 +41,14 @@ class TextFormatter(Formatter):
                         write(self._c(f"           via {places}", "dim") + "\n")
                     if f.rendered is not None:
                         write(self._c(f"           rendered at {shown_path(run, f.rendered.file)}:{f.rendered.line}", "dim") + "\n")
-        checked = ", ".join(f"{t.label} [{t.env}]" for t in run.targets) or "nothing"
+        checked = ", ".join(f"{t.label} [{t.env}]" for t in run.targets)
+        if run.repository:
+            checked = f"{checked}, the repository tree" if checked else "the repository tree"
         write("\n")
         verdict = self._c("passed", "green") if summary["passed"] else self._c("failed", "error")
+        base = f", new since {run.diff_base} ({summary['unchanged']} it has too not shown)" if run.diff_base else ""
         write(
-            f"{verdict}: {summary['errors']} error(s), {summary['warnings']} warning(s), {summary['infos']} info "
+            f"{verdict}: {summary['errors']} error(s), {summary['warnings']} warning(s), {summary['infos']} info{base} "
             f"in {summary['targets']} target(s), {summary['objects']} object(s) checked (fail-on: {summary['fail_on']})\n"
         )
-        write(self._c(f"checked: {checked}", "dim") + "\n")
+        write(self._c(f"checked: {checked or 'nothing'}", "dim") + "\n")
