@@ -67,10 +67,10 @@ def test_changed_base_file_rechecks_the_overlays_that_use_it(tmp_path: Path):
     assert result.code == 1, result.err
     data = result.json
     assert [t["target"] for t in data["targets"]] == [PROD, STAGING]
-    assert sorted((f["rule"], f["location"]["file"], f["location"]["line"], f["target"]) for f in data["findings"]) == [
-        # production patches the container's resources, not its probes: both point at the base
-        ("readiness-probe", "infra/k8s/base/deployments/observer.yaml", 25, PROD),
-        ("readiness-probe", "infra/k8s/base/deployments/observer.yaml", 25, STAGING),
+    # production patches the container's resources, not its probes: both point at the base, one finding
+    assert [(f["rule"], f["location"]["file"], f["location"]["line"], [t["target"] for t in f["targets"]])
+            for f in data["findings"]] == [
+        ("readiness-probe", "infra/k8s/base/deployments/observer.yaml", 25, [PROD, STAGING]),
     ]
     assert "container 'observer'" in data["findings"][0]["message"]
     other = k8slint("check", "--changed", "infra/helm/apps/observer/values-prod.yaml", "--format", "json", cwd=repo)
@@ -87,7 +87,7 @@ def test_changed_dockerfile_runs_the_repository_rules():
 def test_hook_manifest_matches_the_files_it_should_and_installs_the_renderers():
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "k8slint" and hook["language"] == "python" and hook["pass_filenames"] is True
-    assert hook["entry"] == "k8slint check --changed" and hook["require_serial"] is True
+    assert hook["entry"] == "k8slint check --changed --diff-base HEAD" and hook["require_serial"] is True
     files = re.compile(hook["files"])
     for name in ("infra/k8s/base/kustomization.yaml", "charts/api/Chart.yaml", "charts/api/values-prod.yaml", "a/b.yml",
                  "charts/api/templates/_helpers.tpl", "Dockerfile", "build/Dockerfile.dev", "api.dockerfile",
@@ -166,3 +166,38 @@ def test_pre_commit_all_files_renders_helm_and_kustomize_in_the_hook_env(tmp_pat
     assert "image-tag-latest" in output and "infra/helm/apps/observer/templates/deployment.yaml" in output
     assert "checked: " in output and "infra/k8s/overlays/production [production]" in output  # kustomize was found too
     assert "render-error" not in output and "32 object(s) checked" in output
+
+
+def test_pre_commit_blocks_only_on_what_the_commit_introduces(tmp_path: Path, pre_commit_home: Path):
+    """A base with old problems under seven overlays: changing its replicas passes the hook, a new
+    literal credential fails it with that finding alone; --no-diff-base (the hook's documented
+    switch, in args:) shows everything again."""
+    repo = tmp_path / "deploy"
+    shutil.copytree(FIXTURES / "shared-base", repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "old problems")
+    api = repo / "infra/k8s/base/deployments/api.yaml"
+    old = api.read_text()
+    api.write_text(old.replace("  replicas: 1\n", "  replicas: 3\n"))
+    git(repo, "add", str(api))
+    passed = try_repo(repo, pre_commit_home)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert re.search(r"k8slint\.+Passed", passed.stdout), passed.stdout
+
+    api.write_text(old.replace("          env:\n", "          env:\n            - name: DB_PASSWORD\n              value: s3cr3t-fixture-value\n"))
+    git(repo, "add", str(api))
+    refused = try_repo(repo, pre_commit_home)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode == 1, output
+    assert re.search(r"\b27\s+error\s+env-literal-secret\s+container 'api' of Deployment api-production/api sets "
+                     r"DB_PASSWORD by a literal value", output), output
+    assert "in 7 targets under infra/k8s/overlays/" in output and "s3cr3t-fixture-value" not in output
+    assert "liveness-probe" not in output and "API_TOKEN" not in output  # HEAD has those
+    assert "failed: 1 error(s), 0 warning(s), 0 info, new since HEAD (7 it has too not shown)" in output
+
+    everything = k8slint("check", "--changed", "--diff-base", "HEAD", "--no-diff-base", str(api), "--format", "json", cwd=repo)
+    assert everything.code == 1
+    assert sorted(f["rule"] for f in everything.json["findings"]) == [
+        "env-literal-secret", "env-literal-secret", "liveness-probe", "pvc-naming", "pvc-storage-class", "resources",
+        "secret-in-configmap"]
