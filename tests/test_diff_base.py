@@ -24,10 +24,11 @@ OVERLAYS = "infra/k8s/overlays/"
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 
 
-def git(repo: Path, *args: str) -> str:
+def git(repo: Path, *args: str, input_text: str | None = None) -> str:
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_NOSYSTEM": "1"}
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True, env=env).stdout
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True, env=env,
+                          input=input_text).stdout
 
 
 def committed(tmp_path: Path, sub: str = "") -> tuple[Path, Path]:
@@ -180,3 +181,22 @@ def test_the_copy_is_removed_when_the_process_is_told_to_stop(tmp_path: Path):
     assert stopped.value.code == 128 + signal.SIGTERM
     assert not seen[0].exists() and not seen[0].parent.exists()
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_links_in_the_base_revision_never_write_outside_the_copy(tmp_path: Path):
+    """A crafted tree: a link 'a' to a folder outside, and a link 'a/b' (git itself refuses to
+    check this out). The copy keeps 'a' and leaves out what would land outside."""
+    from k8slint.plan.gitref import checkout
+
+    _, repo = committed(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    blob = git(repo, "hash-object", "-w", "--stdin", input_text=str(outside)).strip()
+    inner = git(repo, "hash-object", "-w", "--stdin", input_text="../x").strip()
+    sub = git(repo, "mktree", input_text=f"120000 blob {inner}\tb\n").strip()
+    listing = git(repo, "ls-tree", "HEAD")
+    tree = git(repo, "mktree", input_text=listing + f"120000 blob {blob}\ta\n040000 tree {sub}\ta\n").strip()
+    commit = git(repo, "commit-tree", tree, "-m", "crafted").strip()
+    with checkout(commit, repo) as base:
+        assert (base.root / "a").is_symlink() and (base.root / API).is_file()
+    assert list(outside.iterdir()) == []

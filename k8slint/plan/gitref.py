@@ -165,6 +165,8 @@ def _write(folder: Path, commit: str, root: Path, prefix: str) -> None:
             where = folder / rel
             if os.path.lexists(where):
                 continue
+            if any((folder / Path(*rel.parts[:i])).is_symlink() for i in range(1, len(rel.parts))):
+                continue  # a link inside a folder that is itself a link: it would land elsewhere
             where.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.symlink(os.fsdecode(targets[sha]), where)
