@@ -14,12 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from jsonschema import Draft4Validator, validate
+
 import k8slint
-from conftest import FIXTURES, k8slint as cli
+from conftest import FIXTURES, ROOT, SHARED as SHARED_DIR, k8slint as cli
 
 SHARED = FIXTURES / "shared-base"
 API = "infra/k8s/base/deployments/api.yaml"
 OVERLAYS = "infra/k8s/overlays/"
+SARIF_SCHEMA = SHARED_DIR / "schemas" / "sarif-schema-2.1.0.json"
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 
@@ -69,6 +72,9 @@ def test_diff_base_end_to_end(tmp_path: Path):
     assert "DB_PASSWORD" in data["findings"][0]["message"] and "s3cr3t-fixture-value" not in changed.out
     assert data["diff_base"] == "HEAD" and data["summary"]["unchanged"] == 7 and data["summary"]["errors"] == 1
     sarif = json.loads(sarif_file.read_text())
+    validate(data, json.loads((ROOT / "schemas" / "output.schema.json").read_text()))
+    if SARIF_SCHEMA.is_file():
+        Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif)
     states = sorted((r["ruleId"], r["baselineState"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
                     for r in sarif["runs"][0]["results"])
     assert states == sorted([("env-literal-secret", "new", 29), ("env-literal-secret", "unchanged", 31),
