@@ -75,9 +75,8 @@ def resolve(root: Path, ref: str) -> tuple[str | None, str]:
     found = git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     if found.returncode == 0:
         return found.stdout.decode().strip(), prefix.stdout.decode("utf-8", "surrogateescape").strip()
-    if ref == "HEAD" and git(root, "symbolic-ref", "--quiet", "HEAD").returncode == 0 \
-            and git(root, "rev-list", "-n", "1", "--all").stdout.strip() == b"":
-        return None, prefix.stdout.decode("utf-8", "surrogateescape").strip()  # no commit yet: nothing was there
+    if ref == "HEAD" and git(root, "symbolic-ref", "--quiet", "HEAD").returncode == 0:
+        return None, prefix.stdout.decode("utf-8", "surrogateescape").strip()  # an unborn branch: nothing was there yet
     raise K8slintError(f"--diff-base {ref}: no such commit in the repository at {root} "
                        "(a shallow clone may lack it: fetch it first, e.g. git fetch --depth=1 origin <sha>)")
 
