@@ -205,7 +205,7 @@ def _against_base(report: Report, plan: Plan, options: Options) -> None:
     with checkout(ref, root) as base:
         if base.root is None:
             base_findings: list = []
-            report.notes.append(f"--diff-base {ref}: the repository has no commit yet, so every finding is new")
+            report.notes.append(f"--diff-base {ref}: the branch has no commit yet, so every finding is new")
         else:
             try:
                 base_findings, failed = _base_findings(plan, options, root, base.root)
