@@ -175,6 +175,32 @@ def explain(rule_id: str, config_path: str | None) -> None:
     click.echo(explain_rule(rules[rule_id]), nl=False)
 
 
+@main.command("templates")
+@click.argument("name", required=False, metavar="[TEMPLATE]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")
+@click.option("--config", "-c", "config_path", metavar="FILE", help="Also name the custom rules of this config that use them.")
+def templates_command(name: str | None, fmt: str, config_path: str | None) -> None:
+    """List the check templates rules are made of, with their params (type, default, description)."""
+    from .docs import list_templates, template_info
+    from .errors import K8slintError, RuleError
+    from .plan import load_all_rules
+    from .plan.params import did_you_mean
+    from .plan.rules import all_templates
+
+    try:
+        rules = load_all_rules(config_path, Path.cwd())
+        templates = all_templates()
+    except (K8slintError, RuleError) as exc:
+        raise UsageProblem(str(exc)) from None
+    if name is None:
+        click.echo(list_templates(templates, rules, fmt), nl=False)
+        return
+    if name not in templates:
+        raise UsageProblem(f"no template {name!r}{did_you_mean(name, templates, 'templates')}")
+    click.echo(list_templates({name: templates[name]}, rules, "json") if fmt == "json"
+               else template_info(name, templates[name], rules, full=True), nl=False)
+
+
 @main.command("test")
 @click.option("--config", "-c", "config_path", metavar="FILE", help="Config that lists custom rules (default: nearest .k8slint.yaml).")
 @click.option("--builtin", is_flag=True, help="Also test the built-in rules' examples.")

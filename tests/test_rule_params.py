@@ -71,8 +71,10 @@ def test_invalid_pattern_in_params_is_one_sentence_exit_2(tmp_path):
     config = "rules:\n  no-app-source:\n    params:\n      patterns:\n        - {pattern: Makefile, contains: 'docker (build'}\n"
     folder = _copy(tmp_path, "no-app-source", "fail", config)
     result = k8slint("check", ".", "--env", "production", cwd=folder)
-    assert result.code == 2 and "Traceback" not in result.err
-    assert result.err.startswith("k8slint: error: rule no-app-source (rules/no-app-source.yaml): a pattern in its params")
+    assert result.code == 2 and "Traceback" not in result.err and result.err.count("\n") == 1
+    assert result.err.startswith("k8slint: error: invalid configuration: ")
+    assert (f"{folder / '.k8slint.yaml'}:5: rules.no-app-source.params.patterns[0].contains: "
+            "'docker (build' is not a valid regular expression") in result.err
 
 
 MALFORMED = """\

@@ -16,6 +16,7 @@ from .. import envs
 from ..errors import ConfigError, K8slintError, RuleError
 from ..model import Target
 from .config import find_config, load_config
+from .params import check_configuration, check_selection
 from .rules import Rule, load_rules
 from .settings import Settings
 
@@ -112,9 +113,8 @@ def make_plan(options: Options) -> Plan:
     if options.env and envs.normalize(options.env) is None:
         raise K8slintError(f"--env {options.env!r}: not an environment (use production, staging or development, or prod/stg/dev)")
     rules = _rules(settings)
-    unknown = [r for r in [*options.select, *options.skip] if r not in rules]
-    if unknown:
-        raise K8slintError(f"unknown rule id {', '.join(map(repr, unknown))} (see `k8slint rules`)")
+    check_selection(rules, options.select, options.skip)
+    check_configuration(settings, rules)
     only = set(options.select) if options.select else None
     if options.skip:
         only = (only if only is not None else set(rules)) - set(options.skip)
