@@ -49,6 +49,40 @@ def run():
     return k8slint
 
 
+class Linted(Result):
+    """``k8slint.lint`` run in this process, with what ``k8slint check`` would show: ``code`` (0, 1,
+    or 2 with ``err`` the one sentence), ``out`` (the report in ``fmt``), ``json``, ``report``."""
+
+    def __init__(self, code: int, out: str, err: str, report=None) -> None:
+        self.code, self.out, self.err, self.report = code, out, err, report
+
+
+def lint(*paths: str, cwd: Path | str | None = None, fmt: str = "json", **options) -> Linted:
+    """The in-process twin of ``k8slint("check", *paths, "--format", fmt, cwd=cwd)``: options are
+    ``k8slint.lint`` keywords (env, select, config, repo_root, stdin as bytes or str, ...). Use it for
+    anything but the CLI's own behaviour (argument parsing, exit codes, stdout/stderr, the process)."""
+    import contextlib
+    import io
+
+    import k8slint as api
+    from k8slint import formatters
+
+    if isinstance(options.get("stdin"), str):
+        options["stdin"] = options["stdin"].encode()
+    with contextlib.chdir(cwd or ROOT):
+        try:
+            report = api.lint(list(paths), **options)
+        except api.K8slintError as exc:
+            return Linted(2, "", f"k8slint: error: {exc}\n")
+        stream = io.StringIO()
+        formatter = formatters.get(fmt)(stream, color=False)
+        formatter.start(report)
+        for finding in report.findings:
+            formatter.finding(finding)
+        formatter.finish(report.summary)
+    return Linted(report.exit_code, stream.getvalue(), "", report)
+
+
 def needs_corpus():
     return pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
 
@@ -151,3 +185,8 @@ def drop_file_read_override() -> None:
     data[1] &= mask
     if libc.capset(header, data) != 0:
         raise OSError(ctypes.get_errno(), "capset")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--snapshot-update", action="store_true", default=False,
+                     help="rewrite tests/snapshots/<rule>.yaml from what the rules find now (review the diff)")
