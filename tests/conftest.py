@@ -49,6 +49,24 @@ def run():
     return k8slint
 
 
+def cli(*args: str, cwd: Path | str | None = None, stdin: str | bytes | None = None, env: dict | None = None) -> Result:
+    """``k8slint *args`` through its click commands in this process (stdout, stderr, exit code as the
+    CLI gives them; a traceback fails the test). Use ``k8slint()`` where the process is the point:
+    ``python -m k8slint``, signals and limits, environment variables read at start-up, plugins on
+    PYTHONPATH, nothing from the linted repository executed."""
+    import contextlib
+
+    from click.testing import CliRunner
+
+    from k8slint import cli as command
+
+    full_env = {"GITHUB_ACTIONS": None, **(env or {})}
+    with contextlib.chdir(cwd or ROOT):
+        outcome = CliRunner().invoke(command.main, list(args), input=stdin if stdin is not None else b"", env=full_env,
+                                     catch_exceptions=False, prog_name="k8slint")
+    return Result(subprocess.CompletedProcess(args, outcome.exit_code, outcome.stdout, outcome.stderr))
+
+
 class Linted(Result):
     """``k8slint.lint`` run in this process, with what ``k8slint check`` would show: ``code`` (0, 1,
     or 2 with ``err`` the one sentence), ``out`` (the report in ``fmt``), ``json``, ``report``."""
