@@ -114,12 +114,19 @@ class Bounded(Result):
         self.max_rss_mb = max_rss_mb
 
 
+HANG_SECONDS = 300  # a child still running after this long is hung, however slow or busy the machine
+
+
 def bounded_k8slint(*args: str, cwd: Path | str, stdin: Path | bytes | None = None, env: dict | None = None,
-                    timeout: float = 90, address_space_mb: int | None = None, drop_dac: bool = False) -> Bounded:
-    """Run the CLI in a child process that is killed after ``timeout`` seconds (a hang fails the test
-    with a clear message), optionally under RLIMIT_AS and without root's power to read any file
-    (``drop_dac``); measure its peak RSS with wait4 (the child and the renderers it waited for,
-    not the other tests' children)."""
+                    timeout: float = HANG_SECONDS, address_space_mb: int | None = None, drop_dac: bool = False,
+                    hang_seconds: float | None = None) -> Bounded:
+    """Run the CLI in a child process that is killed as hung after ``timeout`` seconds, but never
+    before HANG_SECONDS (a slow machine must not fail a test; only a hang does; ``hang_seconds``
+    overrides both, for the test of this harness), failing the test with a clear message;
+    optionally under RLIMIT_AS and without root's power to read any file (``drop_dac``); measure
+    its peak RSS with wait4 (the child and the renderers it waited for, not the other tests'
+    children). Compare memory with ``rss_bound``, never with a fixed number of MB."""
+    timeout = hang_seconds if hang_seconds is not None else max(timeout, HANG_SECONDS)
     import resource
     import tempfile
     import threading
@@ -173,6 +180,24 @@ def bounded_k8slint(*args: str, cwd: Path | str, stdin: Path | bytes | None = No
     assert not killed.is_set(), f"k8slint {' '.join(args)} did not finish within {timeout}s (a hang)"
     assert result.code >= 0, f"k8slint {' '.join(args)} was killed by signal {-result.code} (a crash): {result.err[-500:]}"
     return result
+
+
+_BASELINE_RSS: list[float] = []
+
+
+def rss_bound(factor: float) -> float:
+    """``factor`` times the peak memory (MB) of the CLI checking one small ConfigMap on this machine,
+    measured once per session: memory bounds relative to what the interpreter itself needs here."""
+    if not _BASELINE_RSS:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / ".k8slint.yaml").write_text("{}\n")
+            (Path(tmp) / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\n")
+            result = bounded_k8slint("check", "cm.yaml", "--env", "dev", cwd=tmp)
+            assert result.code == 0, result.err
+            _BASELINE_RSS.append(result.max_rss_mb)
+    return factor * _BASELINE_RSS[0]
 
 
 def assert_clear(result: Result) -> None:
