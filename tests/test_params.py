@@ -274,3 +274,12 @@ def test_rule_docs_show_params_with_types_and_values():
     probes = cli("explain", "liveness-probe").out
     assert "| `probe` | one of readinessProbe, livenessProbe, startupProbe | The probe every long-running container must have. Required. |" in probes
     assert "probe: livenessProbe" in probes
+
+
+def test_every_builtin_template_is_proven_by_a_builtin_rule():
+    """Each template of k8slint/templates/ runs through a rule's examples and fixtures (pinned by
+    tests/snapshots/), so every template has in-process tests."""
+    from k8slint.plan.rules import builtin_templates
+
+    used = {rule.data.get("template") for rule in load_rules().values() if rule.builtin}
+    assert set(builtin_templates()) <= used, set(builtin_templates()) - used
