@@ -1,6 +1,7 @@
-"""`k8slint check` on every fixture repository (the demo repo, the violation variants, the rule
-fixtures that mark a repository root) renders it and ends with exit 0 or 1 - a finding, never a
-refusal or a traceback, every finding at a real line. Adversarial cases that
+"""`k8slint check` on every fixture repository (the demo repo, the location and custom-rule
+fixtures; the rule fixtures and violation variants get the same checks in
+tests/test_rule_fixtures.py) renders it and ends with exit 0 or 1 - a finding, never a refusal or
+a traceback, every finding at a real line. Adversarial cases that
 tests/test_adversarial.py does not pin (no expected.yaml) run in a bounded child process and never
 pass silently. (The corpus counterpart is tests/test_corpus.py.)"""
 
@@ -12,15 +13,16 @@ import pytest
 import yaml
 
 from conftest import FIXTURES, assert_clear, bounded_k8slint, cli
-from k8slint.plan.rules import load_rules
 
 ADVERSARIAL = FIXTURES / "adversarial"
-RULES = load_rules()
 
 
 def fixture_dirs() -> list[Path]:
+    """Fixture repositories other than the rule fixtures and violation variants (which
+    tests/test_rule_fixtures.py runs with the same checks) and the adversarial cases."""
     found = {p.parent for p in FIXTURES.rglob(".k8slint.yaml")} | {FIXTURES / "deploy-repo"}
-    return sorted(p for p in found if p.is_dir() and ADVERSARIAL not in p.parents)
+    skip = (ADVERSARIAL, FIXTURES / "rules", FIXTURES / "violations")
+    return sorted(p for p in found if p.is_dir() and not any(s in p.parents for s in skip))
 
 
 def _expected(folder: Path) -> dict:
@@ -33,11 +35,7 @@ def test_every_fixture_renders_and_checks(folder: Path):
     result = cli("check", expected.get("target", "."), "--format", "json", cwd=folder)
     assert result.code in (0, 1), result.err  # exit 2 (could not check) is not what a fixture is for
     data = result.json
-    rule = folder.parent.name if folder.parent.parent.name == "rules" else folder.name
-    if rule == "render-error":
-        assert data["targets"] and any(t["failed"] for t in data["targets"]) == folder.name.startswith("fail")
-    elif rule not in RULES or RULES[rule].scope != "repo":  # a repository-tree rule's fixture is a tree, maybe with no target
-        assert data["targets"] and all(t["objects"] and not t["failed"] for t in data["targets"]), data["targets"]
+    assert data["targets"] and all(t["objects"] and not t["failed"] for t in data["targets"]), data["targets"]
     lines = {}
     for finding in data["findings"]:
         file = folder / finding["location"]["file"]

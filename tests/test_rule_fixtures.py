@@ -68,6 +68,10 @@ def _check_folder(rule_id: str, side: str, folder: Path) -> list[dict]:
     report = result.report
     assert report.targets and all(t.objects and not t.failed for t in report.targets) or rule_id == "render-error" \
         or report.targets == [] and RULES[rule_id].scope == "repo", f"{name}: nothing rendered ({report.targets})"
+    for finding in report.findings:  # every finding at a real line of its file
+        file = folder / finding.location.file
+        assert finding.location.line >= 1 and (not file.is_file() or finding.location.line <= max(1, len(file.read_bytes().splitlines()))), \
+            f"{name}: {_row(finding)}"
     listed = {e["rule"] for e in expected.get("findings", [])} | {rule_id}
     if "violations" in folder.parts:
         listed |= HEADLINE  # a headline variant: exactly its headline findings, no other headline rule
