@@ -88,8 +88,9 @@ def test_baseline_survives_moved_lines_and_unrelated_edits_and_shows_only_new_fi
     assert all(f[3] != "observer" for f in rules_of(result))
     assert any("1 finding(s) recorded in the baseline" in note for note in result.json["notes"])
 
-    # the same through the config file
-    (repo / ".k8slint.yaml").write_text("fail-on: error\nbaseline: ../k8slint-baseline.json\n")
+    # the same through the config file (its paths stay inside the repository: SECURITY.md)
+    (repo / ".k8slint-baseline.json").write_text(baseline.read_text())
+    (repo / ".k8slint.yaml").write_text("fail-on: error\nbaseline: .k8slint-baseline.json\n")
     via_config = cli("check", "--format", "json", cwd=repo)
     assert rules_of(via_config) == rules_of(result)
 

@@ -111,6 +111,9 @@ def test_stdin_takes_bytes_and_targets_lists_what_lint_would_check():
     assert [(f.rule, f.location.file, f.target) for f in report.findings] == [("image-tag-policy", "<stdin>", "<stdin>")]
     listed = k8slint.targets([str(repo)])
     assert [(t.label(), t.env) for t in listed] == [
+        ("infra/_shared/migrations", "unknown"),  # folders of loose manifests no overlay or chart reads
+        ("infra/_shared/secrets/sealed", "unknown"),
+        ("infra/argocd/applications", "unknown"),
         ("infra/helm/apps/observer [values-prod.yaml]", "production"),
         ("infra/helm/apps/observer [values-staging.yaml]", "staging"),
         ("infra/k8s/overlays/production", "production"),

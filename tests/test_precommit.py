@@ -26,6 +26,8 @@ PROD = "infra/k8s/overlays/production"
 STAGING = "infra/k8s/overlays/staging"
 CHART_PROD = "infra/helm/apps/observer [values-prod.yaml]"
 CHART_STAGING = "infra/helm/apps/observer [values-staging.yaml]"
+ARGOCD = "infra/argocd/applications"
+LOOSE = ["infra/_shared/migrations", "infra/_shared/secrets/sealed", ARGOCD]  # folders of manifests no target reads
 
 
 def listed(*files: str, cwd: Path = DEMO) -> list[str]:
@@ -43,8 +45,9 @@ def listed(*files: str, cwd: Path = DEMO) -> list[str]:
     (["infra/helm/apps/observer/templates/deployment.yaml"], [CHART_PROD, CHART_STAGING]),
     (["infra/helm/apps/observer/templates/_helpers.tpl", "infra/k8s/overlays/production/kustomization.yaml"],
      [CHART_PROD, CHART_STAGING, PROD]),
-    (["infra/argocd/applications/observer-production.yaml"], [CHART_PROD, CHART_STAGING, PROD, STAGING]),  # no target: all
-    ([".k8slint.yaml"], [CHART_PROD, CHART_STAGING, PROD, STAGING]),
+    (["infra/argocd/applications/observer-production.yaml"], [ARGOCD]),  # a loose manifest: its folder's target
+    (["infra/_shared/scripts/deploy/deploy.sh"], [*LOOSE, CHART_PROD, CHART_STAGING, PROD, STAGING]),  # no target: all
+    ([".k8slint.yaml"], [*LOOSE, CHART_PROD, CHART_STAGING, PROD, STAGING]),
     (["Dockerfile"], []),  # repository rules only
 ])
 def test_changed_files_map_to_targets(files, targets):
@@ -53,10 +56,11 @@ def test_changed_files_map_to_targets(files, targets):
 
 def test_list_targets_text_and_json():
     text = cli("check", "--list-targets", cwd=DEMO)
-    assert text.code == 0 and text.out.splitlines() == [
+    assert text.code == 0 and text.out.splitlines() == [*(f"{loose}\tunknown" for loose in LOOSE),
         f"{CHART_PROD}\tproduction", f"{CHART_STAGING}\tstaging", f"{PROD}\tproduction", f"{STAGING}\tstaging"]
+    assert text.err == ""  # every YAML file of the demo repo is checked or recognised
     rows = json.loads(cli("check", "--list-targets", "--format", "json", cwd=DEMO).out)
-    assert rows[0] == {"target": CHART_PROD, "path": "infra/helm/apps/observer", "kind": "helm", "env": "production",
+    assert rows[len(LOOSE)] == {"target": CHART_PROD, "path": "infra/helm/apps/observer", "kind": "helm", "env": "production",
                        "envSource": "path", "values": ["infra/helm/apps/observer/values-prod.yaml"]}
 
 
@@ -214,6 +218,6 @@ def test_pre_commit_runs_the_hook_with_its_renderers(tmp_path: Path, hook_source
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "image-tag-latest" in output and "infra/helm/apps/observer/templates/deployment.yaml" in output
-    assert "infra/k8s/overlays/production [production]" in output and "infra/helm/apps/observer [values-prod.yaml]" in output
-    assert "render-error" not in output and "32 object(s) checked" in output
+    assert "checked: " in output and "infra/k8s/overlays/production [production]" in output  # kustomize was found too
+    assert "render-error" not in output and "36 object(s) checked" in output, output  # 32 + 4 loose manifests
     assert "Installing environment" not in output  # installed once, by the first run

@@ -40,7 +40,9 @@ def _lines_in(data, out: list[int]) -> None:
 YAMLISH = st.lists(
     st.one_of(
         st.sampled_from(["---\n", "- ", "? ", ": ", "a: ", "[", "]", "{", "}", ",", "&x ", "*x ", "!!str ", "<<: *x\n",
-                         "|\n", ">-\n", "'", '"', "#", "\t", "\r\n", "\n", "  ", "...\n", "%YAML 1.1\n", "\ufeff", "kind: List\n"]),
+                         "|\n", ">-\n", "'", '"', "#", "\t", "\r\n", "\n", "  ", "...\n", "%YAML 1.1\n", "\ufeff", "kind: List\n",
+                         "!!int ", "!!bool ", "!!float ", "!!set ", "!!seq ", "!!binary ", "!!python/name:x ", "0x1f", "1:30",
+                         "9" * 4301, "\r", "\x85", "\u2028", "--- "]),
         st.text(max_size=8),
     ),
     max_size=60,

@@ -202,10 +202,11 @@ def test_a_chart_yaml_is_parsed_once_for_every_environment(tmp_path, monkeypatch
     seen = _count_parses(monkeypatch)
     repo = FIXTURES / "deploy-repo"
     chart = repo / "infra" / "helm" / "apps" / "observer"
-    _execute(chart.parent, repo, tmp_path / "out.json")
-    report = json.loads((tmp_path / "out.json").read_text())
-    assert [t["target"] for t in report["targets"]] == ["infra/helm/apps/observer [values-prod.yaml]",
-                                                        "infra/helm/apps/observer [values-staging.yaml]"]
+    import k8slint
+
+    report = k8slint.lint([str(chart.parent)], repo_root=str(repo))  # one render per values-<env>.yaml
+    assert [t.label for t in report.targets] == ["infra/helm/apps/observer [values-prod.yaml]",
+                                                 "infra/helm/apps/observer [values-staging.yaml]"]
     assert seen[(chart / "Chart.yaml").read_text()] == 1
 
 
@@ -332,11 +333,12 @@ def test_loader_prechecks_agree_with_their_regexes(text, indent, run, unit):
     import re
 
     from k8slint import load
+    from k8slint.load import depth as load_depth
 
     for sample in (text, " " * indent + text, text + "\n" + " " * indent + "x", text + unit * run + text,
                    "\r".join([text, unit * run]), "\t" * (indent // 5) + " " * indent + text):
-        assert load._indented(sample) == bool(load._INDENT_HINT.search(sample)), repr(sample)
-        assert load._has_run(sample) == bool(load._RUN_HINT.search(sample)), repr(sample)
+        assert load_depth.indented(sample) == bool(load_depth.INDENT_HINT.search(sample)), repr(sample)
+        assert load_depth.has_run(sample) == bool(load_depth.RUN_HINT.search(sample)), repr(sample)
         breaks = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
         for start, end in ((0, len(sample)), (1, len(sample) - 1), (len(sample) // 2, len(sample))):
             if start <= end:

@@ -45,12 +45,27 @@ def test_cross_object_rules_do_not_cry_wolf_on_the_corpus(repo):
     5 config references per overlay; sock-shop: an Ingress; bitnami: generated Secrets), no app reaches
     into another: none of these rules fires anywhere in the corpus."""
     result = lint(repo, cwd=CORPUS, select=sorted(CROSS_OBJECT))
-    assert result.code == 0, result.err or [(f.rule, f.location, f.message) for f in result.report.findings]
+    assert result.code in (0, 1), result.err
     report = result.report
-    assert [f for f in report.findings if f.rule in CROSS_OBJECT] == []
+    found = [f for f in report.findings if f.rule in CROSS_OBJECT]
+    assert [(f.rule, f.location, f.message) for f in found if not _true_positive(repo, f)] == []
     assert sum(t.objects for t in report.targets) >= CORPUS_RENDERS[repo]
     assert all(rendered(report, rule) for rule in CROSS_OBJECT - {"cross-app-reference"}), "the rules were in force"
     assert any(t.kind == "kustomize" for t in rendered(report, "cross-app-reference")) or repo == "bitnami__charts"
+
+
+def _true_positive(repo: str, finding) -> bool:
+    """The cross-object findings the corpus really deserves, all in folders of loose manifests that no
+    overlay or chart reads (checked since whole-repository runs check those folders too)."""
+    file = finding.location.file
+    if repo == "stefanprodan__podinfo":  # upstream bug: the frontend HPA scales the backend Deployment
+        return finding.rule == "hpa-target" and file == "deploy/webapp/frontend/hpa.yaml" and \
+            "scales Deployment 'backend', which is not in this render" in finding.message
+    if repo == "argoproj__argo-cd":  # each examples folder holds alternatives of one ApplicationSet (x.yaml and
+        # x-fasttemplate.yaml): applied as a folder (kubectl apply -f, an Argo CD directory source), the last one wins
+        return finding.rule == "duplicate-object" and file.startswith("applicationset/examples/") and \
+            "ApplicationSet.argoproj.io" in finding.message
+    return False
 
 
 @corpus
@@ -139,8 +154,12 @@ def test_duplicates_in_a_plain_directory_are_reported_kustomize_refuses_them_its
     assert "ConfigMap prj-01/app-config is rendered 2 times" in dup[0]["message"] and "manifests/config-old.yaml" in dup[0]["message"]
 
     (plain / "kustomization.yaml").write_text("resources: [config.yaml, config-old.yaml]\n")
-    refused = cli("check", "manifests", "--env", "production", cwd=tmp_path)
-    assert refused.code == 2 and "kustomize build manifests failed" in refused.err and "app-config" in refused.err
+    refused = cli("check", "manifests", "--env", "production", "--format", "json", cwd=tmp_path)
+    assert refused.code == 1, refused.err
+    errors = findings(refused, "render-error")
+    assert [(f["location"]["file"], f["location"]["line"]) for f in errors] == [("manifests/kustomization.yaml", 1)]
+    assert errors[0]["message"] == ("manifests/kustomization.yaml: ConfigMap app-config is defined in manifests/config.yaml, "
+                                    "manifests/config-old.yaml; kustomize refuses two objects with the same kind and name")
 
 
 def test_references_resolve_per_namespace_and_through_producers():

@@ -40,6 +40,7 @@ class Checker:
         self.notes: list[str] = []
         self._asserts = Asserts()
         self._sources_reported: set[tuple] = set()
+        self._render_errors: set[tuple] = set()
         self.suppressions = Annotations(policy)
 
     # -- per render --------------------------------------------------------------------
@@ -57,6 +58,11 @@ class Checker:
             severity = self.policy.severity(problem.rule, policy_env)
             if severity is None:
                 continue
+            if problem.rule == "render-error":  # a base broken for every overlay: one finding, where it is broken
+                seen = (problem.location, problem.message)
+                if seen in self._render_errors:
+                    continue
+                self._render_errors.add(seen)
             findings.append(
                 Finding(problem.rule, severity, problem.message, problem.location, label, env,
                         fingerprint=fingerprint(problem.rule, label, problem.location.file, problem.message))
@@ -204,8 +210,13 @@ def _bad_pattern_is_a_usage_error(rule: Rule, violations: Iterable[Violation]) -
     not compile stops the run with one sentence naming the rule, not a traceback."""
     import re
 
+    from ..regex import PatternError
+
     try:
         yield from violations
     except re.error as exc:
         raise K8slintError(f"rule {rule.id} ({rule.file}): a pattern in its params is not a valid regular expression "
                            f"({exc}); fix it in the rule file or under rules.{rule.id}.params in .k8slint.yaml") from None
+    except PatternError as exc:
+        raise K8slintError(f"rule {rule.id} ({rule.file}): a pattern in its params cannot be used: {exc}; fix it in "
+                           f"the rule file or under rules.{rule.id}.params in .k8slint.yaml") from None

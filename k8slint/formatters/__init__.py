@@ -35,6 +35,7 @@ class Run:
     rules: dict = field(default_factory=dict)  # id -> Rule, for formatters that describe rules
     repo_root: str = "."
     fail_on: str = "error"
+    unchecked_files: list = field(default_factory=list)  # YAML files neither checked nor recognised (repo-relative)
 
 
 class Formatter:
@@ -70,6 +71,7 @@ def summarize(findings: list[Finding], run: Run, passed: bool) -> dict[str, Any]
         "failed_targets": sum(1 for t in run.targets if t.failed),
         "passed": passed,
         "fail_on": run.fail_on,
+        "unchecked_files": list(run.unchecked_files),
     }
 
 
@@ -81,14 +83,16 @@ def write_json(out: IO[str], document: Any) -> None:
     MB for 87,000 findings); this writes the same text in joined batches of tokens."""
     import json
 
+    from ..escape import json_text
+
     batch: list[str] = []
     for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(document):
         batch.append(chunk)
         if len(batch) >= 8192:
-            out.write("".join(batch))
+            out.write(json_text("".join(batch)))
             batch.clear()
     batch.append("\n")
-    out.write("".join(batch))
+    out.write(json_text("".join(batch)))
 
 
 @functools.lru_cache(maxsize=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..escape import terminal
 from . import Formatter
 from .common import is_pseudo, shown_path
 
@@ -26,7 +27,7 @@ class ConciseFormatter(Formatter):
             place = f"{shown_path(run, f.location.file)}:{f.location.line}:{self._column(f.location.file, f.location.line)}"
             related = ", ".join(f"{shown_path(run, r.file)}:{r.line}" for r in f.related)
             message = " ".join(f.message.split()) + (f" (via {related})" if related else "")
-            write(f"{place}: {f.severity} {f.rule} {message}\n")
+            write(f"{terminal(place)}: {f.severity} {terminal(f.rule)} {terminal(message)}\n")
 
     def _column(self, file: str, line: int) -> int:
         """1 + the indentation of the source line (1 when the file cannot be read)."""
@@ -36,7 +37,7 @@ class ConciseFormatter(Formatter):
             path = Path(self.run.repo_root) / file
             try:
                 text = path.read_text(encoding="utf-8", errors="replace") if path.stat().st_size <= MAX_READ else ""
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a path no file system can encode
                 text = ""
             self._lines[file] = text.splitlines()
         lines = self._lines[file]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from ..escape import workflow_data, workflow_property
 from . import Formatter
 from .common import is_pseudo, rendered_by, target_paths, via, workspace_file
 
@@ -17,11 +18,11 @@ COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def escape_data(text: str) -> str:
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return workflow_data(text)
 
 
 def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return workflow_property(text)
 
 
 def annotation(level: str, message: str, **props) -> str:

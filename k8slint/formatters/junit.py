@@ -15,6 +15,7 @@ import time
 from itertools import groupby
 from xml.etree import ElementTree as ET
 
+from ..escape import terminal, xml
 from . import Formatter
 from .common import object_name, via
 
@@ -56,7 +57,7 @@ class JunitFormatter(Formatter):
             failures = sum(1 for k, v in cases.items() if v and k[0] not in ERROR_RULES)
             errors = sum(1 for k, v in cases.items() if v and k[0] in ERROR_RULES)
             suite = ET.SubElement(root, "testsuite", {
-                "name": label, "package": "k8slint", "id": str(number), "timestamp": stamp, "hostname": host,
+                "name": terminal(label), "package": "k8slint", "id": str(number), "timestamp": stamp, "hostname": host,
                 "tests": str(len(cases)), "failures": str(failures), "errors": str(errors), "skipped": "0", "time": "0",
             })
             props = ET.SubElement(suite, "properties")
@@ -66,7 +67,7 @@ class JunitFormatter(Formatter):
                     ET.SubElement(props, "property", {"name": name, "value": value})
             for (rule, subject), items in sorted(cases.items()):
                 case = ET.SubElement(suite, "testcase", {
-                    "name": f"{rule}: {subject}" if subject else rule, "classname": label, "time": "0",
+                    "name": terminal(f"{rule}: {subject}" if subject else rule), "classname": terminal(label), "time": "0",
                 })
                 if not items:
                     continue
@@ -74,25 +75,25 @@ class JunitFormatter(Formatter):
                 tag = "error" if rule in ERROR_RULES else "failure"
                 text = "\n".join(self._line(f) for f in items)
                 node = ET.SubElement(case, tag, {
-                    "message": worst.message if len(items) == 1 else f"{worst.message} (+{len(items) - 1} more)",
+                    "message": terminal(worst.message if len(items) == 1 else f"{worst.message} (+{len(items) - 1} more)"),
                     "type": f"{rule} ({worst.severity})",
                 })
                 node.text = text + "\n"
             out = ET.SubElement(suite, "system-out")
             if info is not None:
-                out.text = f"{label}: {info.kind}, env {info.env} ({info.env_source}), {info.objects} object(s) checked\n"
-            ET.SubElement(suite, "system-err").text = "".join(f"note: {n}\n" for n in run.notes if label in n)
+                out.text = f"{terminal(label)}: {info.kind}, env {info.env} ({info.env_source}), {info.objects} object(s) checked\n"
+            ET.SubElement(suite, "system-err").text = "".join(f"note: {terminal(n)}\n" for n in run.notes if label in n)
         ET.indent(root)
         self.out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        self.out.write(ET.tostring(root, encoding="unicode"))
+        self.out.write(xml(ET.tostring(root, encoding="unicode")))
         self.out.write("\n")
 
     def _line(self, f) -> str:
-        line = f"{f.location.file}:{f.location.line}: {f.severity}: {f.message}"
+        line = f"{terminal(f.location.file)}:{f.location.line}: {f.severity}: {terminal(f.message)}"
         if f.related:
-            line += f"\n    {via(f)}"
+            line += f"\n    {terminal(via(f))}"
         if f.rendered is not None:
-            line += f"\n    rendered at {f.rendered.file}:{f.rendered.line}"
+            line += f"\n    rendered at {terminal(f.rendered.file)}:{f.rendered.line}"
         if f.target and f.target != ".":
-            line += f"\n    target {f.target} ({f.env})"
+            line += f"\n    target {terminal(f.target)} ({f.env})"
         return line

@@ -8,6 +8,7 @@ findings and of characters (GitHub comments stop at 65,536), and say how many we
 from __future__ import annotations
 
 
+from ..escape import code, markdown
 from . import Formatter
 from .common import object_name, rule_help_uri, via
 
@@ -17,9 +18,9 @@ ICONS = {"error": "🔴", "warning": "🟡", "info": "🔵"}
 
 
 def cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: no pipes, no newlines, no raw HTML."""
-    return (" ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
-            .replace("<", "&lt;").replace(">", "&gt;"))
+    """Text safe inside a Markdown table cell: no pipes, no newlines, no raw HTML, links, images or
+    @mentions (escape.markdown)."""
+    return markdown(" ".join(str(text).split()))
 
 
 def _plural(n: int, word: str) -> str:
@@ -43,7 +44,7 @@ def render(run, findings: list, summary: dict, max_findings: int = MAX_FINDINGS,
     for t in run.targets:
         c = counts.get(t.label, {"error": 0, "warning": 0, "info": 0})
         objects = "render failed" if t.failed else str(t.objects)
-        head.append(f"| `{cell(t.label)}` | {cell(t.env)} | {objects} | {c['error']} | {c['warning']} | {c['info']} |")
+        head.append(f"| {code(t.label)} | {cell(t.env)} | {objects} | {c['error']} | {c['warning']} | {c['info']} |")
     if "." in counts:
         c = counts["."]
         head.append(f"| repository | - | - | {c['error']} | {c['warning']} | {c['info']} |")
@@ -57,13 +58,13 @@ def render(run, findings: list, summary: dict, max_findings: int = MAX_FINDINGS,
     for f in findings:
         add = []
         if f.target != current[0]:
-            title = "repository files" if f.target == "." else f"`{cell(f.target)}` ({cell(f.env)})"
+            title = "repository files" if f.target == "." else f"{code(f.target)} ({cell(f.env)})"
             add += [f"#### {title}", ""]
         if (f.target, f.location.file) != current:
-            add += [f"`{cell(f.location.file)}`", "", "| line | severity | rule | object | message |", "|---:|---|---|---|---|"]
+            add += [code(f.location.file), "", "| line | severity | rule | object | message |", "|---:|---|---|---|---|"]
         rule = run.rules.get(f.rule)
         uri = rule_help_uri(rule) if rule is not None and rule.builtin else ""
-        name = f"[`{f.rule}`]({uri})" if uri else f"`{f.rule}`"
+        name = f"[{code(f.rule)}]({uri})" if uri else code(f.rule)
         rendered = f" ({via(f)})" if f.related else ""
         rendered += f" (rendered at {f.rendered.file}:{f.rendered.line})" if f.rendered is not None else ""
         add.append(f"| {f.location.line} | {ICONS.get(f.severity, '')} {f.severity} | {name} | "

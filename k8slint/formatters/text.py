@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from ..escape import terminal
 from . import Formatter
 from .common import shown_path
 
@@ -19,24 +20,24 @@ class TextFormatter(Formatter):
         run = self.run
         write = self.out.write
         for note in run.notes:
-            write(self._c(f"note: {note}", "dim") + "\n")
+            write(self._c(f"note: {terminal(note)}", "dim") + "\n")
         info = {t.label: t for t in run.targets}
         for target, group in groupby(self.findings, key=lambda f: f.target):
             group = list(group)
             t = info.get(target)
-            env = f" ({t.env}{', ' + t.env_source if t and t.env_source not in ('path',) else ''})" if t else ""
-            write("\n" + self._c(f"{target}{env}", "bold") + "\n")
+            env = terminal(f" ({t.env}{', ' + t.env_source if t and t.env_source not in ('path',) else ''})") if t else ""
+            write("\n" + self._c(f"{terminal(target)}{env}", "bold") + "\n")
             for file, items in groupby(group, key=lambda f: f.location.file):
-                write(f"  {shown_path(run, file)}\n")
+                write(f"  {terminal(shown_path(run, file))}\n")
                 for f in items:
                     sev = self._c(f"{f.severity:<7}", f.severity)
-                    write(f"    {f.location.line:>5}  {sev} {f.rule:<26} {f.message}\n")
+                    write(f"    {f.location.line:>5}  {sev} {terminal(f.rule):<26} {terminal(f.message)}\n")
                     if f.related:
-                        places = ", ".join(f"{shown_path(run, r.file)}:{r.line}" for r in f.related)
+                        places = terminal(", ".join(f"{shown_path(run, r.file)}:{r.line}" for r in f.related))
                         write(self._c(f"           via {places}", "dim") + "\n")
                     if f.rendered is not None:
-                        write(self._c(f"           rendered at {shown_path(run, f.rendered.file)}:{f.rendered.line}", "dim") + "\n")
-        checked = ", ".join(f"{t.label} [{t.env}]" for t in run.targets) or "nothing"
+                        write(self._c(f"           rendered at {terminal(shown_path(run, f.rendered.file))}:{f.rendered.line}", "dim") + "\n")
+        checked = terminal(", ".join(f"{t.label} [{t.env}]" for t in run.targets) or "nothing")
         write("\n")
         verdict = self._c("passed", "green") if summary["passed"] else self._c("failed", "error")
         write(

@@ -8,6 +8,7 @@ targets. Everything it cannot use is a :class:`~k8slint.errors.K8slintError`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ class Options:
     max_file_size: int | None = None
     max_objects: int | None = None
     render_timeout: float | None = None
+    deadline: float | None = None  # seconds the whole run may take
+    render_memory: int | None = None  # bytes of data memory one renderer process may use
     stdin: Any = None  # bytes or a binary stream for '-' (default: the process's standard input)
 
 
@@ -60,6 +63,7 @@ class Plan:
     repo_rules: bool  # run the repository-tree rules (not for a stream on stdin alone)
     allow_empty: bool
     notes: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)  # YAML files discovery neither checked nor recognised
 
 
 def _config(config_path: str | None, start: Path, root: Path):
@@ -68,6 +72,13 @@ def _config(config_path: str | None, start: Path, root: Path):
         if config_path and not path.is_file():
             raise K8slintError(f"--config {config_path}: no such file")
         return load_config(path)
+    except ConfigError as exc:
+        raise K8slintError(f"invalid configuration: {exc}") from None
+
+
+def _settings(root: Path, config, config_path: str | None, **flags) -> Settings:
+    try:
+        return Settings.build(root, config, trusted_config=bool(config_path), **flags)
     except ConfigError as exc:
         raise K8slintError(f"invalid configuration: {exc}") from None
 
@@ -85,7 +96,7 @@ def load_all_rules(config_path: str | None, start: Path) -> dict[str, Rule]:
     from .targets import find_repo_root
 
     root = find_repo_root(start)
-    return _rules(Settings.build(root, _config(config_path, start, root)))
+    return _rules(_settings(root, _config(config_path, start, root), config_path))
 
 
 def _schema_note(settings: Settings, crds: list[str]) -> str | None:
@@ -99,16 +110,30 @@ def _schema_note(settings: Settings, crds: list[str]) -> str | None:
     return k8s_schema.schema_version(target)[1]
 
 
+def _named_outside(options: Options, root: Path) -> list[Path]:
+    """Paths the command line names outside the repository root: the only things outside it a run reads."""
+    from ..sources import within
+
+    top = Path(os.path.normpath(root.absolute()))
+    named = [Path(os.path.normpath(Path(p).absolute())) for p in [*options.paths, *options.values] if p != "-"]
+    return [p for p in named if not within(p, top)]
+
+
 def make_plan(options: Options) -> Plan:
     from .targets import build_targets, decide_root
 
     located = [p for p in options.paths if Path(p).exists()] if options.changed else list(options.paths)  # changed files may be deleted ones
-    root = decide_root(located, options.repo_root)
+    root, scope = decide_root(located, options.repo_root)
+    if options.changed:
+        scope = None  # --changed runs the repository rules over the whole repository
     start = Path(options.paths[0]).resolve() if options.paths and options.paths[0] != "-" else Path.cwd()
     config = _config(options.config, start, root)
-    settings = Settings.build(root, config, fail_on=options.fail_on, allow_remote=options.allow_remote, jobs=options.jobs,
-                              kubernetes_version=options.kubernetes_version, max_file_size=options.max_file_size,
-                              max_objects=options.max_objects, render_timeout=options.render_timeout)
+    settings = _settings(root, config, options.config, fail_on=options.fail_on, allow_remote=options.allow_remote,
+                         jobs=options.jobs, kubernetes_version=options.kubernetes_version,
+                         max_file_size=options.max_file_size, max_objects=options.max_objects,
+                         render_timeout=options.render_timeout, deadline=options.deadline,
+                         render_memory=options.render_memory, scope=scope)
+    settings.named = _named_outside(options, root)
     note = _schema_note(settings, options.crds)
     if options.env and envs.normalize(options.env) is None:
         raise K8slintError(f"--env {options.env!r}: not an environment (use production, staging or development, or prod/stg/dev)")
@@ -118,7 +143,11 @@ def make_plan(options: Options) -> Plan:
     only = set(options.select) if options.select else None
     if options.skip:
         only = (only if only is not None else set(rules)) - set(options.skip)
-    targets, allow_empty = build_targets(options, settings)
-    return Plan(settings, rules, only, targets, whole_repo=not options.paths,
-                repo_rules=options.changed or any(t.kind != "stdin" for t in targets),
-                allow_empty=allow_empty, notes=[note] if note else [])
+    chosen = build_targets(options, settings)
+    targets = chosen.targets
+    repo_rules = options.changed or any(t.kind != "stdin" for t in targets)
+    notes = [*settings.notes, *([note] if note else [])]
+    if not repo_rules:
+        notes.append("repository rules not run: only a stream on standard input was checked")
+    return Plan(settings, rules, only, targets, whole_repo=not options.paths, repo_rules=repo_rules,
+                allow_empty=chosen.allow_empty, notes=notes, unchecked=chosen.unchecked)

@@ -161,7 +161,10 @@ def _check_params(rule: Rule, data: dict, display: str) -> None:
 
 def _check_assert_schema(schema: Any, display: str) -> None:
     """An `assert:` schema is data: it must be a valid JSON Schema whose references stay inside it
-    (k8slint never fetches a `$ref` from the network or the disk)."""
+    (k8slint never fetches a `$ref` from the network or the disk), and whose patterns the linear-time
+    engine can run (k8slint.regex)."""
+    from .. import regex
+
     stack = [schema]
     while stack:
         node = stack.pop()
@@ -171,6 +174,14 @@ def _check_assert_schema(schema: Any, display: str) -> None:
                 if isinstance(ref, str) and not ref.startswith("#"):
                     raise RuleError(f"{display}: assert.schema {key} {ref!r} points outside the rule; "
                                     "rules are data only and k8slint fetches nothing (use a local '#/$defs/...' reference)")
+            patterns = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+            if isinstance(node.get("patternProperties"), dict):
+                patterns += list(node["patternProperties"])
+            for pattern in patterns:
+                try:
+                    regex.compile(pattern)
+                except regex.PatternError as exc:
+                    raise RuleError(f"{display}: assert.schema: {exc}") from None
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)

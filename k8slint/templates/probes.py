@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..model import Violation
+from ..model import Violation, some
 from ..workloads import Container, is_helm_hook
 from . import template
 
@@ -54,7 +54,7 @@ def probe_port(container: Container, params: dict, ctx) -> Iterator[Violation]:
             port = action.get("port") if isinstance(action, dict) else None
             if isinstance(port, str) and not port.isdigit() and port not in declared:
                 undeclared.setdefault(port, []).append((probe, handler))
-    known = ", ".join(sorted(declared)) or "none"
+    known = some(sorted(declared), 10) or "none"
     for port, uses in undeclared.items():
         probes = [probe for probe, _ in uses]
         who = probes[0] if len(probes) == 1 else ", ".join(probes[:-1]) + " and " + probes[-1]

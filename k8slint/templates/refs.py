@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..model import K8sObject, Violation
+from ..model import K8sObject, Violation, some
 from . import template
 from .lookup import effective_namespace, get_in, same_namespace
 
@@ -153,6 +153,6 @@ def config_ref_exists(index, params: dict, ctx) -> Iterator[Violation]:
                 known = sorted(set().union(*[k for k in found if k is not UNKNOWN]))
                 yield Violation(
                     f"{how} of {where} reads key '{key}' of {kind} '{name}', which has no such key "
-                    f"(keys: {', '.join(known) or 'none'})",
+                    f"(keys: {some(known, 10) or 'none'})",
                     path[:-1] + ("key",), obj=obj, key=f"{kind}/{name}/{key}/{how}",
                 )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
-import re
 from typing import Iterator
 
+from .. import regex
 from ..model import Location, Violation, fill_message
 from . import template
 
@@ -37,9 +37,9 @@ def _groups(params: dict) -> list[dict]:
         out.append({
             "match": _matcher(str(spec["pattern"])),
             "allow": _folders(spec["allow-under"]) if "allow-under" in spec else shared_allow,
-            "contains": re.compile(spec["contains"]) if spec.get("contains") else None,
-            "unless": re.compile(spec["unless-contains"]) if spec.get("unless-contains") else None,
-            "what": spec.get("what", params["what"]),
+            "contains": regex.compile(spec["contains"]) if spec.get("contains") else None,
+            "unless": regex.compile(spec["unless-contains"]) if spec.get("unless-contains") else None,
+            "what": str(spec.get("what", params["what"])),
             "named": not str(spec["pattern"]).startswith("*"),  # a named file (package.json), not any *.py
         })
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..model import K8sObject, Violation
+from ..model import K8sObject, Violation, some
 from ..workloads import app_name, workload_of
 from . import template
 from .lookup import unreadable_hint
@@ -112,13 +112,13 @@ def pvc_storage_class(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         if value is None:
             yield Violation(
                 f"{what} does not state storageClassName, so it gets whatever default StorageClass the cluster has: "
-                f"set it explicitly (k3s: '{default}')" + (f"; allowed: {', '.join(allowed)}" if allowed else ""),
+                f"set it explicitly (k3s: '{default}')" + (f"; allowed: {some(allowed, 10)}" if allowed else ""),
                 base + (("spec",) if not base else ()),
                 key=key,
             )
         elif allowed and value != "" and value not in allowed:
             yield Violation(
-                f"{what} uses storageClassName '{value}', which is not an allowed class ({', '.join(allowed)})",
+                f"{what} uses storageClassName '{value}', which is not an allowed class ({some(allowed, 10)})",
                 (base or ("spec",)) + ("storageClassName",),
                 key=key,
             )
@@ -139,7 +139,7 @@ def claim_exists(workload, params: dict, ctx) -> Iterator[Violation]:
         if not isinstance(name, str) or not name or ctx.index.get("PersistentVolumeClaim", name, obj.namespace):
             continue
         known = _claim_names(ctx.index, obj.namespace)
-        hint = f" (claims in this render: {', '.join(known[:5])})" if known else " (this render has no PersistentVolumeClaim)"
+        hint = f" (claims in this render: {some(known)})" if known else " (this render has no PersistentVolumeClaim)"
         yield Violation(
             f"volume '{volume.get('name')}' of {obj.kind} {ns}{obj.name} mounts claim '{name}', which is not in this render"
             f"{hint}: the pod stays Pending until that claim exists; add the PVC beside the app{unreadable_hint(ctx.index)}",

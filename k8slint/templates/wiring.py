@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..model import K8sObject, Violation
+from ..model import K8sObject, Violation, some
 from . import template
 from .lookup import effective_namespace, find, get_in, service_labels, service_ports, shown, unreadable_hint, workload_labels
 
@@ -113,7 +113,7 @@ def ingress_backend(index, params: dict, ctx) -> Iterator[Violation]:
                 offered = sorted({str(p.get("name")) for p in ports if p.get("name")} if by_name else {str(p.get("port")) for p in ports})
                 yield Violation(
                     f"Ingress {_ref(ing, ctx)} routes to port {port!r} of Service '{name}', which exposes "
-                    f"{'port names' if by_name else 'ports'} {', '.join(offered) or 'none'}",
+                    f"{'port names' if by_name else 'ports'} {some(offered) or 'none'}",
                     port_path, obj=ing, key=f"{name}:{port}",
                 )
 
@@ -168,7 +168,7 @@ def hpa_target(index, params: dict, ctx) -> Iterator[Violation]:
         if missing:
             yield Violation(
                 f"{hpa_name} scales {ref['kind']} '{ref['name']}' on CPU utilization, but container(s) "
-                f"{', '.join(repr(m) for m in missing)} set no CPU request: utilization is a percentage of the request, "
+                f"{some(missing, quote=True)} set no CPU request: utilization is a percentage of the request, "
                 "so the HPA cannot compute it",
                 metric, obj=hpa, key="cpu-request",
             )
@@ -217,7 +217,7 @@ def servicemonitor_wiring(index, params: dict, ctx) -> Iterator[Violation]:
                 shown_selector = _selector_text(match_labels) if match_labels else "its matchExpressions"
                 yield Violation(
                     f"{shown(obj, ctx)} selects Services with {shown_selector}, but no Service in this render "
-                    f"{'in namespace(s) ' + ', '.join(sorted(namespaces)) + ' ' if namespaces else ''}has those labels: nothing is scraped",
+                    f"{'in namespace(s) ' + some(sorted(namespaces)) + ' ' if namespaces else ''}has those labels: nothing is scraped",
                     ("spec", "selector"), obj=obj, key="selector",
                 )
                 continue
@@ -226,9 +226,9 @@ def servicemonitor_wiring(index, params: dict, ctx) -> Iterator[Violation]:
             for position, endpoint in enumerate(endpoints if isinstance(endpoints, list) else []):
                 port = endpoint.get("port") if isinstance(endpoint, dict) else None
                 if isinstance(port, str) and port not in names:
-                    offered = ", ".join(sorted(str(n) for n in names if n)) or "no named ports"
+                    offered = some(sorted(str(n) for n in names if n)) or "no named ports"
                     yield Violation(
                         f"{shown(obj, ctx)} scrapes port '{port}', but the Service(s) it selects "
-                        f"({', '.join(sorted(s.name for s in matched))}) name {offered}",
+                        f"({some(sorted(s.name for s in matched))}) name {offered}",
                         ("spec", "endpoints", position, "port"), obj=obj, key=f"port:{port}",
                     )
