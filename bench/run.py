@@ -198,6 +198,7 @@ def write_input(objects: list[dict], path: Path) -> None:
 
 def write_config(folder: Path) -> None:
     """The inputs' repository root: limits raised so 50,000 objects (~33 MB) are checked, not refused."""
+    folder.mkdir(parents=True, exist_ok=True)  # bench/out is git-ignored: absent on a fresh clone
     (folder / ".k8slint.yaml").write_text(
         "# written by bench/run.py: the 50,000-object input is larger than the default limits\n"
         f"limits:\n  max-file-size: {256 * MiB}\n  max-objects: 500000\n",
@@ -224,7 +225,7 @@ RENDER_ONLY = (
     "from k8slint.plan.targets import discover\nfrom k8slint.render import render\nfrom k8slint.sources import relative\n"
     "root = Path(sys.argv[1])\nsettings = Settings(repo_root=root, config=Config())\n"
     "targets = [Target(k, p, relative(p, root), 'production', 'bench', values=[f] if f else [], release_name=p.name)"
-    " for k, p, f in discover(root)]\n"
+    " for k, p, f, _ in discover(root) if k != 'dir']\n"
     "with ThreadPoolExecutor(max_workers=min(len(targets), os.cpu_count() or 2)) as pool:\n"
     "    results = list(pool.map(lambda t: render(t, settings), targets))\n"
     "assert all(not r.failed for r in results), [r.problems for r in results if r.failed]\n"

@@ -52,8 +52,8 @@ def rendered_objects(corpus: Path) -> list[dict]:
     for repo in roots:
         settings = Settings(repo_root=repo, config=Config())
         seen = set()
-        for kind, path, env_file in discover(repo):
-            if path in seen:
+        for kind, path, env_file, _ in discover(repo):
+            if path in seen or kind == "dir":  # overlays and charts (folders of loose manifests are not measured)
                 continue
             seen.add(path)
             target = Target(kind, path, relative(path, repo), "production", "bench", [env_file] if env_file else [])

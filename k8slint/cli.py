@@ -24,7 +24,9 @@ class UsageProblem(click.ClickException):
     exit_code = EXIT_ERROR
 
     def show(self, file=None) -> None:
-        click.echo(f"k8slint: error: {self.format_message()}", err=True)
+        from .escape import terminal
+
+        click.echo(f"k8slint: error: {terminal(self.format_message())}", err=True)
 
 
 class ByteSize(click.ParamType):
@@ -40,7 +42,7 @@ class ByteSize(click.ParamType):
         number = text[:-1] if scale > 1 else text
         try:
             size = int(float(number) * scale)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number; inf, nan
             size = 0
         if size < 1:
             self.fail(f"{value!r} is not a size (bytes, or with K, M or G)", param, ctx)
@@ -98,12 +100,15 @@ def main() -> None:
 @click.option("--max-file-size", type=ByteSize(), metavar="SIZE", help="Largest file, stdin or rendered stream read, e.g. 16M (default 16M; limits.max-file-size).")
 @click.option("--max-objects", type=click.IntRange(min=1), metavar="N", help="Most objects one target may render (default 200000; limits.max-objects).")
 @click.option("--render-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Time one kustomize/Helm render may take (default 120; limits.render-timeout).")
+@click.option("--render-memory", type=ByteSize(), metavar="SIZE", help="Data memory one renderer process may use, e.g. 1G (default 2G; limits.render-memory).")
+@click.option("--deadline", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Time the whole run may take (default 900; limits.deadline).")
 @click.option("--diff-base", "diff_base", metavar="REF", help="Also check the git revision REF (same targets and options) and report only the findings it does not have: what a change introduces.")
 @click.option("--no-diff-base", "no_diff_base", is_flag=True, help="Report every finding, also those --diff-base REF has (overrides --diff-base; e.g. in the pre-commit hook's args).")
 @click.option("--repository-rules", "repository_rules", type=click.Choice(["auto", "only", "skip"]), default="auto", show_default=True, help="Repository-tree rules (Dockerfiles, compose files, stray secrets...): auto runs them once, on the files of the PATHs and of what their targets read (every file without PATH); only runs just them; skip leaves them out (a CI matrix job per target).")
 def check(paths, env, values, set_values, release_name, namespace, config_path, repo_root, formats, outputs, fail_on,
           select, skip, allow_empty, allow_remote, jobs, color, changed, list_targets, kubernetes_version, crds,
-          baseline, write_baseline, max_file_size, max_objects, render_timeout, diff_base, no_diff_base, repository_rules) -> None:
+          baseline, write_baseline, max_file_size, max_objects, render_timeout, render_memory, deadline, diff_base,
+          no_diff_base, repository_rules) -> None:
     """Render and check deploy-repo targets.
 
     \b
@@ -116,6 +121,7 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
     chart x values-<env>.yaml of the repository is checked, or the config's `targets:`.
     """
     from . import api, report
+    from . import outputs as written
     from .errors import K8slintError
 
     options = api.Options(
@@ -125,16 +131,32 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
         kubernetes_version=kubernetes_version, crds=list(crds), baseline=baseline, write_baseline=write_baseline,
         max_file_size=max_file_size, max_objects=max_objects, render_timeout=render_timeout,
         diff_base=None if no_diff_base else diff_base, repository_rules=repository_rules,
+        render_memory=render_memory, deadline=deadline,
     )
     global _retained  # noqa: PLW0603
+    _stop_children_on_signals()
     try:
         pairs = report.pair_outputs(list(formats) or ["text"], list(outputs))
         if list_targets:
             plan = api.make_plan(options)
             report.write_targets(plan.targets, pairs, plan.settings.repo_root)
+            if plan.unchecked:  # the same picture as a check: stdout stays a list of targets
+                click.echo(f"k8slint: note: {api.unchecked_note(plan.unchecked)}", err=True)
             sys.exit(EXIT_OK)
+        files = [("--output", out) for _, out in pairs if out not in (None, "-")]
+        files += [("--write-baseline", write_baseline)] if write_baseline else []
+        for option, path in files:  # before anything is checked or written
+            written.check_writable(path, option)
+
+        def before_render(plan) -> None:
+            if write_baseline:
+                written.refuse_baseline_target(write_baseline, plan.settings.config.file)
+            reads = api.reads(plan, options)
+            for option, path in files:
+                written.refuse_inputs(path, option, reads)
+
         with api.collector_paused():
-            result, _retained = api.run(options)  # kept: run() exits without freeing what the check built
+            result, _retained = api.run(options, watchdog=True, before_render=before_render)  # kept: run() exits without freeing what the check built
             report.write(result, pairs, color)
     except K8slintError as exc:
         raise UsageProblem(str(exc)) from None
@@ -179,6 +201,32 @@ def explain(rule_id: str, config_path: str | None) -> None:
     click.echo(explain_rule(rules[rule_id]), nl=False)
 
 
+@main.command("templates")
+@click.argument("name", required=False, metavar="[TEMPLATE]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")
+@click.option("--config", "-c", "config_path", metavar="FILE", help="Also name the custom rules of this config that use them.")
+def templates_command(name: str | None, fmt: str, config_path: str | None) -> None:
+    """List the check templates rules are made of, with their params (type, default, description)."""
+    from .docs import list_templates, template_info
+    from .errors import K8slintError, RuleError
+    from .plan import load_all_rules
+    from .plan.params import did_you_mean
+    from .plan.rules import all_templates
+
+    try:
+        rules = load_all_rules(config_path, Path.cwd())
+        templates = all_templates()
+    except (K8slintError, RuleError) as exc:
+        raise UsageProblem(str(exc)) from None
+    if name is None:
+        click.echo(list_templates(templates, rules, fmt), nl=False)
+        return
+    if name not in templates:
+        raise UsageProblem(f"no template {name!r}{did_you_mean(name, templates, 'templates')}")
+    click.echo(list_templates({name: templates[name]}, rules, "json") if fmt == "json"
+               else template_info(name, templates[name], rules, full=True), nl=False)
+
+
 @main.command("test")
 @click.option("--config", "-c", "config_path", metavar="FILE", help="Config that lists custom rules (default: nearest .k8slint.yaml).")
 @click.option("--builtin", is_flag=True, help="Also test the built-in rules' examples.")
@@ -197,9 +245,68 @@ def test_command(config_path: str | None, builtin: bool) -> None:
         raise UsageProblem("no custom rules found (put them in .k8slint/rules/ or list them under custom-rules:)")
     failures, total = run_examples(chosen, rules)
     for line in failures:
-        click.echo(line)
+        click.echo(_printable_line(line))
     click.echo(f"{total - len(failures)} passed, {len(failures)} failed")
     sys.exit(EXIT_FINDINGS if failures else EXIT_OK)
+
+
+def _stop_children_on_signals() -> None:
+    """SIGTERM, SIGINT, SIGHUP: kill the renderers' process groups and remove the temporary
+    folders, then die of the signal as if no handler were set (promptly, not at the next timeout)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum, frame) -> None:
+        from .render import process
+
+        process.shutdown()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
+
+
+def debugging() -> bool:
+    """K8SLINT_DEBUG=1 (the test suite sets it): let an unexpected exception out with its traceback
+    instead of the one-sentence answer, so a test cannot pass over a bug."""
+    return os.environ.get("K8SLINT_DEBUG", "") not in ("", "0")
+
+
+def _internal_error(exc: BaseException) -> None:
+    """The last-resort guard: anything unexpected is exit 2 with one sentence naming the input."""
+    notes = [n for n in getattr(exc, "__notes__", ()) if isinstance(n, str) and n.startswith("k8slint input: ")]
+    where = f" while checking {_printable(notes[-1][len('k8slint input: '):])}" if notes else ""
+    if isinstance(exc, RecursionError):
+        what = "input nested too deeply"
+    elif isinstance(exc, MemoryError):
+        what = "out of memory"
+    else:
+        what = f"internal error ({type(exc).__name__})"
+    try:
+        from .render import process
+
+        process.shutdown()
+    except Exception:  # noqa: BLE001 - the guard must not raise
+        pass
+    sys.stderr.write(f"k8slint: error: {what}{where}; k8slint could not check this input. This is a bug in k8slint: "
+                     "please report it with the command you ran (K8SLINT_DEBUG=1 shows the details)\n")
+
+
+def _printable_line(text: str) -> str:
+    from .escape import terminal
+
+    return terminal(text)
+
+
+def _printable(text: str) -> str:
+    from .escape import terminal
+
+    return terminal(text)[:200]
 
 
 def run() -> None:  # console-script entry
@@ -208,6 +315,12 @@ def run() -> None:  # console-script entry
     except SystemExit as done:
         _exit_now(done)
         raise
+    except Exception as exc:  # noqa: BLE001 - the last-resort guard (see debugging())
+        if debugging():
+            raise
+        _internal_error(exc)
+        _exit_now(SystemExit(EXIT_ERROR))
+        raise SystemExit(EXIT_ERROR) from None
 
 
 def _exit_now(done: SystemExit) -> None:

@@ -19,6 +19,7 @@ class SourceCache:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._docs: dict[str, list[Document]] = {}
+        self._errors: dict[str, list] = {}
         self._lines: dict[str, list[str]] = {}
         self._index: dict[str, dict] = {}
         self.memo: dict[Any, Any] = {}  # derived data the locators build once per file (patch lists, template skeletons)
@@ -46,8 +47,13 @@ class SourceCache:
     def docs(self, rel: str) -> list[Document]:
         if rel not in self._docs:
             text = self.text(rel)
-            self._docs[rel] = load_text(text)[0] if text else []
+            self._docs[rel], self._errors[rel] = load_text(text) if text else ([], [])
         return self._docs[rel]
+
+    def errors(self, rel: str) -> list:
+        """The loader's errors for ``rel`` (LoadError: message, line), from the same single parse."""
+        self.docs(rel)
+        return self._errors.get(rel, [])
 
     def text(self, rel: str) -> str:
         path = self.root / rel

@@ -27,3 +27,8 @@ class TargetError(K8slintError):
 
 class BaselineError(K8slintError):
     """The baseline file cannot be used: one sentence."""
+
+
+class RendererMissing(K8slintError):
+    """The renderer a target needs (kustomize, Helm's engine) is not installed or cannot start: the
+    run cannot check (exit 2). A renderer that runs and fails is a ``render-error`` finding instead."""

@@ -133,6 +133,7 @@ class Target:
     release_name: str = "release"
     namespace: str | None = None
     stdin_data: bytes | None = None
+    files: list = field(default_factory=list)  # dir found by discovery: only these loose manifests (Paths)
 
     def label(self) -> str:
         if self.kind == "helm" and self.values:
@@ -157,6 +158,30 @@ class Violation:
 def pseudo_file(file: str) -> bool:
     """Locations that are not files of the repository: stdin, a rendered stream."""
     return file.startswith("<") or file.endswith("(rendered)")
+
+
+MAX_MESSAGE = 1000  # characters of one finding's message; the middle of a longer one is cut
+MAX_NAME = 253  # characters of an object's kind, namespace or name shown (Kubernetes' own limit)
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` within ``limit`` characters: a longer one keeps its head and its tail (the advice) and
+    says how much was cut (a 200 KB image string must not become 200 KB per format)."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    head = limit - tail - 40
+    return f"{text[:head]}... ({len(text) - head - tail:,} characters not shown) ...{text[-tail:]}"
+
+
+def some(items, limit: int = 5, quote: bool = False) -> str:
+    """A few of ``items`` and how many more: 'a, b, c, d, e and 1995 more' (messages stay short)."""
+    items = list(items)
+    shown = [shorten(str(i), 100) for i in items[:limit]]
+    if quote:
+        shown = [repr(i) for i in shown]
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(shown) + more
 
 
 @dataclass
@@ -188,6 +213,11 @@ class Finding:
         if self.occurrences:
             return [(o.target, o.env) for o in self.occurrences]
         return [(self.target, self.env)]
+
+    def __post_init__(self) -> None:
+        self.message = shorten(str(self.message))
+        if self.object:
+            self.object = {k: shorten(v, MAX_NAME) if isinstance(v, str) else v for k, v in self.object.items()}
 
     def sort_key(self) -> tuple:
         obj = self.object or {}

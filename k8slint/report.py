@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,23 +67,36 @@ def pair_outputs(formats: list[str], outputs: list[str]) -> list[tuple[str, str 
 
 
 def write(report: Report, pairs: list[tuple[str, str | None]], color: bool | None = None) -> None:
-    """Write the report once per (format, output) pair."""
+    """Write the report once per (format, output) pair; a file is written atomically (a temporary
+    file renamed over it when complete). Each format shows at most MAX_OUTPUT bytes of findings
+    (estimated up front, so every document stays well-formed); a note says when findings are left out."""
     from . import formatters
 
+    shown = _fitting(report.findings)
+    if shown < len(report.findings):
+        report.notes.append(f"{len(report.findings) - shown:,} of {len(report.findings):,} findings not shown: the output "
+                            f"is capped at about {MAX_OUTPUT >> 20} MiB per format (the summary counts them all)")
     for name, output in pairs:
-        stream, close = open_output(output)
-        try:
+        with open_output(output) as stream:
             use_color = color if color is not None else (stream.isatty() and "NO_COLOR" not in os.environ)
             formatter = formatters.get(name)(stream, color=use_color)
             formatter.start(report)
-            for finding in report.findings:
+            for finding in report.findings[:shown]:
                 formatter.finding(finding)
             formatter.finish(report.summary)
-        finally:
-            if close:
-                stream.close()
-            else:
-                stream.flush()
+
+
+MAX_OUTPUT = 32 << 20  # bytes of findings one format writes
+
+
+def _fitting(findings: list[Finding]) -> int:
+    """How many findings fit in MAX_OUTPUT (by a generous estimate of each one's size in any format)."""
+    total = 0
+    for count, finding in enumerate(findings):
+        total += 600 + 3 * (len(finding.message) + len(finding.location.file) + len(str(finding.object or "")))
+        if total > MAX_OUTPUT:
+            return count
+    return len(findings)
 
 
 def write_targets(targets: list[Target], pairs: list[tuple[str, str | None]], root) -> None:
@@ -92,23 +106,30 @@ def write_targets(targets: list[Target], pairs: list[tuple[str, str | None]], ro
     from .sources import relative
 
     name, output = pairs[0]
-    stream, close = open_output(output)
-    try:
+    with open_output(output) as stream:
         if name == "json":
             rows = [{"target": t.label(), "path": t.display, "kind": t.kind, "env": t.env, "envSource": t.env_source,
                      "values": [relative(v, root) for v in t.values]} for t in targets]
             stream.write(json.dumps(rows, separators=(",", ":")) + "\n")
         else:
-            stream.write("".join(f"{t.label()}\t{t.env}\n" for t in targets))
-    finally:
-        if close:
-            stream.close()
+            from .escape import terminal
+
+            stream.write("".join(f"{terminal(t.label())}\t{t.env}\n" for t in targets))
 
 
+@contextmanager
 def open_output(path: str | None):
+    """stdout, or the file ``path`` written atomically."""
+    from .outputs import atomic
+
     if path in (None, "-"):
-        return sys.stdout, False
+        try:
+            yield sys.stdout
+        finally:
+            sys.stdout.flush()
+        return
     try:
-        return open(path, "w", encoding="utf-8", newline="\n"), True
+        with atomic(path) as stream:
+            yield stream
     except OSError as exc:
         raise K8slintError(f"--output {path}: cannot write ({exc.strerror})") from None

@@ -9,8 +9,9 @@ context) goes through one :class:`Sources` per run, so that
 - each YAML text is parsed at most once per run, whoever asks first (parsing is the
   :class:`~k8slint.locate.SourceCache`'s; renders run in threads, so access is locked).
 
-Paths are repo-relative POSIX strings. A path outside the repository *as written* (a
-kustomization's ``../../other``) is the user's layout and is read like kustomize reads it.
+Paths are repo-relative POSIX strings. Nothing outside the repository root is read (a
+kustomization's ``../../other``, an absolute path), except what the command line named
+(``named``: a target, a values file given outside the repository): see SECURITY.md.
 """
 
 from __future__ import annotations
@@ -47,13 +48,20 @@ def within(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
+OUTSIDE = ("is outside the repository; k8slint reads nothing outside the repository root unless the command "
+           "line names it (check it from a wider --repo-root)")
+
+
 class Sources(SourceCache):
     """Files of one repository for one run (see the module docstring)."""
 
-    def __init__(self, root: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+    def __init__(self, root: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE, named: tuple = (),
+                 scope: list[Path] | None = None) -> None:
         super().__init__(root)
         self.max_file_size = max_file_size
+        self.scope = scope  # None: the whole root; else only these files and folders are listed
         self._real_root = Path(os.path.realpath(root))
+        self._named = tuple(Path(os.path.normpath(p)) for p in named)
         self._lock = threading.RLock()
         self._files: list[str] | None = None
 
@@ -63,7 +71,10 @@ class Sources(SourceCache):
         file, over the size limit, or a symlink leaving the repository."""
         path = Path(os.path.normpath(self.root / rel))
         try:
-            if within(path, Path(os.path.normpath(self.root))) and not within(Path(os.path.realpath(path)), self._real_root):
+            if not within(path, Path(os.path.normpath(self.root))):
+                if not any(within(path, named) for named in self._named):
+                    return None, OUTSIDE
+            elif not within(Path(os.path.realpath(path)), self._real_root):
                 return None, "is a symlink that leaves the repository; k8slint does not follow it"
             info = path.stat()
             if not stat.S_ISREG(info.st_mode):
@@ -92,6 +103,10 @@ class Sources(SourceCache):
         with self._lock:
             return super().docs(rel)
 
+    def errors(self, rel: str) -> list:
+        with self._lock:
+            return super().errors(rel)
+
     def lines(self, rel: str) -> list[str]:
         with self._lock:
             return super().lines(rel)
@@ -109,10 +124,23 @@ class Sources(SourceCache):
             return self._files
 
     def _scan(self) -> list[str]:
+        if self.scope is None:
+            return self._scan_folder(self.root)
+        out: list[str] = []
+        for path in self.scope:  # files and folders given on the command line, without a repository around them
+            if not within(path, self.root):
+                continue
+            if path.is_dir():
+                out.extend(self._scan_folder(path))
+            elif path.is_file():
+                out.append(path.relative_to(self.root).as_posix())
+        return list(dict.fromkeys(out))
+
+    def _scan_folder(self, top: Path) -> list[str]:
         out: list[str] = []
         seen: set[tuple[int, int]] = set()
         root = self.root
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
             try:
                 info = os.stat(dirpath)
                 if (info.st_dev, info.st_ino) in seen:

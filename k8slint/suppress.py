@@ -349,19 +349,26 @@ def write_baseline(path: Path, findings: list[Finding]) -> None:
         key=lambda e: (e["file"], e["rule"], e["fingerprint"], e["targets"]),
     )
     text = json.dumps({"format": FORMAT, "findings": entries}, indent=2, ensure_ascii=False) + "\n"
+    from .outputs import atomic
+
     try:
-        path.write_text(text, encoding="utf-8")
+        with atomic(path) as stream:
+            stream.write(text)
     except OSError as exc:
         raise BaselineError(f"cannot write baseline {path}: {exc.strerror}") from None
 
 
 def load_baseline(path: Path) -> Recorded:
+    from .load import load_json
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data, error = load_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BaselineError(f"baseline {path} not found (create it with `k8slint check --write-baseline {path}`)") from None
     except (OSError, ValueError) as exc:
         raise BaselineError(f"baseline {path} is not a k8slint baseline ({exc})") from None
+    if error is not None:
+        raise BaselineError(f"baseline {path} is not a k8slint baseline ({error.message}, line {error.line})")
     version = data.get("format") if isinstance(data, dict) else None
     if version not in (FORMAT, FORMAT_V1) or not isinstance(data.get("findings"), list):
         raise BaselineError(f"baseline {path} is not a k8slint baseline (format {FORMAT} expected)")

@@ -172,7 +172,8 @@ def test_action_lint_step_treats_inputs_as_data(tmp_path: Path):
     assert "$(touch pwned): no such file or directory" in proc.stderr
     clean, outputs = run_step("Run k8slint", repo, tmp_path, paths="", format="text")
     assert outputs["exit-code"] == "0", clean.stdout + clean.stderr
-    assert "checked: infra/helm/apps/observer [values-prod.yaml] [production]" in clean.stdout
+    checked = next(line for line in clean.stdout.splitlines() if line.startswith("checked: "))
+    assert "infra/helm/apps/observer [values-prod.yaml] [production]" in checked
 
 
 def test_readme_snippets_match_the_action_and_the_hook():

@@ -111,8 +111,48 @@ def test_stdin_takes_bytes_and_targets_lists_what_lint_would_check():
     assert [(f.rule, f.location.file, f.target) for f in report.findings] == [("image-tag-policy", "<stdin>", "<stdin>")]
     listed = k8slint.targets([str(repo)])
     assert [(t.label(), t.env) for t in listed] == [
+        ("infra/_shared/migrations", "unknown"),  # folders of loose manifests no overlay or chart reads
+        ("infra/_shared/secrets/sealed", "unknown"),
+        ("infra/argocd/applications", "unknown"),
         ("infra/helm/apps/observer [values-prod.yaml]", "production"),
         ("infra/helm/apps/observer [values-staging.yaml]", "staging"),
         ("infra/k8s/overlays/production", "production"),
         ("infra/k8s/overlays/staging", "staging"),
     ]
+
+
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {type: object, properties: {size: {type: integer}}}
+"""
+WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: prj-01}\nspec: {size: big}\n"
+
+
+def test_a_crd_schema_seen_by_an_earlier_call_does_not_lend_it_its_file_name(tmp_path):
+    """Validators are shared between calls (by the schema's content); where the schema came from is not."""
+    messages = []
+    for name in ("first", "second"):
+        repo = tmp_path / name
+        (repo / "crds").mkdir(parents=True)
+        (repo / ".k8slint.yaml").write_text("{}\n")
+        (repo / "crds" / f"{name}-widgets.yaml").write_text(CRD)
+        (repo / "widget.yaml").write_text(WIDGET)
+        report = k8slint.lint([str(repo / "widget.yaml")], env="dev", select=["crd-schema"], crds=[str(repo / "crds")])
+        (finding,) = report.findings
+        messages.append(finding.message)
+    assert "first-widgets.yaml" in messages[0] and "spec.size" in messages[0]
+    assert "second-widgets.yaml" in messages[1] and "first-widgets.yaml" not in messages[1]

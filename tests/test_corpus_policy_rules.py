@@ -9,14 +9,14 @@ import functools
 
 import pytest
 
-from conftest import CORPUS, k8slint
+from conftest import CORPUS, cli
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
 
 
 @functools.lru_cache(maxsize=None)
 def findings(target: str, *extra: str) -> tuple:
-    result = k8slint("check", target, *extra, "--format", "json", cwd=CORPUS, timeout=180)
+    result = cli("check", target, *extra, "--format", "json", cwd=CORPUS)
     assert result.code in (0, 1), result.err
     return tuple(result.json["findings"])
 

@@ -20,8 +20,29 @@ def _configmaps(path: Path, count: int, pad: int = 10) -> None:
     path.write_text("".join(CM.format(i=i, pad="x" * pad) for i in range(count)))
 
 
-def test_safe_defaults():
-    assert DEFAULT_MAX_FILE_SIZE == 16 << 20 and DEFAULT_MAX_OBJECTS == 200_000 and DEFAULT_RENDER_TIMEOUT == 120
+def test_safe_defaults_apply_and_are_the_documented_ones(tmp_path: Path):
+    """Without flags or limits: a run's settings carry the defaults, README's limits table states the
+    same values, and a file one byte over the default size is refused, unread."""
+    import re
+
+    from conftest import ROOT, lint
+    from k8slint.plan import Options, make_plan
+
+    repo = _repo(tmp_path)
+    big = repo / "big.yaml"
+    big.write_bytes(b"# " + b"x" * (DEFAULT_MAX_FILE_SIZE - 2) + b"\n")  # one byte over
+    settings = make_plan(Options(paths=[str(big)], env="dev")).settings
+    assert (settings.max_file_size, settings.max_objects, settings.render_timeout) == (
+        DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_OBJECTS, DEFAULT_RENDER_TIMEOUT)
+    readme = (ROOT / "README.md").read_text()
+    documented = re.findall(r"^\| .* \| `--[a-z-]+ [^`]*` \| `limits\.([a-z-]+)` \| (\d+)", readme, re.M)
+    sizes = re.search(r"`limits\.max-file-size` \| (\d+) MiB", readme)
+    assert dict(documented) == {"max-file-size": str(DEFAULT_MAX_FILE_SIZE >> 20), "max-objects": str(DEFAULT_MAX_OBJECTS),
+                                "render-timeout": f"{DEFAULT_RENDER_TIMEOUT:g}"}
+    assert sizes and int(sizes.group(1)) << 20 == DEFAULT_MAX_FILE_SIZE
+    (finding,) = lint(str(big), cwd=repo, env="dev").report.findings
+    assert finding.rule == "parse-error" and finding.location.file == "big.yaml"
+    assert f"is over limits.max-file-size ({DEFAULT_MAX_FILE_SIZE:,} bytes)" in finding.message
 
 
 def test_max_file_size_flag_and_config(tmp_path: Path):
@@ -49,11 +70,11 @@ def test_max_file_size_caps_a_rendered_stream(tmp_path: Path):
     (repo / "app").mkdir()
     _configmaps(repo / "app" / "cms.yaml", 20, pad=200)
     (repo / "app" / "kustomization.yaml").write_text("resources: [cms.yaml]\n")
-    result = bounded_k8slint("check", "app", "--env", "dev", "--max-file-size", "2K", cwd=repo, timeout=60)
+    result = bounded_k8slint("check", "app", "--env", "dev", "--max-file-size", "2K", "--format", "concise", cwd=repo, timeout=60)
     assert_clear(result)
-    assert result.code == 2
-    assert ("kustomize build of app produced more than 2,048 bytes of output and was stopped "
-            "(limits.max-file-size; raise it with --max-file-size)") in result.err
+    assert result.code == 1  # a render-error finding, not a stop
+    assert ("app/kustomization.yaml:1:1: error render-error kustomize build of app produced more than 2,048 bytes of "
+            "output and was stopped (limits.max-file-size; raise it with --max-file-size)") in result.out
 
 
 def test_max_objects_flag_and_config(tmp_path: Path):
@@ -79,14 +100,16 @@ def test_render_timeout_stops_a_hanging_kustomize(tmp_path: Path):
     sleeper.chmod(0o755)
     (repo / "app").mkdir()
     (repo / "app" / "kustomization.yaml").write_text("resources: []\n")
-    result = bounded_k8slint("check", "app", "--render-timeout", "1", cwd=repo, env={"K8SLINT_KUSTOMIZE": str(sleeper)}, timeout=30)
+    result = bounded_k8slint("check", "app", "--render-timeout", "1", "--format", "json", cwd=repo,
+                             env={"K8SLINT_KUSTOMIZE": str(sleeper)}, timeout=30)
     assert_clear(result)
-    assert result.code == 2
-    assert result.err == ("k8slint: error: nothing could be rendered: kustomize build of app took longer than 1s and was "
-                          "stopped (limits.render-timeout; raise it with --render-timeout)\n")
+    assert result.code == 1 and result.err == ""  # a render-error finding: the run goes on and writes its report
+    assert [(f["rule"], f["location"]["file"], f["location"]["line"], f["message"]) for f in result.json["findings"]] == [
+        ("render-error", "app/kustomization.yaml", 1, "kustomize build of app took longer than 1s and was stopped "
+         "(limits.render-timeout; raise it with --render-timeout)")]
     (repo / ".k8slint.yaml").write_text("limits: {render-timeout: 1.5}\n")
     result = bounded_k8slint("check", "app", cwd=repo, env={"K8SLINT_KUSTOMIZE": str(sleeper)}, timeout=30)
-    assert result.code == 2 and "took longer than 1.5s" in result.err
+    assert result.code == 1 and "took longer than 1.5s" in result.out
 
 
 def test_render_timeout_stops_a_slow_helm_template(tmp_path: Path):
@@ -101,13 +124,13 @@ def test_render_timeout_stops_a_slow_helm_template(tmp_path: Path):
     )
     result = bounded_k8slint("check", "chart", "--render-timeout", "1", cwd=repo, timeout=30)
     assert_clear(result)
-    assert result.code == 2
-    assert "helm render of chart failed: the Helm render took longer than 1s and was stopped (limits.render-timeout" in result.err
+    assert result.code == 1
+    assert "helm render of chart failed: the Helm render took longer than 1s and was stopped (limits.render-timeout" in result.out
     sleeper = tmp_path / "helm-that-hangs"
     sleeper.write_text("#!/bin/sh\nsleep 300\n")
     sleeper.chmod(0o755)
     result = bounded_k8slint("check", "chart", "--render-timeout", "1", cwd=repo, env={"K8SLINT_HELM": str(sleeper)}, timeout=30)
-    assert result.code == 2 and "helm template took longer than 1s and was stopped" in result.err
+    assert result.code == 1 and "helm template took longer than 1s and was stopped" in result.out
 
 
 def test_bad_limits_are_usage_errors(tmp_path: Path):

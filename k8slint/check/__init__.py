@@ -218,8 +218,13 @@ def _bad_pattern_is_a_usage_error(rule: Rule, violations: Iterable[Violation]) -
     not compile stops the run with one sentence naming the rule, not a traceback."""
     import re
 
+    from ..regex import PatternError
+
     try:
         yield from violations
     except re.error as exc:
         raise K8slintError(f"rule {rule.id} ({rule.file}): a pattern in its params is not a valid regular expression "
                            f"({exc}); fix it in the rule file or under rules.{rule.id}.params in .k8slint.yaml") from None
+    except PatternError as exc:
+        raise K8slintError(f"rule {rule.id} ({rule.file}): a pattern in its params cannot be used: {exc}; fix it in "
+                           f"the rule file or under rules.{rule.id}.params in .k8slint.yaml") from None

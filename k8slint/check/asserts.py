@@ -19,7 +19,7 @@ class Asserts:
         if validator is None:
             import jsonschema
 
-            cls = jsonschema.validators.validator_for(spec["schema"])
+            cls = _linear(jsonschema.validators.validator_for(spec["schema"]))
             validator = cls(spec["schema"])
             self._validators[rule.id] = validator
         data, base, obj, container = _subject_data(subject)
@@ -44,3 +44,25 @@ def _subject_data(subject: Any) -> tuple[Any, tuple, K8sObject, str | None]:
     if isinstance(subject, Workload):
         return subject.spec, subject.path, subject.obj, None
     return subject.data, (), subject, None
+
+
+def _linear(cls):
+    """The validator class with ``pattern`` and ``patternProperties`` matched by RE2 (linear time:
+    the patterns come with the rule files, which come with the repository)."""
+    import jsonschema
+
+    from .. import regex
+
+    def pattern(validator, patrn, instance, schema):
+        if validator.is_type(instance, "string") and not regex.search(patrn, instance):
+            yield jsonschema.ValidationError(f"does not match {patrn!r}")
+
+    def pattern_properties(validator, patterns, instance, schema):
+        if not validator.is_type(instance, "object"):
+            return
+        for patrn, subschema in patterns.items():
+            for key, value in instance.items():
+                if regex.search(patrn, key):
+                    yield from validator.descend(value, subschema, path=key, schema_path=patrn)
+
+    return jsonschema.validators.extend(cls, {"pattern": pattern, "patternProperties": pattern_properties})

@@ -40,6 +40,7 @@ class Run:
     diff_base: str | None = None  # --diff-base REF: findings are those REF does not have
     unchanged: list = field(default_factory=list)  # with diff_base: findings REF has too (state "unchanged"), not shown
     changed_files: frozenset | None = None  # with diff_base: repo-relative files that differ from REF
+    unchecked_files: list = field(default_factory=list)  # YAML files neither checked nor recognised (repo-relative)
 
 
 class Formatter:
@@ -76,6 +77,7 @@ def summarize(findings: list[Finding], run: Run, passed: bool) -> dict[str, Any]
         **({"unchanged": len(run.unchanged)} if run.diff_base else {}),
         "passed": passed,
         "fail_on": run.fail_on,
+        "unchecked_files": list(run.unchecked_files),
     }
 
 
@@ -87,14 +89,16 @@ def write_json(out: IO[str], document: Any) -> None:
     MB for 87,000 findings); this writes the same text in joined batches of tokens."""
     import json
 
+    from ..escape import json_text
+
     batch: list[str] = []
     for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(document):
         batch.append(chunk)
         if len(batch) >= 8192:
-            out.write("".join(batch))
+            out.write(json_text("".join(batch)))
             batch.clear()
     batch.append("\n")
-    out.write("".join(batch))
+    out.write(json_text("".join(batch)))
 
 
 @functools.lru_cache(maxsize=1)

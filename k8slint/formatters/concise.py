@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..escape import terminal
 from . import Formatter
 from .common import is_pseudo, shown_path
 
@@ -29,7 +30,7 @@ class ConciseFormatter(Formatter):
             message = " ".join(f.message.split()) + (f" (via {related})" if related else "")
             if len(f.targets) > 1:
                 message += f" (in {len(f.targets)} targets)"
-            write(f"{place}: {f.severity} {f.rule} {message}\n")
+            write(f"{terminal(place)}: {f.severity} {terminal(f.rule)} {terminal(message)}\n")
 
     def _column(self, file: str, line: int) -> int:
         """1 + the indentation of the source line (1 when the file cannot be read)."""
@@ -39,7 +40,7 @@ class ConciseFormatter(Formatter):
             path = Path(self.run.repo_root) / file
             try:
                 text = path.read_text(encoding="utf-8", errors="replace") if path.stat().st_size <= MAX_READ else ""
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a path no file system can encode
                 text = ""
             self._lines[file] = text.splitlines()
         lines = self._lines[file]

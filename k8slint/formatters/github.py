@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 
+from ..escape import workflow_data, workflow_property
 from . import Formatter
 from ..model import SEVERITY_RANK
 from .common import environments, is_pseudo, rendered_by, target_paths, targets_phrase, via, workspace_file
@@ -27,11 +28,11 @@ SUMMARY_LIMIT = 1024 * 1024  # bytes one step's job summary may hold
 
 
 def escape_data(text: str) -> str:
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return workflow_data(text)
 
 
 def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return workflow_property(text)
 
 
 def annotation(level: str, message: str, **props) -> str:

@@ -18,6 +18,7 @@ import time
 from itertools import groupby
 from xml.etree import ElementTree as ET
 
+from ..escape import terminal, xml
 from . import Formatter
 from .common import object_name, targets_phrase, via
 
@@ -73,7 +74,7 @@ class JunitFormatter(Formatter):
             failures = sum(1 for k, v in cases.items() if v and k[0] not in ERROR_RULES)
             errors = sum(1 for k, v in cases.items() if v and k[0] in ERROR_RULES)
             suite = ET.SubElement(root, "testsuite", {
-                "name": label, "package": "k8slint", "id": str(number), "timestamp": stamp, "hostname": host,
+                "name": terminal(label), "package": "k8slint", "id": str(number), "timestamp": stamp, "hostname": host,
                 "tests": str(len(cases)), "failures": str(failures), "errors": str(errors), "skipped": "0", "time": "0",
             })
             props = ET.SubElement(suite, "properties")
@@ -85,7 +86,7 @@ class JunitFormatter(Formatter):
                 ET.SubElement(props, "property", {"name": "target", "value": f"{target} ({env})"})
             for (rule, subject), items in sorted(cases.items()):
                 case = ET.SubElement(suite, "testcase", {
-                    "name": f"{rule}: {subject}" if subject else rule, "classname": label, "time": "0",
+                    "name": terminal(f"{rule}: {subject}" if subject else rule), "classname": terminal(label), "time": "0",
                 })
                 if not items:
                     continue
@@ -93,29 +94,29 @@ class JunitFormatter(Formatter):
                 tag = "error" if rule in ERROR_RULES else "failure"
                 text = "\n".join(self._line(f) for f in items)
                 node = ET.SubElement(case, tag, {
-                    "message": worst.message if len(items) == 1 else f"{worst.message} (+{len(items) - 1} more)",
+                    "message": terminal(worst.message if len(items) == 1 else f"{worst.message} (+{len(items) - 1} more)"),
                     "type": f"{rule} ({worst.severity})",
                 })
                 node.text = text + "\n"
             out = ET.SubElement(suite, "system-out")
             if info is not None:
-                out.text = f"{label}: {info.kind}, env {info.env} ({info.env_source}), {info.objects} object(s) checked\n"
+                out.text = f"{terminal(label)}: {info.kind}, env {info.env} ({info.env_source}), {info.objects} object(s) checked\n"
             elif shared:
-                out.text = "".join(f"{target} ({env})\n" for target, env in shared)
-            ET.SubElement(suite, "system-err").text = "".join(f"note: {n}\n" for n in run.notes if label in n)
+                out.text = "".join(f"{terminal(target)} ({env})\n" for target, env in shared)
+            ET.SubElement(suite, "system-err").text = "".join(f"note: {terminal(n)}\n" for n in run.notes if label in n)
         ET.indent(root)
         self.out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        self.out.write(ET.tostring(root, encoding="unicode"))
+        self.out.write(xml(ET.tostring(root, encoding="unicode")))
         self.out.write("\n")
 
     def _line(self, f) -> str:
-        line = f"{f.location.file}:{f.location.line}: {f.severity}: {f.message}"
+        line = f"{terminal(f.location.file)}:{f.location.line}: {f.severity}: {terminal(f.message)}"
         if f.related:
-            line += f"\n    {via(f)}"
+            line += f"\n    {terminal(via(f))}"
         if f.rendered is not None:
-            line += f"\n    rendered at {f.rendered.file}:{f.rendered.line}"
+            line += f"\n    rendered at {terminal(f.rendered.file)}:{f.rendered.line}"
         if len(f.targets) > 1:
-            line += f"\n    {targets_phrase(f, limit=None)}"
+            line += f"\n    {terminal(targets_phrase(f, limit=None))}"
         elif f.target and f.target != ".":
-            line += f"\n    target {f.target} ({f.env})"
+            line += f"\n    target {terminal(f.target)} ({f.env})"
         return line

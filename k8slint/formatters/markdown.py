@@ -10,6 +10,7 @@ and say how many were left out.
 from __future__ import annotations
 
 
+from ..escape import code, markdown
 from . import Formatter
 from .common import object_name, rule_help_uri, targets_phrase, via
 
@@ -19,9 +20,9 @@ ICONS = {"error": "🔴", "warning": "🟡", "info": "🔵"}
 
 
 def cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: no pipes, no newlines, no raw HTML."""
-    return (" ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
-            .replace("<", "&lt;").replace(">", "&gt;"))
+    """Text safe inside a Markdown table cell: no pipes, no newlines, no raw HTML, links, images or
+    @mentions (escape.markdown)."""
+    return markdown(" ".join(str(text).split()))
 
 
 def _plural(n: int, word: str) -> str:
@@ -52,7 +53,7 @@ def render(run, findings: list, summary: dict, max_findings: int | None = MAX_FI
     for t in run.targets:
         c = counts.get(t.label, {"error": 0, "warning": 0, "info": 0})
         objects = "render failed" if t.failed else str(t.objects)
-        head.append(f"| `{cell(t.label)}` | {cell(t.env)} | {objects} | {c['error']} | {c['warning']} | {c['info']} |")
+        head.append(f"| {code(t.label)} | {cell(t.env)} | {objects} | {c['error']} | {c['warning']} | {c['info']} |")
     if "." in counts:
         c = counts["."]
         head.append(f"| repository | - | - | {c['error']} | {c['warning']} | {c['info']} |")
@@ -70,13 +71,13 @@ def render(run, findings: list, summary: dict, max_findings: int | None = MAX_FI
             if len(group) > 1:
                 title = cell(targets_phrase(f))
             else:
-                title = "repository files" if f.target == "." else f"`{cell(f.target)}` ({cell(f.env)})"
+                title = "repository files" if f.target == "." else f"{code(f.target)} ({cell(f.env)})"
             add += [f"#### {title}", ""]
         if (group, f.location.file) != current:
-            add += [f"`{cell(f.location.file)}`", "", "| line | severity | rule | object | message |", "|---:|---|---|---|---|"]
+            add += [code(f.location.file), "", "| line | severity | rule | object | message |", "|---:|---|---|---|---|"]
         rule = run.rules.get(f.rule)
         uri = rule_help_uri(rule) if rule is not None and rule.builtin else ""
-        name = f"[`{f.rule}`]({uri})" if uri else f"`{f.rule}`"
+        name = f"[{code(f.rule)}]({uri})" if uri else code(f.rule)
         rendered = f" ({via(f)})" if f.related else ""
         rendered += f" (rendered at {f.rendered.file}:{f.rendered.line})" if f.rendered is not None else ""
         add.append(f"| {f.location.line} | {ICONS.get(f.severity, '')} {f.severity} | {name} | "

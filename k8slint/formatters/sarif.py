@@ -66,7 +66,7 @@ def _descriptor(rule) -> dict:
 
 
 def _uri(file: str) -> str:
-    return quote(file, safe="/-._~")
+    return quote(file, safe="/-._~", errors="backslashreplace")  # a lone surrogate (an undecodable name): escaped
 
 
 class SarifFormatter(Formatter):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from ..escape import terminal
 from . import Formatter
 from .common import shown_path, targets_phrase
 
@@ -19,31 +20,32 @@ class TextFormatter(Formatter):
         run = self.run
         write = self.out.write
         for note in run.notes:
-            write(self._c(f"note: {note}", "dim") + "\n")
+            write(self._c(f"note: {terminal(note)}", "dim") + "\n")
         info = {t.label: t for t in run.targets}
         # grouped by the targets a finding is in: one target, several (a shared base), the repository
         for targets, group in groupby(self.findings, key=lambda f: tuple(sorted(t for t, _ in f.targets))):
             group = list(group)
             if len(targets) > 1:
-                heading = targets_phrase(group[0])
+                heading = terminal(targets_phrase(group[0]))
             else:
                 t = info.get(targets[0])
-                env = f" ({t.env}{', ' + t.env_source if t and t.env_source not in ('path',) else ''})" if t else ""
-                heading = "the repository tree (.)" if targets[0] == "." else f"{targets[0]}{env}"
+                env = terminal(f" ({t.env}{', ' + t.env_source if t and t.env_source not in ('path',) else ''})") if t else ""
+                heading = "the repository tree (.)" if targets[0] == "." else f"{terminal(targets[0])}{env}"
             write("\n" + self._c(heading, "bold") + "\n")
             for file, items in groupby(group, key=lambda f: f.location.file):
-                write(f"  {shown_path(run, file)}\n")
+                write(f"  {terminal(shown_path(run, file))}\n")
                 for f in items:
                     sev = self._c(f"{f.severity:<7}", f.severity)
-                    write(f"    {f.location.line:>5}  {sev} {f.rule:<26} {f.message}\n")
+                    write(f"    {f.location.line:>5}  {sev} {terminal(f.rule):<26} {terminal(f.message)}\n")
                     if f.related:
-                        places = ", ".join(f"{shown_path(run, r.file)}:{r.line}" for r in f.related)
+                        places = terminal(", ".join(f"{shown_path(run, r.file)}:{r.line}" for r in f.related))
                         write(self._c(f"           via {places}", "dim") + "\n")
                     if f.rendered is not None:
-                        write(self._c(f"           rendered at {shown_path(run, f.rendered.file)}:{f.rendered.line}", "dim") + "\n")
+                        write(self._c(f"           rendered at {terminal(shown_path(run, f.rendered.file))}:{f.rendered.line}", "dim") + "\n")
         checked = ", ".join(f"{t.label} [{t.env}]" for t in run.targets)
         if run.repository:
             checked = f"{checked}, the repository tree" if checked else "the repository tree"
+        checked = terminal(checked or "nothing")
         write("\n")
         verdict = self._c("passed", "green") if summary["passed"] else self._c("failed", "error")
         base = f", new since {run.diff_base} ({summary['unchanged']} it has too not shown)" if run.diff_base else ""

@@ -27,7 +27,6 @@ from ..documents import SourceCache, image_name, item_key, node_line, value_at, 
 PREFIX_KINDS = ("PrefixTransformer", "SuffixTransformer", "PrefixSuffixTransformer")
 IDENTITY = (("kind",), ("apiVersion",), ("metadata", "name"), ("metadata", "namespace"))
 _BLOCK_START = re.compile(r"(?::|^\s*-)\s*[|>][0-9+-]*\s*(?:#.*)?$")
-_QUANTIFIED_GROUP = re.compile(r"\)\s*[*+{]|\\\d")  # (..)+ and backreferences can backtrack for long
 _REQUIREMENT = re.compile(r"^\s*(!)?\s*([\w./-]+)\s*(?:(==|=|!=)\s*([\w./-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$")
 
 
@@ -49,14 +48,13 @@ class _Writer:
 
 
 def _regex_match(pattern: str, value: str) -> bool:
-    """kustomize's anchored match (kustomize's RE2 never backtracks, Python's re can: a pattern
-    with a quantified group, a backreference or more than three quantifiers, or one that does not
-    compile, is compared as text)."""
-    if _QUANTIFIED_GROUP.search(pattern) or len(pattern) > 500 or len(re.findall(r"[*+?}]", pattern)) > 3:
-        return pattern == value
+    """kustomize's anchored match, in linear time like kustomize's own RE2 (k8slint.regex); a pattern
+    RE2 cannot run is compared as text."""
+    from .. import regex
+
     try:
-        return re.fullmatch(pattern, value) is not None
-    except re.error:
+        return regex.fullmatch(pattern, value)
+    except regex.PatternError:
         return pattern == value
 
 

@@ -8,6 +8,7 @@ targets. Everything it cannot use is a :class:`~k8slint.errors.K8slintError`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from .. import envs
 from ..errors import ConfigError, K8slintError, RuleError
 from ..model import Target
 from .config import find_config, load_config
+from .params import check_configuration, check_selection
 from .rules import Rule, load_rules
 from .settings import Settings
 
@@ -48,6 +50,8 @@ class Options:
     render_timeout: float | None = None
     diff_base: str | None = None  # a git revision: report only the findings it does not have
     repository_rules: str = "auto"  # auto: with the targets, on their files | only | skip
+    deadline: float | None = None  # seconds the whole run may take
+    render_memory: int | None = None  # bytes of data memory one renderer process may use
     stdin: Any = None  # bytes or a binary stream for '-' (default: the process's standard input)
 
 
@@ -62,6 +66,7 @@ class Plan:
     allow_empty: bool
     notes: list[str] = field(default_factory=list)
     rendered: bool = True  # render and check the targets (not with --repository-rules only)
+    unchecked: list[str] = field(default_factory=list)  # YAML files discovery neither checked nor recognised
 
 
 def _config(config_path: str | None, start: Path, root: Path):
@@ -70,6 +75,13 @@ def _config(config_path: str | None, start: Path, root: Path):
         if config_path and not path.is_file():
             raise K8slintError(f"--config {config_path}: no such file")
         return load_config(path)
+    except ConfigError as exc:
+        raise K8slintError(f"invalid configuration: {exc}") from None
+
+
+def _settings(root: Path, config, config_path: str | None, **flags) -> Settings:
+    try:
+        return Settings.build(root, config, trusted_config=bool(config_path), **flags)
     except ConfigError as exc:
         raise K8slintError(f"invalid configuration: {exc}") from None
 
@@ -87,7 +99,7 @@ def load_all_rules(config_path: str | None, start: Path) -> dict[str, Rule]:
     from .targets import find_repo_root
 
     root = find_repo_root(start)
-    return _rules(Settings.build(root, _config(config_path, start, root)))
+    return _rules(_settings(root, _config(config_path, start, root), config_path))
 
 
 def _schema_note(settings: Settings, crds: list[str]) -> str | None:
@@ -104,6 +116,15 @@ def _schema_note(settings: Settings, crds: list[str]) -> str | None:
 REPOSITORY_RULES = ("auto", "only", "skip")
 
 
+def _named_outside(options: Options, root: Path) -> list[Path]:
+    """Paths the command line names outside the repository root: the only things outside it a run reads."""
+    from ..sources import within
+
+    top = Path(os.path.normpath(root.absolute()))
+    named = [Path(os.path.normpath(Path(p).absolute())) for p in [*options.paths, *options.values] if p != "-"]
+    return [p for p in named if not within(p, top)]
+
+
 def make_plan(options: Options, targets: list[Target] | None = None) -> Plan:
     """The plan of a run; ``targets`` given (another plan's, re-rooted for --diff-base) are
     checked as they are instead of being chosen from the paths."""
@@ -112,23 +133,27 @@ def make_plan(options: Options, targets: list[Target] | None = None) -> Plan:
     if options.repository_rules not in REPOSITORY_RULES:
         raise K8slintError(f"--repository-rules {options.repository_rules!r}: use auto, only or skip")
     located = [p for p in options.paths if Path(p).exists()] if options.changed else list(options.paths)  # changed files may be deleted ones
-    root = decide_root(located, options.repo_root)
+    root, scope = decide_root(located, options.repo_root)
+    if options.changed:
+        scope = None  # --changed runs the repository rules over the whole repository
     cwd = Path.cwd().resolve()
     if options.paths and options.paths[0] != "-" and targets is None:
         start = Path(options.paths[0]).resolve()
     else:  # the configuration of the repository checked, not of wherever the caller stands
         start = cwd if cwd == root or root in cwd.parents else root
     config = _config(options.config, start, root)
-    settings = Settings.build(root, config, fail_on=options.fail_on, allow_remote=options.allow_remote, jobs=options.jobs,
-                              kubernetes_version=options.kubernetes_version, max_file_size=options.max_file_size,
-                              max_objects=options.max_objects, render_timeout=options.render_timeout)
+    settings = _settings(root, config, options.config, fail_on=options.fail_on, allow_remote=options.allow_remote,
+                         jobs=options.jobs, kubernetes_version=options.kubernetes_version,
+                         max_file_size=options.max_file_size, max_objects=options.max_objects,
+                         render_timeout=options.render_timeout, deadline=options.deadline,
+                         render_memory=options.render_memory, scope=scope)
+    settings.named = _named_outside(options, root)
     note = _schema_note(settings, options.crds)
     if options.env and envs.normalize(options.env) is None:
         raise K8slintError(f"--env {options.env!r}: not an environment (use production, staging or development, or prod/stg/dev)")
     rules = _rules(settings)
-    unknown = [r for r in [*options.select, *options.skip] if r not in rules]
-    if unknown:
-        raise K8slintError(f"unknown rule id {', '.join(map(repr, unknown))} (see `k8slint rules`)")
+    check_selection(rules, options.select, options.skip)
+    check_configuration(settings, rules)
     only = set(options.select) if options.select else None
     if options.skip:
         only = (only if only is not None else set(rules)) - set(options.skip)
@@ -136,12 +161,17 @@ def make_plan(options: Options, targets: list[Target] | None = None) -> Plan:
     if "-" in options.paths and (repository_only or options.diff_base):
         raise K8slintError(f"{'--repository-rules only' if repository_only else '--diff-base'} checks files of the "
                            "repository, not a stream on stdin")
+    unchecked: list[str] = []
     if targets is not None:
         allow_empty = True
     elif repository_only and not options.paths:
         targets, allow_empty = [], True  # the whole tree: nothing to discover or render
     else:
-        targets, allow_empty = build_targets(options, settings)
+        chosen = build_targets(options, settings)
+        targets, allow_empty, unchecked = chosen.targets, chosen.allow_empty, chosen.unchecked
     repo_rules = options.repository_rules != "skip" and (options.changed or repository_only or any(t.kind != "stdin" for t in targets))
+    notes = [*settings.notes, *([note] if note else [])]
+    if not repo_rules and options.repository_rules != "skip":
+        notes.append("repository rules not run: only a stream on standard input was checked")
     return Plan(settings, rules, only, targets, whole_repo=not options.paths, repo_rules=repo_rules,
-                allow_empty=allow_empty, notes=[note] if note else [], rendered=not repository_only)
+                allow_empty=allow_empty, notes=notes, rendered=not repository_only, unchecked=unchecked)

@@ -48,6 +48,12 @@ def _read(path: Path) -> dict:
             data = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("k8slint", {})
         except (tomllib.TOMLDecodeError, OSError) as exc:
             raise ConfigError(f"{path}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: nesting too deep to read") from None
+        except ValueError:  # tomllib's int() of more than 4,300 digits
+            raise ConfigError(f"{path}: an integer with more than 4,300 digits") from None
         return data
     try:
         text, error = decode(path.read_bytes())

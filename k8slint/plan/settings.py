@@ -18,6 +18,8 @@ from .config import Config
 
 DEFAULT_MAX_OBJECTS = 200_000
 DEFAULT_RENDER_TIMEOUT = 120.0
+DEFAULT_DEADLINE = 900.0  # the whole run (--deadline, limits.deadline)
+DEFAULT_RENDER_MEMORY = 2 << 30  # data memory of one renderer process (--render-memory, limits.render-memory)
 
 _LAZY = threading.Lock()
 
@@ -36,25 +38,53 @@ class Settings:
     kubernetes_version: str | None = None
     crds: list[Path] = field(default_factory=list)  # CustomResourceDefinition files/folders (config crds:, --crd)
     jobs: int = 0  # parallel renders; 0 = number of CPUs
+    deadline: float = DEFAULT_DEADLINE  # seconds the whole run may take
+    render_memory: int = DEFAULT_RENDER_MEMORY  # bytes of data memory one renderer process may use
+    confined: dict = field(default_factory=dict, repr=False)  # config key -> its paths, checked inside the repository
+    notes: list[str] = field(default_factory=list)  # what the configuration asked for and did not get
+    named: list[Path] = field(default_factory=list)  # paths the command line named outside the repository root
+    scope: list | None = None  # the paths the repository's file listing covers (None: the whole root)
     cache: dict = field(default_factory=dict, repr=False, compare=False)  # run-wide state templates keep across renders
 
     @classmethod
-    def build(cls, repo_root: Path, config: Config, **flags) -> "Settings":
+    def build(cls, repo_root: Path, config: Config, trusted_config: bool = False, **flags) -> "Settings":
+        """Flags over the configuration over defaults. The configuration is untrusted (it comes with
+        the repository under check): it may narrow what a run does, never widen it. Remote access
+        is the command line's alone, limits from it may only lower the defaults, and the paths it
+        names must stay inside the repository root (see SECURITY.md). ``trusted_config``: the
+        configuration file was named on the command line (--config), so its own folder may hold
+        the paths it names too."""
+        from .confine import bounded_limits, confined_paths
+
         limits = config.get("limits", {})
         helm = config.get("helm", {})
         base = config.file.parent if config.file else repo_root
+        notes: list[str] = []
+        where = f"{config.file.name}" if config.file else "the configuration"
+        allowed = [repo_root] + ([base] if trusted_config and config.file else [])
+        paths = confined_paths(config, base, allowed, where)
+        if config.get("kustomize", {}).get("allow-remote") is True and flags.get("allow_remote") is None:
+            notes.append(f"kustomize.allow-remote in {where} is ignored: the repository's configuration cannot "
+                         "let kustomize use the network (pass --allow-remote on the command line)")
+        bounded = bounded_limits(limits, {"render-timeout": DEFAULT_RENDER_TIMEOUT, "max-file-size": DEFAULT_MAX_FILE_SIZE,
+                                          "max-objects": DEFAULT_MAX_OBJECTS, "deadline": DEFAULT_DEADLINE,
+                                          "render-memory": DEFAULT_RENDER_MEMORY}, where, notes)
         settings = cls(
             repo_root=repo_root,
             config=config,
             fail_on=config.get("fail-on", "error"),
             unknown_env=config.get("unknown-env", "production"),
-            allow_remote=config.get("kustomize", {}).get("allow-remote", False),
-            render_timeout=float(limits.get("render-timeout", DEFAULT_RENDER_TIMEOUT)),
-            max_file_size=int(limits.get("max-file-size", DEFAULT_MAX_FILE_SIZE)),
-            max_objects=int(limits.get("max-objects", DEFAULT_MAX_OBJECTS)),
-            chart_search=[(base / p).resolve() for p in helm.get("chart-search", [])],
+            allow_remote=False,
+            render_timeout=float(bounded["render-timeout"]),
+            max_file_size=int(bounded["max-file-size"]),
+            max_objects=int(bounded["max-objects"]),
+            deadline=float(bounded["deadline"]),
+            render_memory=int(bounded["render-memory"]),
+            chart_search=paths["helm.chart-search"],
             kubernetes_version=config.get("kubernetes-version"),
-            crds=[(base / p).resolve() for p in config.get("crds", [])],
+            crds=paths["crds"],
+            confined=paths,
+            notes=notes,
         )
         for key, value in flags.items():
             if value is not None:
@@ -85,7 +115,7 @@ class Settings:
     @property
     def listed_targets(self) -> list[Path]:
         """The targets a run without paths checks (``targets:``), resolved; empty: discover them."""
-        return [self.config_base / p for p in self.config.get("targets") or []]
+        return list(self.confined.get("targets", []))
 
     @property
     def helm_release_name(self) -> str | None:
@@ -98,8 +128,8 @@ class Settings:
     @property
     def baseline(self) -> Path | None:
         """The baseline file of ``baseline:``, resolved (None without one)."""
-        listed = self.config.get("baseline")
-        return self.config_base / listed if listed else None
+        listed = self.confined.get("baseline")
+        return listed[0] if listed else None
 
     def custom_rule_paths(self) -> list[Path]:
         """``custom-rules:`` files and folders (each must exist), else ``.k8slint/rules/`` when present."""
@@ -107,13 +137,31 @@ class Settings:
 
         listed = self.config.get("custom-rules")
         if listed is not None:
-            paths = [self.config_base / p for p in listed]
+            paths = list(self.confined.get("custom-rules", []))
             missing = [str(p) for p in paths if not p.exists()]
             if missing:
                 raise K8slintError(f"custom-rules path not found: {', '.join(missing)}")
             return paths
         default = self.config_base / ".k8slint" / "rules"
         return [default] if default.is_dir() else []
+
+    @property
+    def configured_rules(self) -> list[str]:
+        """The rule ids under ``rules:``, in file order."""
+        rules = self.config.get("rules")
+        return list(rules) if isinstance(rules, dict) else []
+
+    @property
+    def config_shown(self) -> str:
+        """The configuration file as messages name it."""
+        return str(self.config.file) if self.config.file else ".k8slint.yaml"
+
+    def config_line(self, path: tuple) -> int | None:
+        """The line of the key or item at ``path`` in the configuration file (the nearest enclosing
+        one that has a line; None when the file has no line numbers, e.g. pyproject.toml)."""
+        from .params import line_at
+
+        return line_at(self.config.data, path)
 
     def rule_config(self, rule_id: str) -> dict:
         """``rules.<id>``: enabled, severity, params and their per-environment overrides."""
@@ -140,7 +188,8 @@ class Settings:
             with _LAZY:
                 found = self.cache.get("sources")
                 if found is None:
-                    found = self.cache["sources"] = Sources(self.repo_root, self.max_file_size)
+                    found = self.cache["sources"] = Sources(self.repo_root, self.max_file_size, tuple(self.named),
+                                                            scope=self.scope)
         return found
 
     @property

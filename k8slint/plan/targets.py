@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import fnmatch
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import envs
+from .. import envs, render
 from ..errors import TargetError
 from ..model import Target
 from ..render import Unit, classify, renderer
@@ -29,59 +30,101 @@ def find_repo_root(start: Path) -> Path:
     return start
 
 
-def decide_root(paths: list[str], flag: str | None) -> Path:
-    """The repository root: ``flag`` (--repo-root), else found from the first path (or the cwd)."""
+def decide_root(paths: list[str], flag: str | None) -> tuple[Path, list[Path] | None]:
+    """(the repository root, the scope of the repository rules: None for the whole root, else the
+    given paths). The root is ``flag`` (--repo-root), else the nearest folder with .k8slint.yaml or
+    .git above the first path (or the cwd), else a folder of overlays/charts given on its own.
+    Without any of these a given file or folder never makes a large cwd the repository: the root
+    is only where paths are shown from, and the repository rules cover just the given paths
+    (nothing for a stream on stdin)."""
     if flag:
         root = Path(flag).resolve()
         if not root.is_dir():
             raise TargetError(f"--repo-root {flag}: not a directory")
-        return root
+        return root, None
     real = [Path(p).resolve() for p in paths if p != "-"]
     start = real[0] if real else Path.cwd().resolve()
     if not start.exists():
         raise TargetError(f"{paths[0]}: no such file or directory")
     found = find_repo_root(start)
     start_dir = start if start.is_dir() else start.parent
-    if found != start_dir or (found / ".git").exists() or (found / ".k8slint.yaml").is_file():
-        return found
-    if start.is_dir() and classify(start)[0] == "dir":
-        if discover(start):  # a folder of overlays/charts given on its own: it is the repository
-            return start_dir
+    if found != start_dir or (found / ".git").exists() or (found / ".k8slint.yaml").is_file() \
+            or (found / ".k8slint.yml").is_file():
+        return found, None
+    if not paths:
+        return start_dir, None  # `k8slint check` in a folder: the folder is what was asked for
+    if not real:
+        return start_dir, []  # a stream on stdin alone: no repository to look at (and none walked)
+    if start.is_dir() and classify(start)[0] == "dir" and _has_units(start):
+        return start_dir, None  # a folder of overlays/charts given on its own: it is the repository
     cwd = Path.cwd().resolve()
-    if start_dir == cwd or cwd in start_dir.parents:
-        return cwd
-    return start_dir
+    return (cwd if start_dir == cwd or cwd in start_dir.parents else start_dir), real
+
+
+def _has_units(folder: Path) -> bool:
+    from .. import render
+    from .settings import Settings
+
+    units = render.discovery(folder, Settings(repo_root=folder), loose=False).units
+    return any(unit.kind not in ("dir", "file") for unit in units)
 
 
 def discover(root: Path, settings=None) -> list[Unit]:
-    """Every unit (kind, path, env values file) of a repository or folder: overlays that no other
-    kustomization includes, application charts once per ``values-<env>.yaml``."""
+    """Every unit (kind, path, env values file, loose files) of a repository or folder: overlays
+    that no other kustomization includes, application charts once per ``values-<env>.yaml``,
+    folders of loose manifests."""
     from .. import render
     from .settings import Settings
 
     return render.discover(root, settings if settings is not None else Settings(repo_root=root))
 
 
-def build_targets(options, settings) -> tuple[list[Target], bool]:
-    """The targets of a run, sorted, and whether an empty result is fine (a ``--changed`` run
-    whose files feed no target)."""
+@dataclass
+class Targets:
+    """The targets of a run, sorted; whether an empty result is fine (a ``--changed`` run whose
+    files feed no target); the YAML files discovery found neither checked nor recognised."""
+
+    targets: list[Target] = field(default_factory=list)
+    allow_empty: bool = False
+    unchecked: list[str] = field(default_factory=list)
+
+
+def build_targets(options, settings) -> Targets:
     root = settings.repo_root
     paths = list(options.paths)
     targets: list[Target] = []
+    unchecked: list[str] = []
+    excluded = settings.exclude
+    env = envs.normalize(options.env) if options.env else None
 
     def resolve_env(display: str) -> tuple[str, str]:
         return envs.resolve(display, options.env, settings.environments)
 
-    def add_units(units) -> None:
-        excluded = settings.exclude
-        for unit in units:
-            display = relative(unit.path, root)
-            if any(fnmatch.fnmatchcase(display, g) or fnmatch.fnmatchcase(display + "/", g) for g in excluded):
-                continue
-            targets.append(renderer(unit.kind).target(unit, settings, resolve_env, options))
+    def is_excluded(display: str, inside: bool = False) -> bool:
+        """``display`` matches an ``exclude:`` glob (``inside``: or one of its folders does)."""
+        for path in [*(_parents(display + "/x") if inside else []), display]:
+            if any(fnmatch.fnmatchcase(path, g) or fnmatch.fnmatchcase(path + "/", g) for g in excluded):
+                return True
+        return False
 
-    def done(allow_empty: bool) -> tuple[list[Target], bool]:
-        return sorted(targets, key=lambda t: (t.label(), t.kind)), allow_empty  # independent of argument order
+    def add_units(units) -> None:
+        for unit in _for_env(units, env):
+            # a folder of loose manifests found by discovery is excluded with any folder above it
+            if not is_excluded(relative(unit.path, root), inside=bool(unit.files)):
+                targets.append(renderer(unit.kind).target(unit, settings, resolve_env, options))
+
+    def add_discovery(folder: Path) -> bool:
+        """Add what ``folder`` holds; False when it holds no overlay or chart (a plain folder)."""
+        found = render.discovery(folder, settings)
+        if not any(unit.kind not in _PLAIN for unit in found.units):
+            return False
+        add_units(found.units)
+        unchecked.extend(rel for rel in found.unchecked if not is_excluded(rel, inside=True))
+        return True
+
+    def done(allow_empty: bool) -> Targets:
+        chosen = sorted(targets, key=lambda t: (t.label(), t.kind))  # independent of argument order
+        return Targets(chosen, allow_empty, sorted(set(unchecked)))
 
     if options.changed:
         from .changed import units_for_changed
@@ -97,9 +140,12 @@ def build_targets(options, settings) -> tuple[list[Target], bool]:
         if listed:
             paths = [str(p) for p in listed]
         else:
-            add_units(discover(root, settings))
+            found = render.discovery(root, settings)
+            add_units(found.units)
+            unchecked.extend(rel for rel in found.unchecked if not is_excluded(rel, inside=True))
             if not targets:
-                raise TargetError(f"no kustomize overlays or Helm charts found under {root}: give a PATH (or - for stdin)")
+                raise TargetError(f"no kustomize overlays, Helm charts or Kubernetes manifests found under {root}: "
+                                  "give a PATH (or - for stdin)")
             return done(options.allow_empty)
 
     for raw in paths:
@@ -110,13 +156,38 @@ def build_targets(options, settings) -> tuple[list[Target], bool]:
         if found is None:
             raise TargetError(f"{raw}: no such file or directory")
         kind, path = found
-        if kind == "dir":
-            units = discover(path, settings)
-            if units:  # a repository or a folder of overlays/charts: lint what it holds
-                add_units(units)
-                continue
+        if kind == "dir" and add_discovery(path):  # a repository or a folder of overlays/charts
+            continue
+        if kind == "helm" and not options.values:  # a chart: the same targets however its path is spelled
+            add_units(renderer("helm").discover([path], path, settings) or [Unit("helm", path)])
+            continue
         targets.append(renderer(kind).target(Unit(kind, path), settings, resolve_env, options))
     return done(options.allow_empty)
+
+
+_PLAIN = ("dir", "file", "stdin")
+
+
+def _parents(rel: str) -> list[str]:
+    parts = rel.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _for_env(units, env: str | None) -> list[Unit]:
+    """With --env, a chart is rendered once, with that environment's values file (its target picks
+    it), not once per ``values-<env>.yaml`` under the one environment."""
+    if env is None:
+        return list(units)
+    out: list[Unit] = []
+    charts: set[Path] = set()
+    for unit in units:
+        if unit.kind == "helm" and unit.env_file is not None:
+            if unit.path not in charts:
+                charts.add(unit.path)
+                out.append(Unit("helm", unit.path))
+            continue
+        out.append(unit)
+    return out
 
 
 def _stdin_target(options, settings) -> Target:

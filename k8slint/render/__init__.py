@@ -25,6 +25,7 @@ one plain file never loads the kustomize or Helm plumbing.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -55,6 +56,15 @@ class Unit(NamedTuple):
     kind: str
     path: Path
     env_file: Path | None = None  # Helm: the values-<env>.yaml it is rendered with
+    files: tuple = ()  # plain YAML found by discovery: the loose manifests of the folder ``path``
+
+
+@dataclass
+class Discovery:
+    """What a folder holds: its units, and the YAML files neither checked nor recognised."""
+
+    units: list[Unit] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)  # repo-relative, sorted
 
 
 @dataclass
@@ -148,13 +158,21 @@ def classify(path: Path) -> tuple[str, Path] | None:
 
 
 def discover(root: Path, settings) -> list[Unit]:
-    """Every unit of a repository (or folder): one walk, then each renderer picks its own among
-    the folders holding its markers. Sorted by path, then values file."""
-    from ..sources import walk
+    """Every unit of a repository (or folder), sorted by path, then values file: see :func:`discovery`."""
+    return discovery(root, settings).units
 
+
+def discovery(root: Path, settings, loose: bool = True) -> Discovery:
+    """Every unit of a repository (or folder): one listing of its files, then each renderer picks
+    its own among the folders holding its markers; then (``loose``) every other YAML file is
+    accounted for (:mod:`k8slint.render.survey`): folders of loose manifests become plain units,
+    and what is neither checked nor recognised is named."""
+    files = _files_under(root, settings)
     found: dict[str, list[Path]] = {r.kind: [] for r in REGISTRY if r.markers}
-    for directory, files in walk(root):
-        names = set(files)
+    folder_names: dict[Path, set[str]] = {}
+    for path in files:
+        folder_names.setdefault(path.parent, set()).add(path.name)
+    for directory, names in folder_names.items():
         for registration in REGISTRY:
             if registration.markers and names.intersection(registration.markers):
                 found[registration.kind].append(directory)
@@ -163,7 +181,28 @@ def discover(root: Path, settings) -> list[Unit]:
         folders = found.get(registration.kind, [])
         if folders or registration.discovers:
             units.extend(renderer(registration.kind).discover(folders, root, settings))
-    return sorted(units, key=lambda u: (u.path.as_posix(), u.env_file.name if u.env_file else ""))
+    unchecked: list[str] = []
+    if loose:
+        from .survey import survey
+
+        surveyed = survey(root, files, found.get("helm", []), found.get("kustomize", []), settings)
+        units.extend(Unit("dir", folder, None, tuple(paths)) for folder, paths in surveyed.loose.items())
+        unchecked = sorted(surveyed.unchecked)
+    units.sort(key=lambda u: (u.path.as_posix(), u.env_file.name if u.env_file else ""))
+    return Discovery(units, unchecked)
+
+
+def _files_under(root: Path, settings) -> list[Path]:
+    """Every file under ``root`` (absolute, sorted by folder): from the run's one listing of the
+    repository when ``root`` is inside it, else by a walk."""
+    from ..sources import walk, within
+
+    repo_root = Path(os.path.normpath(settings.repo_root))
+    root = Path(os.path.normpath(root))
+    if within(root, repo_root):
+        prefix = "" if root == repo_root else root.relative_to(repo_root).as_posix() + "/"
+        return [repo_root / rel for rel in settings.sources.files() if rel.startswith(prefix)]
+    return [directory / name for directory, names in walk(root) for name in names]
 
 
 def render(target: Target, settings) -> Render:

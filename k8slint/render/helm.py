@@ -14,19 +14,17 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from ..envs import ENVIRONMENTS
-from ..load import YMap, decode, load_text
+from ..errors import RendererMissing
+from ..load import YMap, decode, load_json, load_text
 from ..model import HelmSources, K8sObject, Location, Target
 from ..sources import relative
-from . import Inputs, Problem, Render, Renderer, Unit
-from .process import limit_message, no_network_env, run_bounded
+from . import Inputs, Problem, Render, Renderer, Unit, helm_errors
+from .process import budget, limit_message, run_bounded, scratch
 from .stream import parse_stream
 
-_TEMPLATE_LOC = re.compile(r"(?P<file>[\w.@+-]+(?:/[\w.@+-]+)*/templates/[\w./@+-]+?):(?P<line>\d+)(?::\d+)?")
-_NIL = re.compile(r"at <\(?(?P<expr>(?:\.Values|\$\w*)[\w.]*)\)?(?P<rest>[\w.]*)>:\s*nil pointer evaluating [^.]*\.(?P<field>\w+)")
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.M)
 
 
@@ -112,12 +110,20 @@ def _resolve_dependencies(chart_dir: Path, meta: YMap, values: dict, settings, d
         local: Path | None = None
         if repo.startswith("file://"):
             candidate = (chart_dir / repo[len("file://"):]).resolve()
+            if not _inside_repository(candidate, settings):
+                shown = repo if len(repo) <= 200 else repo[:200] + "..."
+                problems.append(Problem(
+                    "render-error", f"chart {display} depends on {name} from {shown!r}, which is outside the repository "
+                    "(symlinks resolved); k8slint reads nothing outside the repository root unless the command line "
+                    "names it (check it from a wider --repo-root)", Location(chart_yaml, deps.item_line(position))))
+                continue
             if (candidate / "Chart.yaml").is_file():
                 local = candidate
         else:
             for search in [chart_dir.parent, *settings.chart_search]:
                 candidate = Path(search) / name
-                if (candidate / "Chart.yaml").is_file() and _chart_name(candidate) == name:
+                if (candidate / "Chart.yaml").is_file() and _inside_repository(candidate, settings) \
+                        and _chart_name(candidate) == name:
                     local = candidate.resolve()
                     break
         if local is not None:
@@ -136,6 +142,12 @@ def _resolve_dependencies(chart_dir: Path, meta: YMap, values: dict, settings, d
             )
         )
     return add, problems
+
+
+def _inside_repository(path: Path, settings) -> bool:
+    real = path.resolve()
+    tops = [Path(settings.repo_root).resolve(), *(Path(p).resolve() for p in getattr(settings, "named", ()))]
+    return any(real == top or top in real.parents for top in tops)
 
 
 def _unsafe_links(folder: Path, root: Path) -> list[tuple[Path, str]]:
@@ -192,12 +204,9 @@ def _schema_files(folder: Path):
 
 
 def _remote_refs(text: str) -> list[str]:
-    import json
-
-    try:
-        schema = json.loads(text)
-    except ValueError:
-        return []  # Helm reports a broken schema itself
+    schema, error = load_json(text)
+    if error is not None:  # unreadable for k8slint: Helm may still read it (and fetch what it names)
+        return [f"a schema k8slint cannot read ({error.message}, line {error.line})"]
     dropped: list[str] = []
     _drop_remote_refs(schema, dropped)
     return dropped
@@ -220,11 +229,13 @@ def _strip_remote_schemas(folder: Path) -> list[tuple[Path, list[str]]]:
     changed = []
     for path in _schema_files(folder):
         try:
-            schema = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError):
+            schema, error = load_json(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
             continue
         dropped: list[str] = []
-        clean = _drop_remote_refs(schema, dropped)
+        clean = _drop_remote_refs(schema, dropped) if error is None else {}
+        if error is not None:  # not given to Helm at all: it might read it differently and fetch
+            dropped.append(f"the whole schema, which k8slint cannot read ({error.message}, line {error.line})")
         if dropped:
             path.unlink()  # may be a symlink into the repository: never write through it
             path.write_text(json.dumps(clean), encoding="utf-8")
@@ -283,60 +294,30 @@ def _parse_set(expressions: list[str]) -> dict:
     return out
 
 
-def explain_render_error(message: str, chart_dir: Path, chart_name: str, root: Path) -> tuple[str, Location | None]:
-    """Helm's error text -> (one readable sentence, the template location it points at)."""
-    locations = list(_TEMPLATE_LOC.finditer(message))
-    location = None
-    if locations:
-        found = locations[-1]
-        template = found.group("file")
-        inner = template.split("/", 1)[1] if "/" in template else template
-        location = Location(relative(chart_dir / inner, root), int(found.group("line")))
-    nil = _NIL.search(message)
-    detail = " ".join(line.strip() for line in message.strip().splitlines()[-2:])
-    detail = re.sub(r"\s+", " ", detail)
-    if nil:
-        expr = nil.group("expr") + nil.group("rest")
-        field = nil.group("field")
-        cut = expr.find("." + field, 1)
-        while cut != -1 and expr[cut + len(field) + 1: cut + len(field) + 2] not in ("", "."):
-            cut = expr.find("." + field, cut + 1)
-        nil_part = expr[:cut] if cut > 0 else expr  # the part that evaluated to nil
-        where = f" at {location.file}:{location.line}" if location else ""
-        if nil_part.startswith(".Values."):
-            key = nil_part[len(".Values."):]
-            sentence = (
-                f"values key '{key}' is not set{where}: the template reads {expr}, and {nil_part} is nil "
-                f"(nil pointer evaluating .{field}); set '{key}' in values.yaml or the environment's values file, "
-                "or guard it with `if`/`with`/`default`"
-            )
-        else:
-            variable, _, key = nil_part.partition(".")
-            sentence = (
-                f"values key '{key or variable}' is not set on the entry bound to {variable}{where}: the template reads "
-                f"{expr}, and {nil_part} is nil (nil pointer evaluating .{field}); add '{key or variable}' to every entry "
-                "the template ranges over, or guard it with `if`/`with`/`default`"
-            )
-        return sentence, location
-    return detail[:600], location
+# A render answers (manifests, None, None), or (None, Helm's error text, None) to be explained, or
+# (None, None, k8slint's own sentence) for a limit it hit.
+Rendered = tuple["dict[str, str] | None", "str | None", "str | None"]
 
 
-def _render_with_binary(binary: str, chart_dir: Path, values_file: Path, target: Target, settings) -> tuple[dict[str, str] | None, str | None]:
+def _render_with_binary(binary: str, chart_dir: Path, values_file: Path, target: Target, settings) -> Rendered:
     cmd = [binary, "template", target.release_name, str(chart_dir), "--namespace", target.namespace or "default", "-f", str(values_file)]
-    ran = run_bounded(cmd, timeout=settings.render_timeout, max_output=settings.max_file_size, env=no_network_env())
+    try:
+        ran = run_bounded(cmd, timeout=budget(settings), max_output=settings.max_file_size, memory=settings.render_memory)
+    except OSError as exc:
+        raise RendererMissing(f"could not run {binary} (helm): {exc.strerror}") from None
     if ran.status != "ok":
-        return None, limit_message("helm template", ran.status, settings)
+        return None, None, limit_message("helm template", ran.status, settings)
     if ran.returncode != 0:
-        return None, ran.stderr.replace("Error: ", "", 1)
+        return None, ran.stderr.replace("Error: ", "", 1), None
     text = ran.stdout.decode("utf-8", "replace")
     out: dict[str, str] = {}
     pieces = _SOURCE.split(text)
     for name, body in zip(pieces[1::2], pieces[2::2]):
         out[name] = out.get(name, "") + "\n---\n" + body
-    return out, None
+    return out, None, None
 
 
-def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) -> tuple[dict[str, str] | None, str | None]:
+def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) -> Rendered:
     """Helm's Go SDK in a child process (k8slint.render.helm_worker), bounded in time and output."""
     import json
 
@@ -344,18 +325,19 @@ def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) ->
                           "namespace": target.namespace or "default"}).encode()
     # -I: an isolated interpreter (no cwd or script folder on sys.path, no PYTHON* variables, no user
     # site), so nothing in the linted repository (a json.py, a .pyc, a .pth) can be imported by it
-    ran = run_bounded([sys.executable, "-I", "-m", "k8slint.render.helm_worker"], timeout=settings.render_timeout,
-                      max_output=settings.max_file_size, env=no_network_env(), stdin=request)
+    ran = run_bounded([sys.executable, "-I", "-m", "k8slint.render.helm_worker"], timeout=budget(settings),
+                      max_output=settings.max_file_size, memory=settings.render_memory, stdin=request)
     if ran.status != "ok":
-        return None, limit_message("the Helm render", ran.status, settings)
+        return None, None, limit_message("the Helm render", ran.status, settings)
     try:
         answer = json.loads(ran.stdout)
-    except ValueError:
-        last = " ".join(ran.stderr.strip().splitlines()[-1:])[:300]
-        return None, f"the Helm engine stopped without an answer (exit {ran.returncode}){': ' + last if last else ''}"
+    except ValueError:  # its stderr may quote the chart's values: not shown
+        return None, None, f"the Helm engine stopped without an answer (exit {ran.returncode})"
+    if answer.get("missing"):
+        raise RendererMissing(str(answer.get("error")))
     if "error" in answer:
-        return None, str(answer["error"])
-    return answer["manifests"], None
+        return None, str(answer["error"]), None
+    return answer["manifests"], None, None
 
 
 def render_chart(target: Target, settings) -> Render:
@@ -422,7 +404,7 @@ def render_chart(target: Target, settings) -> Render:
                 "render-error", f"{rel} holds a values.schema.json that refers to a schema on the network, which Helm "
                 "would fetch; k8slint fetches nothing: unpack the chart under charts/", Location(rel, 1)))
         return result
-    with tempfile.TemporaryDirectory(prefix="k8slint-helm-") as tmp:
+    with scratch("k8slint-helm-") as tmp:
         render_dir = chart_dir
         if add or any(_remote_schema(folder) for folder in [chart_dir, *add.values()]):
             render_dir = Path(tmp) / chart_dir.name
@@ -434,20 +416,26 @@ def render_chart(target: Target, settings) -> Render:
             for schema, dropped in _strip_remote_schemas(render_dir):
                 inner = schema.relative_to(render_dir).as_posix()
                 result.notes.append(f"{_under(display, inner)}: values validated without {', '.join(dropped[:3])} "
-                                    "(a schema on the network; k8slint fetches nothing)")
+                                    "(k8slint fetches nothing)")
         binary = _helm_binary()
         if binary:
             values_file = Path(tmp) / "k8slint-values.json"
             import json
 
             values_file.write_text(json.dumps(values), encoding="utf-8")
-            manifests, error = _render_with_binary(binary, render_dir, values_file, target, settings)
+            manifests, error, own = _render_with_binary(binary, render_dir, values_file, target, settings)
         else:
-            manifests, error = _render_with_sdk(render_dir, values, target, settings)
-    if error is not None or manifests is None:
+            manifests, error, own = _render_with_sdk(render_dir, values, target, settings)
+    if manifests is None:  # in k8slint's words, at the template line or values key; Helm's text is never shown
         result.failed = True
-        sentence, location = explain_render_error(error or "", chart_dir, chart_name, root)
-        result.problems.append(Problem("render-error", f"helm render of {target.label()} failed: {sentence}", location or Location(_under(display, "Chart.yaml"), 1)))
+        said: list = [(own, None)]
+        if own is None:
+            context = helm_errors.Context(chart_dir, chart_name, origin_dirs, root, settings.sources, list(target.values),
+                                          target.label(), display)
+            said = helm_errors.explain(error or "", context)
+        for sentence, location in said:
+            result.problems.append(Problem("render-error", helm_errors.cap(f"helm render of {target.label()} failed: {sentence}"),
+                                           location or Location(_under(display, "Chart.yaml"), 1)))
         return result
 
     def origin_of(template: str) -> str:
@@ -559,8 +547,9 @@ def env_values_file(chart: Path, env: str) -> Path | None:
 
 def _chart_yaml(chart_dir: Path, display: str, settings) -> tuple[object, Problem | None]:
     """Chart.yaml's mapping, parsed once per run (``settings.sources``), else why it cannot be used."""
-    docs = settings.sources.docs(relative(chart_dir / "Chart.yaml", settings.repo_root))
-    if docs and isinstance(docs[0].data, YMap):
+    rel = relative(chart_dir / "Chart.yaml", settings.repo_root)
+    docs = settings.sources.docs(rel)
+    if docs and isinstance(docs[0].data, YMap) and not settings.sources.errors(rel):  # fail closed on anything refused
         return docs[0].data, None
     return _read_yaml_file(chart_dir / "Chart.yaml", _under(display, "Chart.yaml"))
 
@@ -570,6 +559,17 @@ def chart_name(chart_dir: Path, settings) -> str:
     meta, _ = _chart_yaml(chart_dir, relative(chart_dir, settings.repo_root), settings)
     name = meta.get("name") if isinstance(meta, dict) else None
     return name if isinstance(name, str) else chart_dir.name
+
+
+def _vendored_subchart(chart: Path, root: Path) -> bool:
+    """A chart inside another chart's ``charts/`` folder (below ``root``): rendered by its parent.
+    Charts in any other ``charts/`` folder (``charts/<name>/``, the most common layout) are units."""
+    for parent in chart.parents:
+        if parent != root and root not in parent.parents:
+            return False
+        if parent.name == "charts" and parent != root and (parent.parent / "Chart.yaml").is_file():
+            return True
+    return False
 
 
 class HelmRenderer(Renderer):
@@ -582,7 +582,7 @@ class HelmRenderer(Renderer):
         ``values-<env>.yaml`` it has (or once with its defaults when it has none)."""
         units: list[Unit] = []
         for chart in found:
-            if "charts" in chart.relative_to(root).parts[:-1]:
+            if _vendored_subchart(chart, root):
                 continue
             try:
                 head = (chart / "Chart.yaml").read_text(encoding="utf-8", errors="replace")

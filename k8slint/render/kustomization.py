@@ -111,9 +111,10 @@ class Kustomization:
     file: Path
     rel: str  # repo-relative path of the file
     data: Any  # the YMap of its first document, or None
-    error: str | None  # why the file could not be read
+    error: str | None  # why the file could not be read (or loaded: then it is never built)
     includes: tuple[Path, ...]  # local folders of resources/components/bases, in file order
     refs: tuple[tuple[str, int, str], ...]  # every path it names: (text, line, key), URLs left out
+    error_line: int = 1  # where the reason it could not be read is
 
     @property
     def is_component(self) -> bool:
@@ -146,7 +147,12 @@ class KustomizationGraph:
         rel = relative(kfile, self.root)
         docs = self.sources.docs(rel)
         data = docs[0].data if docs and isinstance(docs[0].data, dict) else None
-        error = None if docs else self.sources.read_bytes(rel)[1]
+        error, error_line = (None if docs else self._unreadable(rel)), 1
+        refused = self.sources.errors(rel)
+        if refused:  # fail closed: kustomize may accept what the loader refuses, then fetch or run what it names
+            error, error_line = (f"is refused by k8slint's reader ({refused[0].message}): k8slint cannot check what it "
+                                 "refers to, so it is not rendered"), refused[0].line
+            data = None
         includes: list[Path] = []
         for key in INCLUDES:
             entries = data.get(key) if data is not None else None
@@ -156,7 +162,16 @@ class KustomizationGraph:
                     if path.is_dir():
                         includes.append(path)
         refs = tuple(r for r in references(data) if not is_url(r[0])) if data is not None else ()
-        return Kustomization(directory, kfile, rel, data, error, tuple(includes), refs)
+        return Kustomization(directory, kfile, rel, data, error, tuple(includes), refs, error_line)
+
+    def _unreadable(self, rel: str) -> str | None:
+        raw, why = self.sources.read_bytes(rel)
+        if raw is None:
+            return why
+        text, why = self.sources.read(rel)
+        if text is None:
+            return f"is not text ({why}); k8slint does not build a kustomization it cannot read"
+        return None
 
     def tree(self, directory: Path) -> list[Kustomization]:
         """The kustomization of ``directory`` and every local kustomization it includes (resources,

@@ -10,19 +10,21 @@ resources are refused before kustomize is started unless the user opts in.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
+from ..errors import RendererMissing
 from ..load import YMap, decode
 from ..model import K8sObject, Location, Target
-from ..sources import relative
+from ..sources import OUTSIDE, relative
 from . import Inputs, Problem, Render, Renderer, Unit
 from .kustomization import INCLUDES, is_remote, kustomization_file, references
-from .process import limit_message, no_network_env, run_bounded
+from .kustomize_errors import explain
+from .process import budget, limit_message, run_bounded, scratch
 from .stream import parse_stream
 
 ORIGIN = "config.kubernetes.io/origin"
@@ -36,7 +38,7 @@ _ENTRY = re.compile(r"^- ", re.M)
 
 
 class KustomizeNotFound(Exception):
-    pass
+    pass  # raised by kustomize_command(); a render turns it into RendererMissing
 
 
 def kustomize_command() -> list[str]:
@@ -75,12 +77,15 @@ def preflight(directory: Path, settings) -> list[Problem]:
     for node in settings.kustomizations.tree(directory):
         rel = node.rel
         if node.error is not None:
-            problems.append(Problem("render-error", f"{rel} {node.error}", Location(rel, 1)))
+            if node.error == OUTSIDE:
+                continue  # reported at the entry that names it
+            problems.append(Problem("render-error", f"{rel} {node.error}", Location(rel, node.error_line)))
             continue
         data = node.data
         if data is None:
             continue
         current = node.directory
+        problems.extend(_outside(node, root, settings))
         problems.extend(_escaping_links(data, current, root, rel))
         if "helmCharts" in data or "helmChartInflationGenerator" in data:
             problems.append(
@@ -184,6 +189,27 @@ def _within(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
+def _outside(node, root: Path, settings) -> list[Problem]:
+    """Paths a kustomization names that lie outside the repository root as written (``../../other``,
+    an absolute path): k8slint reads nothing outside the repository unless the command line names it."""
+    from ..sources import within
+
+    top = Path(os.path.normpath(root))
+    named = [Path(os.path.normpath(p)) for p in getattr(settings, "named", ())]
+    problems = []
+    for value, line, key in node.refs:
+        path = Path(os.path.normpath(node.directory / value))
+        if within(path, top) or any(within(path, n) for n in named):
+            continue
+        shown = value if len(value) <= 200 else value[:200] + "..."
+        problems.append(Problem(
+            "render-error",
+            f"{node.rel} {key} entry {shown!r} is outside the repository; k8slint reads nothing outside the "
+            "repository root unless the command line names it (check it from a wider --repo-root)",
+            Location(node.rel, line)))
+    return problems
+
+
 def _escaping_links(data: YMap, current: Path, root: Path, rel: str) -> list[Problem]:
     """Paths a kustomization names (resources, patches, generator files...) that are symlinks
     leaving the repository: kustomize would read them (it resolves only the folder part)."""
@@ -222,13 +248,6 @@ def _parse_transforms(text: str) -> tuple:
     return tuple(entries)
 
 
-def _clean_stderr(stderr: str) -> str:
-    lines = [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith("# Warning:")]
-    text = " ".join(lines).strip()
-    text = re.sub(r"^Error:\s*", "", text)
-    return text[:1500]
-
-
 def render_kustomization(target: Target, settings) -> Render:
     result = Render(target)
     root: Path = settings.repo_root
@@ -241,35 +260,29 @@ def render_kustomization(target: Target, settings) -> Render:
         return result
     try:
         command = kustomize_command()
-    except KustomizeNotFound as exc:
-        result.failed = True
-        result.problems.append(Problem("render-error", str(exc), Location(krel, 1)))
-        return result
-    with tempfile.TemporaryDirectory(prefix="k8slint-") as tmp:
+    except KustomizeNotFound as exc:  # no renderer: the run cannot check (exit 2), never a finding
+        raise RendererMissing(str(exc)) from None
+    with scratch("k8slint-") as tmp:
         wrapper = Path(os.path.realpath(tmp))
         rel_target = os.path.relpath(os.path.realpath(directory), wrapper)
         (wrapper / "kustomization.yaml").write_text(
             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-            f"resources:\n- {rel_target}\n"
+            f"resources:\n- {json.dumps(rel_target)}\n"  # quoted: a folder name cannot add YAML of its own
             "buildMetadata: [originAnnotations, transformerAnnotations]\n",
             encoding="utf-8",
         )
         try:
-            ran = run_bounded([*command, str(wrapper)], timeout=settings.render_timeout, max_output=settings.max_file_size,
-                              env=None if settings.allow_remote else no_network_env())
+            ran = run_bounded([*command, str(wrapper)], timeout=budget(settings), max_output=settings.max_file_size,
+                              memory=settings.render_memory, network=settings.allow_remote)
         except OSError as exc:
-            result.failed = True
-            result.problems.append(Problem("render-error", f"could not run {command[0]}: {exc.strerror}", Location(krel, 1)))
-            return result
+            raise RendererMissing(f"could not run {command[0]} (kustomize): {exc.strerror}") from None
         if ran.status != "ok":
             result.failed = True
             result.problems.append(Problem("render-error", limit_message(f"kustomize build of {target.display}", ran.status, settings), Location(krel, 1)))
             return result
-        if ran.returncode != 0:
+        if ran.returncode != 0:  # in k8slint's words, at the line that causes it; kustomize's text is never shown
             result.failed = True
-            message = _clean_stderr(ran.stderr).replace(str(wrapper), "<wrapper>")
-            message = re.sub(r"(?:\.\./)+" + re.escape(str(root).lstrip("/")) + "/", "", message)
-            result.problems.append(Problem("render-error", f"kustomize build {target.display} failed: {message}", Location(krel, 1)))
+            result.problems.extend(explain(ran.stderr, directory, target.display, krel, settings))
             return result
         text, error = decode(ran.stdout)
         if error:

@@ -105,7 +105,7 @@ def render_plain(target: Target, settings) -> Render:
     if target.kind == "file":
         load_file(target.path, target.display, settings, result)
         return result
-    for path in _yaml_files(target.path):
+    for path in target.files or _yaml_files(target.path):
         load_file(path, relative(path, settings.repo_root), settings, result)
     return result
 
@@ -119,9 +119,16 @@ class PlainRenderer(Renderer):
     def render(self, target: Target, settings) -> Render:
         return render_plain(target, settings)
 
+    def target(self, unit, settings, resolve_env, options) -> Target:
+        found = super().target(unit, settings, resolve_env, options)
+        found.files = list(unit.files)
+        return found
+
     def inputs(self, unit, settings):
         from . import Inputs
 
+        if unit.files:
+            return Inputs(files={p.resolve() for p in unit.files})
         return Inputs() if self.kind == "stdin" else super().inputs(unit, settings)
 
     def source_file(self, target: Target) -> str:

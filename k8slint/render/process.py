@@ -1,13 +1,79 @@
-"""Renderer processes: run kustomize or Helm bounded in time and output, without network.
+"""Renderer processes: isolated, bounded in time, memory and output, and gone when k8slint is.
+
+Every child k8slint starts (kustomize/kubectl, the helm binary, the Helm SDK worker) goes
+through :func:`run_bounded`, which starts it through a small launcher (an isolated Python,
+``-I -S``, that sets things up and then ``exec``\\ s the renderer) so that it
+
+- runs in a private, empty temporary working directory, with ``HOME`` and ``TMPDIR`` inside it,
+  never in the caller's cwd (in CI and pre-commit that is the repository under check);
+- sees a minimal environment (:func:`child_env`): ``PATH``, locale, that ``HOME``; no proxy
+  credentials, no cloud, kube or GitHub credentials; proxies point at a closed local port;
+- has no network where the platform allows it: a new network namespace (``unshare``; as root
+  directly, else inside a new user namespace), which holds only a loopback that is down; where
+  that is refused the closed-port proxy stays the only barrier (never an error);
+- may use at most ``limits.render-memory`` bytes of data memory (``RLIMIT_DATA``; Go's runtime
+  reserves address space it never touches, so ``RLIMIT_AS`` does not suit it; ``GOMEMLIMIT`` makes
+  Go's collector work before the hard cap), no core files, and is killed at the time limit;
+- dies with k8slint: the kernel kills it if k8slint dies (``PR_SET_PDEATHSIG``); on SIGTERM or
+  SIGINT :func:`shutdown` kills every child's process group and removes every temporary folder.
 
 ``run_bounded`` kills the renderer's whole process group when it passes the time limit or its
-output passes the size limit, so a hostile input cannot hang the run or fill memory;
-``no_network_env`` is the environment every renderer runs with.
+output passes the size limit, so a hostile input cannot hang the run or fill memory.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+
+BLACKHOLE = "http://127.0.0.1:9"  # a closed port: what every proxy variable points at
+_PASSED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")  # what a child keeps of k8slint's environment
+_PROXY = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+# The launcher: an isolated interpreter (no cwd on sys.path, no PYTHON* variables, no user site;
+# no site at all unless it runs a module) that asks the kernel to kill it with its parent, caps
+# data memory and core files, leaves the network namespace when it can, and execs the renderer
+# (or runs the Python module ``python -I -m <module>`` would, in itself: one interpreter start
+# less per Helm render). argv: launcher, memory, isolate-network, command...
+_LAUNCHER = r"""
+import os, sys
+memory, isolate, command = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3:]
+try:
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL: die with k8slint
+    if isolate and libc.unshare(0x40000000) != 0:  # CLONE_NEWNET (root)
+        libc.unshare(0x10000000 | 0x40000000)  # CLONE_NEWUSER | CLONE_NEWNET (unprivileged)
+except (OSError, AttributeError):
+    pass
+if os.getppid() == 1:
+    os._exit(137)  # k8slint is already gone
+try:
+    import resource
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if memory > 0:
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+except (ImportError, ValueError, OSError):
+    pass
+if command[0] == "--module":  # a Python child (the Helm SDK worker): run it here, one interpreter start saved
+    import runpy
+    sys.argv = [command[1]]
+    runpy.run_module(command[1], run_name="__main__", alter_sys=True)
+    sys.exit(0)
+try:
+    os.execvp(command[0], command)
+except OSError as exc:
+    sys.stderr.write(f"could not run {os.path.basename(command[0])}: {exc.strerror}\n")
+    os._exit(127)
+"""
+
+_LOCK = threading.Lock()
+_CHILDREN: set[int] = set()  # process groups of running children
+_SCRATCH: set[str] = set()  # temporary folders of this process
+_CLOSED = threading.Event()  # shutdown() ran: start nothing more
 
 
 @dataclass
@@ -20,41 +86,139 @@ class Ran:
     stderr: str = ""
 
 
-def no_network_env() -> dict[str, str]:
-    """The environment for renderer subprocesses: proxies point at a closed local port, git may
-    only use local files, and kustomize finds no plugin directory."""
-    import os
-
-    env = dict(os.environ)
-    blackhole = "http://127.0.0.1:9"
+def child_env(home: str | Path, network: bool = False) -> dict[str, str]:
+    """The environment of a renderer: ``PATH`` and locale from k8slint's, ``HOME``/``TMPDIR`` and
+    Helm's folders in the child's private folder, git limited to local files, no plugin folder,
+    proxies at a closed port. With ``network`` (--allow-remote, from the command line only) the
+    environment's proxy settings pass instead of the closed port. Nothing else passes: no
+    credentials of any kind (cloud, kube, registry, GitHub), no KUBECONFIG, no PYTHON* variables."""
+    env = {key: os.environ[key] for key in _PASSED if key in os.environ}
+    env.setdefault("PATH", os.defpath)
+    env.setdefault("LANG", "C.UTF-8")
+    home = str(home)
     env.update(
-        HTTP_PROXY=blackhole, HTTPS_PROXY=blackhole, http_proxy=blackhole, https_proxy=blackhole,
-        ALL_PROXY=blackhole, all_proxy=blackhole, NO_PROXY="", no_proxy="",
-        GIT_TERMINAL_PROMPT="0", GIT_ALLOW_PROTOCOL="file",
+        HOME=home, TMPDIR=home, XDG_CONFIG_HOME=f"{home}/.config", XDG_CACHE_HOME=f"{home}/.cache",
+        XDG_DATA_HOME=f"{home}/.local/share", HELM_CONFIG_HOME=f"{home}/helm", HELM_CACHE_HOME=f"{home}/helm-cache",
+        HELM_DATA_HOME=f"{home}/helm-data", KUBECONFIG=f"{home}/no-kubeconfig",
+        GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null",
         KUSTOMIZE_PLUGIN_HOME="/nonexistent-k8slint-no-plugins",
     )
+    if network:
+        env.update({key: os.environ[key] for key in _PROXY if key in os.environ})
+    else:
+        env.update(HTTP_PROXY=BLACKHOLE, HTTPS_PROXY=BLACKHOLE, http_proxy=BLACKHOLE, https_proxy=BLACKHOLE,
+                   ALL_PROXY=BLACKHOLE, all_proxy=BLACKHOLE, NO_PROXY="", no_proxy="", GIT_ALLOW_PROTOCOL="file")
     return env
 
 
-def run_bounded(command: list[str], *, timeout: float, max_output: int, env: dict | None = None,
-                stdin: bytes | None = None) -> Ran:
-    """Run a renderer with a wall-clock limit and a cap on its output, killing its whole process
-    group when either is passed, so a hostile input cannot hang the run or fill memory."""
-    import os
+@contextmanager
+def scratch(prefix: str = "k8slint-"):
+    """A temporary folder removed on exit, and by :func:`shutdown` if k8slint is stopped first."""
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix=prefix)
+    with _LOCK:
+        _SCRATCH.add(path)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        with _LOCK:
+            _SCRATCH.discard(path)
+
+
+def kill_children() -> None:
+    """Kill every running child's process group (the run's deadline passed)."""
+    import signal
+
+    with _LOCK:
+        groups = list(_CHILDREN)
+    for group in groups:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def shutdown() -> None:
+    """Start no more children, kill the running ones and remove every temporary folder: what a
+    stopped k8slint (SIGTERM, SIGINT, its hard deadline) leaves behind is nothing."""
+    import shutil
+
+    _CLOSED.set()
+    kill_children()
+    with _LOCK:
+        folders = list(_SCRATCH)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _memory(settings_memory: int | None) -> int:
+    return int(settings_memory) if settings_memory else 0
+
+
+def budget(settings) -> float:
+    """Seconds one render may take: limits.render-timeout, or what is left of the run's deadline."""
+    import time
+
+    deadline_at = settings.cache.get("deadline-at")
+    left = deadline_at - time.monotonic() if deadline_at is not None else settings.render_timeout
+    return max(0.001, min(settings.render_timeout, left))
+
+
+def past_deadline(settings) -> bool:
+    import time
+
+    deadline_at = settings.cache.get("deadline-at")
+    return deadline_at is not None and time.monotonic() >= deadline_at
+
+
+def _must_be_runnable(program: str, path: str) -> None:
+    import errno
+    import shutil
+
+    if shutil.which(program, path=path) is None:
+        code = errno.EACCES if os.sep in program and os.path.exists(program) else errno.ENOENT
+        raise OSError(code, os.strerror(code), program)
+
+
+def run_bounded(command: list[str], *, timeout: float, max_output: int, stdin: bytes | None = None,
+                memory: int | None = None, network: bool = False) -> Ran:
+    """Run a renderer isolated (see the module docstring) with a wall-clock limit, a memory cap
+    and a cap on its output, killing its whole process group when a limit is passed. ``network``
+    (--allow-remote, from the command line only) keeps the network and the environment's proxies."""
     import signal
     import subprocess
+    import sys
     import tempfile
-    import threading
 
-    # Each child starts in a private empty working directory: never in the caller's cwd (in CI and
-    # pre-commit that is the linted repository, whose files a child could otherwise pick up).
-    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as feed, \
-            tempfile.TemporaryDirectory(prefix="k8slint-cwd-") as private_cwd:
+    if _CLOSED.is_set():
+        return Ran("stopped")
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as feed, scratch("k8slint-run-") as private:
+        cwd = Path(private) / "cwd"
+        home = Path(private) / "home"
+        cwd.mkdir()
+        home.mkdir()
+        full_env = child_env(home, network)
+        if memory:
+            full_env["GOMEMLIMIT"] = str(max(memory * 3 // 4, 64 << 20))
         if stdin is not None:
             feed.write(stdin)
             feed.seek(0)
-        proc = subprocess.Popen(command, stdin=feed if stdin is not None else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=err, env=env, cwd=private_cwd, start_new_session=True)
+        python_module = command[:3] == [sys.executable, "-I", "-m"]
+        site = [] if python_module else ["-S"]  # a module needs site-packages to be importable
+        launcher = [sys.executable, "-I", *site, "-c", _LAUNCHER, str(_memory(memory)), "0" if network else "1"]
+        if python_module:
+            command = ["--module", *command[3:]]
+        else:  # a missing renderer is the caller's OSError (exit 2), as if it were started directly
+            _must_be_runnable(command[0], full_env["PATH"])
+        with _LOCK:
+            if _CLOSED.is_set():
+                return Ran("stopped")
+            proc = subprocess.Popen([*launcher, *command], stdin=feed if stdin is not None else subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=err, env=full_env, cwd=str(cwd), start_new_session=True)
+            _CHILDREN.add(proc.pid)
         timed_out = threading.Event()
 
         def kill() -> None:
@@ -83,25 +247,45 @@ def run_bounded(command: list[str], *, timeout: float, max_output: int, env: dic
                     break
                 chunks.append(chunk)
             proc.stdout.close()
-            proc.wait()
+            if hasattr(os, "waitid"):  # wait without reaping, so the group id cannot be reused yet
+                os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
         finally:
             timer.cancel()
-            if proc.poll() is None:
-                kill()
-                proc.wait()
+            kill()  # whatever the renderer left running in its group
+            proc.wait()
+            with _LOCK:
+                _CHILDREN.discard(proc.pid)
         err.seek(0)
         stderr = err.read(1 << 16).decode("utf-8", "replace")
+    if _CLOSED.is_set():
+        return Ran("stopped", proc.returncode)
     if timed_out.is_set():
         return Ran("timeout", proc.returncode, b"", stderr)
     if too_big:
         return Ran("too-big", proc.returncode, b"", stderr)
+    if memory and proc.returncode and _out_of_memory(stderr):
+        return Ran("memory", proc.returncode, b"", stderr)
     return Ran("ok", proc.returncode, b"".join(chunks), stderr)
+
+
+def _out_of_memory(stderr: str) -> bool:
+    """A renderer that stopped because it could not get memory (Go: 'out of memory' / 'cannot
+    allocate memory'; Python: MemoryError)."""
+    return any(mark in stderr for mark in ("out of memory", "cannot allocate memory", "MemoryError", "pthread_create failed"))
 
 
 def limit_message(what: str, status: str, settings) -> str:
     """One sentence for a render stopped by a limit, naming the setting and the flag."""
+    if status == "timeout" and past_deadline(settings):
+        return (f"{what} was stopped at the run's deadline of {settings.deadline:g}s "
+                "(limits.deadline; raise it with --deadline)")
     if status == "timeout":
         return (f"{what} took longer than {settings.render_timeout:g}s and was stopped "
                 "(limits.render-timeout; raise it with --render-timeout)")
+    if status == "memory":
+        return (f"{what} needed more than {settings.render_memory:,} bytes of memory and was stopped "
+                "(limits.render-memory; raise it with --render-memory)")
+    if status == "stopped":
+        return f"{what} was stopped: k8slint is shutting down"
     return (f"{what} produced more than {settings.max_file_size:,} bytes of output and was stopped "
             "(limits.max-file-size; raise it with --max-file-size)")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Callable, Iterable
 
-from ..load import Document, LoadError, YMap, load_text
+from ..load import Document, LoadError, YMap, iter_load
 from ..model import K8sObject, Location
 from . import Problem
 
 MakeObject = Callable[[YMap, Document], K8sObject]
+MAX_PARSE_ERRORS = 100  # per stream; the rest are counted in one more problem (700k `--- 1` lines: 859 MB)
 
 
 def _missing_fields(data: YMap) -> list[str]:
@@ -29,16 +31,46 @@ def objects_from_documents(
     problem_file: str | None = None,
 ) -> tuple[list[K8sObject], list[Problem]]:
     """Check each document is a Kubernetes object; ``problem_file`` is where problems point."""
-    where = problem_file or file_label
-    problems = [Problem("parse-error", e.message, Location(where, e.line)) for e in errors]
+    return _objects(chain(errors, docs), file_label, make, problem_file or file_label)
+
+
+class _Problems(list):
+    """A stream's parse-errors: the first MAX_PARSE_ERRORS, then one that counts the others (so
+    documents that are not objects never cost more than their text)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where
+        self.over: list[int] = []  # lines of the problems not listed: count, first and last
+
+    def add(self, message: str, line: int) -> None:
+        if len(self) < MAX_PARSE_ERRORS:
+            self.append(Problem("parse-error", message, Location(self.where, line)))
+        elif not self.over:
+            self.over = [1, line, line]
+        else:
+            self.over[0] += 1
+            self.over[2] = line
+
+    def done(self) -> list[Problem]:
+        if self.over:
+            count, first, last = self.over
+            self.append(Problem("parse-error", f"{count:,} more parse-errors in this stream (lines {first}-{last}); only "
+                                f"the first {MAX_PARSE_ERRORS} are listed", Location(self.where, first)))
+        return list(self)
+
+
+def _objects(items: Iterable[Document | LoadError], file_label: str, make: MakeObject, where: str) -> tuple[list[K8sObject], list[Problem]]:
+    problems = _Problems(where)
     objects: list[K8sObject] = []
-    for doc in docs:
+    for doc in items:
+        if isinstance(doc, LoadError):
+            problems.add(doc.message, doc.line)
+            continue
         data = doc.data
         if not isinstance(data, YMap):
             what = "a list" if isinstance(data, list) else f"a scalar ({type(data).__name__})"
-            problems.append(
-                Problem("parse-error", f"document is {what}, not a Kubernetes object (a mapping)", Location(where, doc.line))
-            )
+            problems.add(f"document is {what}, not a Kubernetes object (a mapping)", doc.line)
             continue
         kind = data.get("kind")
         if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list) and "apiVersion" in data:
@@ -46,32 +78,23 @@ def objects_from_documents(
             for position, item in enumerate(items):
                 line = items.item_line(position)
                 if not isinstance(item, YMap):
-                    problems.append(
-                        Problem("parse-error", f"{kind} item {position} is not a Kubernetes object (a mapping)", Location(where, line))
-                    )
+                    problems.add(f"{kind} item {position} is not a Kubernetes object (a mapping)", line)
                     continue
                 missing = _missing_fields(item)
                 if missing:
-                    problems.append(
-                        Problem("parse-error", f"{kind} item {position} lacks {', '.join(missing)}", Location(where, line))
-                    )
+                    problems.add(f"{kind} item {position} lacks {', '.join(missing)}", line)
                     continue
                 objects.append(make(item, doc))
             continue
         missing = _missing_fields(data)
         if missing:
-            problems.append(
-                Problem(
-                    "parse-error",
-                    f"document lacks {', '.join(missing)}: not a Kubernetes object",
-                    Location(where, doc.line),
-                )
-            )
+            problems.add(f"document lacks {', '.join(missing)}: not a Kubernetes object", doc.line)
             continue
         objects.append(make(data, doc))
-    return objects, problems
+    return objects, problems.done()
 
 
 def parse_stream(text: str, file_label: str, make: MakeObject, problem_file: str | None = None):
-    docs, errors = load_text(text)
-    return objects_from_documents(docs, errors, file_label, make, problem_file)
+    """The objects of a YAML stream and its problems; documents are loaded one at a time and
+    dropped once turned into an object or a problem."""
+    return _objects(iter_load(text), file_label, make, problem_file or file_label)

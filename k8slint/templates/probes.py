@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..model import Violation
+from ..model import Violation, some
 from ..workloads import Container, is_helm_hook
 from . import template
 
 
-@template(scope="container")
+@template(scope="container", params={
+    "probe": {"enum": ["readinessProbe", "livenessProbe", "startupProbe"], "description": "The probe every long-running container must have."},
+    "why": {"type": "string", "minLength": 1, "description": "What goes wrong without it (the end of the message)."},
+})
 def probe_required(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """A regular container of a long-running workload (Deployment, StatefulSet, DaemonSet,
     ReplicaSet, Rollout) lacks the probe named by ``params.probe``. Jobs, CronJobs, bare Pods,
@@ -32,7 +35,7 @@ PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc")
 
 
-@template(scope="container")
+@template(scope="container", params={})
 def probe_port(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """A probe (readiness, liveness, startup) whose named port is not declared in the
     container's ``ports``. Numeric ports are not checked (an app may listen on an undeclared port).
@@ -51,7 +54,7 @@ def probe_port(container: Container, params: dict, ctx) -> Iterator[Violation]:
             port = action.get("port") if isinstance(action, dict) else None
             if isinstance(port, str) and not port.isdigit() and port not in declared:
                 undeclared.setdefault(port, []).append((probe, handler))
-    known = ", ".join(sorted(declared)) or "none"
+    known = some(sorted(declared), 10) or "none"
     for port, uses in undeclared.items():
         probes = [probe for probe, _ in uses]
         who = probes[0] if len(probes) == 1 else ", ".join(probes[:-1]) + " and " + probes[-1]

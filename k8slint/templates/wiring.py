@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..model import K8sObject, Violation
+from ..model import K8sObject, Violation, some
 from . import template
 from .lookup import effective_namespace, find, get_in, service_labels, service_ports, shown, unreadable_hint, workload_labels
 
@@ -24,7 +24,7 @@ def _selector_text(selector: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(selector.items(), key=lambda kv: str(kv[0])))
 
 
-@template(scope="render")
+@template(scope="render", params={})
 def service_selector(index, params: dict, ctx) -> Iterator[Violation]:
     """A Service's selector matches the pod-template labels of at least one workload."""
     pods = workload_labels(index, ctx)
@@ -89,7 +89,7 @@ def _port_matches(port: object, ports: list[dict]) -> bool:
     return any(p.get("name") == port for p in ports)
 
 
-@template(scope="render")
+@template(scope="render", params={})
 def ingress_backend(index, params: dict, ctx) -> Iterator[Violation]:
     """An Ingress backend names a Service in the render, with a port that Service exposes."""
     if not index.by_kind.get("Service"):
@@ -113,7 +113,7 @@ def ingress_backend(index, params: dict, ctx) -> Iterator[Violation]:
                 offered = sorted({str(p.get("name")) for p in ports if p.get("name")} if by_name else {str(p.get("port")) for p in ports})
                 yield Violation(
                     f"Ingress {_ref(ing, ctx)} routes to port {port!r} of Service '{name}', which exposes "
-                    f"{'port names' if by_name else 'ports'} {', '.join(offered) or 'none'}",
+                    f"{'port names' if by_name else 'ports'} {some(offered) or 'none'}",
                     port_path, obj=ing, key=f"{name}:{port}",
                 )
 
@@ -139,7 +139,7 @@ def _cpu_metric(hpa: K8sObject) -> tuple | None:
     return None
 
 
-@template(scope="render")
+@template(scope="render", params={})
 def hpa_target(index, params: dict, ctx) -> Iterator[Violation]:
     """An HPA's scaleTargetRef exists in the render; a CPU-utilization HPA's target sets CPU requests."""
     has_workloads = bool(len(workload_labels(index, ctx)))
@@ -168,18 +168,21 @@ def hpa_target(index, params: dict, ctx) -> Iterator[Violation]:
         if missing:
             yield Violation(
                 f"{hpa_name} scales {ref['kind']} '{ref['name']}' on CPU utilization, but container(s) "
-                f"{', '.join(repr(m) for m in missing)} set no CPU request: utilization is a percentage of the request, "
+                f"{some(missing, quote=True)} set no CPU request: utilization is a percentage of the request, "
                 "so the HPA cannot compute it",
                 metric, obj=hpa, key="cpu-request",
             )
 
 
-@template(scope="render")
+@template(scope="render", params={
+    "label": {"type": "string", "minLength": 1, "default": "release", "description": "The label Prometheus selects its rules and monitors by."},
+    "release": {"type": "string", "minLength": 1, "default": "kube-prometheus-stack", "description": "Its value: the Prometheus release."},
+})
 def servicemonitor_wiring(index, params: dict, ctx) -> Iterator[Violation]:
     """ServiceMonitors and PrometheusRules carry the Prometheus release label; a ServiceMonitor
     selects a Service of the render and scrapes a port that Service names."""
-    label = params.get("label", "release")
-    release = params.get("release", "kube-prometheus-stack")
+    label = params["label"]
+    release = params["release"]
     services = service_labels(index, ctx)
     for kind in ("ServiceMonitor", "PrometheusRule"):
         for obj in index.by_kind.get(kind, ()):
@@ -214,7 +217,7 @@ def servicemonitor_wiring(index, params: dict, ctx) -> Iterator[Violation]:
                 shown_selector = _selector_text(match_labels) if match_labels else "its matchExpressions"
                 yield Violation(
                     f"{shown(obj, ctx)} selects Services with {shown_selector}, but no Service in this render "
-                    f"{'in namespace(s) ' + ', '.join(sorted(namespaces)) + ' ' if namespaces else ''}has those labels: nothing is scraped",
+                    f"{'in namespace(s) ' + some(sorted(namespaces)) + ' ' if namespaces else ''}has those labels: nothing is scraped",
                     ("spec", "selector"), obj=obj, key="selector",
                 )
                 continue
@@ -223,9 +226,9 @@ def servicemonitor_wiring(index, params: dict, ctx) -> Iterator[Violation]:
             for position, endpoint in enumerate(endpoints if isinstance(endpoints, list) else []):
                 port = endpoint.get("port") if isinstance(endpoint, dict) else None
                 if isinstance(port, str) and port not in names:
-                    offered = ", ".join(sorted(str(n) for n in names if n)) or "no named ports"
+                    offered = some(sorted(str(n) for n in names if n)) or "no named ports"
                     yield Violation(
                         f"{shown(obj, ctx)} scrapes port '{port}', but the Service(s) it selects "
-                        f"({', '.join(sorted(s.name for s in matched))}) name {offered}",
+                        f"({some(sorted(s.name for s in matched))}) name {offered}",
                         ("spec", "endpoints", position, "port"), obj=obj, key=f"port:{port}",
                     )
