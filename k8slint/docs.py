@@ -72,11 +72,82 @@ def render_markdown(rule: Rule) -> str:
         parts.append("## Example: passes\n\n```yaml\n" + examples["pass"][0].rstrip() + "\n```\n")
     parts.append("## How to fix\n")
     parts.append(data["remediation"].strip() + "\n")
-    if rule.params:
-        parts.append("## Options\n\nDefaults, overridable under `rules." + rule.id + ".params` in `.k8slint.yaml`:\n\n```yaml\n"
-                     + _yaml(rule.params) + "```\n")
+    options = _options(rule)
+    if options:
+        parts.append(options)
     parts.append(_suppress_text(rule))
     return "\n".join(parts)
+
+
+def _options(rule: Rule) -> str:
+    """The params the rule's template takes: name, type, description, and this rule's values."""
+    from .plan.params import declared, type_text
+
+    params = declared(rule.check)
+    if not params and not rule.params:
+        return ""
+    lines = [f"## Options\n\nParams of template `{rule.data.get('template')}`, set under `rules.{rule.id}.params` "
+             f"(or `rules.{rule.id}.env.<env>.params`) in `.k8slint.yaml`:\n",
+             "| param | type | description |", "|---|---|---|"]
+    for name, spec in params.items():
+        required = "" if "default" in spec else " Required."
+        lines.append(f"| `{name}` | {_cell(type_text(spec))} | {_cell(spec.get('description', ''))}{required} |")
+    text = "\n".join(lines) + "\n" if params else ""
+    if rule.params:
+        text += ("\n" if text else "## Options\n\n") + "This rule's values (the template's defaults, and what the rule file sets):\n\n```yaml\n" \
+            + _yaml(rule.params) + "```\n"
+    return text
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _short(value, width: int = 70) -> str:
+    text = json.dumps(json.loads(json.dumps(value)), separators=(", ", ": "))
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def template_info(name: str, fn, rules: dict[str, Rule], full: bool = False) -> str:
+    """One template: its scope, the rules that use it, what it checks and its params."""
+    from .plan.params import declared, type_text
+
+    users = sorted(r.id for r in rules.values() if r.data.get("template") == name)
+    doc = (fn.__doc__ or "").strip()
+    summary = doc if full else doc.split("\n\n")[0]
+    lines = [f"{name} (scope: {fn.k8slint_scope}; rules: {', '.join(users) or 'none'})"]
+    lines += ["  " + line.strip() for line in summary.splitlines()] if summary else []
+    params = declared(fn)
+    if getattr(fn, "k8slint_params", None) is None:
+        lines.append("  params: not declared (not checked)")
+    elif not params:
+        lines.append("  params: none")
+    for param, spec in params.items():
+        if "default" not in spec:
+            default = "required"
+        elif full and len(_short(spec["default"], 10_000)) > 70:
+            default = "default:\n" + textwrap.indent(_yaml(spec["default"]), "        ").rstrip("\n")
+        else:
+            default = f"default: {_short(spec['default'])}"
+        lines.append(f"  - {param}: {type_text(spec)}")
+        lines.append(f"      {spec.get('description', '')}")
+        lines.append(f"      {default}")
+    return "\n".join(lines) + "\n"
+
+
+def list_templates(templates: dict, rules: dict[str, Rule], fmt: str) -> str:
+    """`k8slint templates`: every installed template with its params."""
+    from .plan.params import declared, type_text
+
+    if fmt == "json":
+        return json.dumps([
+            {"name": name, "scope": fn.k8slint_scope, "rules": sorted(r.id for r in rules.values() if r.data.get("template") == name),
+             "params": None if getattr(fn, "k8slint_params", None) is None else [
+                 {"name": p, "type": type_text(s), "required": "default" not in s, "default": s.get("default"),
+                  "description": s.get("description", "")} for p, s in declared(fn).items()],
+             "schema": getattr(fn, "k8slint_params", None)}
+            for name, fn in sorted(templates.items())], indent=2) + "\n"
+    return "\n".join(template_info(name, fn, rules) for name, fn in sorted(templates.items()))
 
 
 def _yaml(data) -> str:

@@ -173,11 +173,13 @@ def native_validator(version: tuple[int, int], api_version: str, kind: str) -> C
 
 
 def compile_schema(schema: dict, title: str, key: str) -> Compiled:
-    """A validator for a self-contained schema (a CRD's), cached by ``key`` (a content digest)."""
+    """A validator for a self-contained schema (a CRD's), cached by ``key`` (a content digest). The
+    title (which names where the schema came from) is this call's: another run, or another file with
+    the same schema, must not lend its name to these findings."""
     cache_key = ("schema", key)
     found = _validators.get(cache_key)
     if found is not None:
-        return found
+        return found if found.title == title else Compiled(found.validator, found.root, title)
     import jsonschema_rs
 
     validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=False)

@@ -49,6 +49,58 @@ def run():
     return k8slint
 
 
+def cli(*args: str, cwd: Path | str | None = None, stdin: str | bytes | None = None, env: dict | None = None) -> Result:
+    """``k8slint *args`` through its click commands in this process (stdout, stderr, exit code as the
+    CLI gives them; a traceback fails the test). Use ``k8slint()`` where the process is the point:
+    ``python -m k8slint``, signals and limits, environment variables read at start-up, plugins on
+    PYTHONPATH, nothing from the linted repository executed."""
+    import contextlib
+
+    from click.testing import CliRunner
+
+    from k8slint import cli as command
+
+    full_env = {"GITHUB_ACTIONS": None, **(env or {})}
+    with contextlib.chdir(cwd or ROOT):
+        outcome = CliRunner().invoke(command.main, list(args), input=stdin if stdin is not None else b"", env=full_env,
+                                     catch_exceptions=False, prog_name="k8slint")
+    return Result(subprocess.CompletedProcess(args, outcome.exit_code, outcome.stdout, outcome.stderr))
+
+
+class Linted(Result):
+    """``k8slint.lint`` run in this process, with what ``k8slint check`` would show: ``code`` (0, 1,
+    or 2 with ``err`` the one sentence), ``out`` (the report in ``fmt``), ``json``, ``report``."""
+
+    def __init__(self, code: int, out: str, err: str, report=None) -> None:
+        self.code, self.out, self.err, self.report = code, out, err, report
+
+
+def lint(*paths: str, cwd: Path | str | None = None, fmt: str = "json", **options) -> Linted:
+    """The in-process twin of ``k8slint("check", *paths, "--format", fmt, cwd=cwd)``: options are
+    ``k8slint.lint`` keywords (env, select, config, repo_root, stdin as bytes or str, ...). Use it for
+    anything but the CLI's own behaviour (argument parsing, exit codes, stdout/stderr, the process)."""
+    import contextlib
+    import io
+
+    import k8slint as api
+    from k8slint import formatters
+
+    if isinstance(options.get("stdin"), str):
+        options["stdin"] = options["stdin"].encode()
+    with contextlib.chdir(cwd or ROOT):
+        try:
+            report = api.lint(list(paths), **options)
+        except api.K8slintError as exc:
+            return Linted(2, "", f"k8slint: error: {exc}\n")
+        stream = io.StringIO()
+        formatter = formatters.get(fmt)(stream, color=False)
+        formatter.start(report)
+        for finding in report.findings:
+            formatter.finding(finding)
+        formatter.finish(report.summary)
+    return Linted(report.exit_code, stream.getvalue(), "", report)
+
+
 def needs_corpus():
     return pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
 
@@ -62,12 +114,19 @@ class Bounded(Result):
         self.max_rss_mb = max_rss_mb
 
 
+HANG_SECONDS = 300  # a child still running after this long is hung, however slow or busy the machine
+
+
 def bounded_k8slint(*args: str, cwd: Path | str, stdin: Path | bytes | None = None, env: dict | None = None,
-                    timeout: float = 90, address_space_mb: int | None = None, drop_dac: bool = False) -> Bounded:
-    """Run the CLI in a child process that is killed after ``timeout`` seconds (a hang fails the test
-    with a clear message), optionally under RLIMIT_AS and without root's power to read any file
-    (``drop_dac``); measure its peak RSS with wait4 (the child and the renderers it waited for,
-    not the other tests' children)."""
+                    timeout: float = HANG_SECONDS, address_space_mb: int | None = None, drop_dac: bool = False,
+                    hang_seconds: float | None = None) -> Bounded:
+    """Run the CLI in a child process that is killed as hung after ``timeout`` seconds, but never
+    before HANG_SECONDS (a slow machine must not fail a test; only a hang does; ``hang_seconds``
+    overrides both, for the test of this harness), failing the test with a clear message;
+    optionally under RLIMIT_AS and without root's power to read any file (``drop_dac``); measure
+    its peak RSS with wait4 (the child and the renderers it waited for, not the other tests'
+    children). Compare memory with ``rss_bound``, never with a fixed number of MB."""
+    timeout = hang_seconds if hang_seconds is not None else max(timeout, HANG_SECONDS)
     import resource
     import tempfile
     import threading
@@ -123,6 +182,24 @@ def bounded_k8slint(*args: str, cwd: Path | str, stdin: Path | bytes | None = No
     return result
 
 
+_BASELINE_RSS: list[float] = []
+
+
+def rss_bound(factor: float) -> float:
+    """``factor`` times the peak memory (MB) of the CLI checking one small ConfigMap on this machine,
+    measured once per session: memory bounds relative to what the interpreter itself needs here."""
+    if not _BASELINE_RSS:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / ".k8slint.yaml").write_text("{}\n")
+            (Path(tmp) / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\n")
+            result = bounded_k8slint("check", "cm.yaml", "--env", "dev", cwd=tmp)
+            assert result.code == 0, result.err
+            _BASELINE_RSS.append(result.max_rss_mb)
+    return factor * _BASELINE_RSS[0]
+
+
 def assert_clear(result: Result) -> None:
     """Never a traceback; exit 2 is exactly one sentence on stderr."""
     assert "Traceback" not in result.err and "Traceback" not in result.out, result.err
@@ -151,3 +228,8 @@ def drop_file_read_override() -> None:
     data[1] &= mask
     if libc.capset(header, data) != 0:
         raise OSError(ctypes.get_errno(), "capset")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--snapshot-update", action="store_true", default=False,
+                     help="rewrite tests/snapshots/<rule>.yaml from what the rules find now (review the diff)")

@@ -5,7 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import FIXTURES, k8slint
+from conftest import FIXTURES, cli
 
 LEGACY = FIXTURES / "violations" / "readiness-probe"  # one Deployment without a readinessProbe
 
@@ -54,12 +54,13 @@ def rules_of(result) -> list[tuple[str, str, int, str]]:
 def test_baseline_survives_moved_lines_and_unrelated_edits_and_shows_only_new_findings(tmp_path):
     repo = legacy_repo(tmp_path)
     baseline = tmp_path / "k8slint-baseline.json"
-    written = k8slint("check", "--write-baseline", str(baseline), "--format", "json", cwd=repo)
+    written = cli("check", "--write-baseline", str(baseline), "--format", "json", cwd=repo)
     assert written.code == 0, written.err
     recorded = json.loads(baseline.read_text())
-    assert recorded["format"] == "k8slint-baseline/v1"
-    assert [(e["rule"], e["object"]) for e in recorded["findings"]] == [("readiness-probe", "Deployment prj-01/observer")]
-    assert k8slint("check", "--baseline", str(baseline), cwd=repo).code == 0
+    assert recorded["format"] == "k8slint-baseline/v2"
+    assert [(e["rule"], e["object"], e["targets"]) for e in recorded["findings"]] == [
+        ("readiness-probe", "Deployment prj-01/observer", ["infra/k8s/overlays/production"])]
+    assert cli("check", "--baseline", str(baseline), cwd=repo).code == 0
 
     # Legacy edits: lines move (a header comment, keys reordered), an unrelated object is added...
     deployment = repo / "infra/k8s/base/deployments/observer.yaml"
@@ -77,11 +78,11 @@ def test_baseline_survives_moved_lines_and_unrelated_edits_and_shows_only_new_fi
     kustomization.write_text(kustomization.read_text().replace(
         "  - deployments/observer.yaml\n", "  - configmaps/observer-config.yaml\n  - deployments/worker.yaml\n  - deployments/observer.yaml\n"))
 
-    everything = k8slint("check", "--format", "json", cwd=repo)
+    everything = cli("check", "--format", "json", cwd=repo)
     observer = [f for f in rules_of(everything) if f[0] == "readiness-probe" and f[3] == "observer"]
     assert observer and observer[0][2] != 19  # the old finding really moved
 
-    result = k8slint("check", "--baseline", str(baseline), "--format", "json", cwd=repo)
+    result = cli("check", "--baseline", str(baseline), "--format", "json", cwd=repo)
     assert result.code == 1
     assert [f for f in rules_of(result) if f[0] == "readiness-probe"] == [
         ("readiness-probe", "infra/k8s/base/deployments/worker.yaml", 19, "worker")]
@@ -91,26 +92,29 @@ def test_baseline_survives_moved_lines_and_unrelated_edits_and_shows_only_new_fi
     # the same through the config file (its paths stay inside the repository: SECURITY.md)
     (repo / ".k8slint-baseline.json").write_text(baseline.read_text())
     (repo / ".k8slint.yaml").write_text("fail-on: error\nbaseline: .k8slint-baseline.json\n")
-    via_config = k8slint("check", "--format", "json", cwd=repo)
+    via_config = cli("check", "--format", "json", cwd=repo)
     assert rules_of(via_config) == rules_of(result)
 
 
 def test_baseline_counts_each_recorded_finding_once(tmp_path):
-    from k8slint.suppress import apply_baseline
-    from k8slint.model import Finding, Location
     from collections import Counter
 
+    from k8slint.model import Finding, Location
+    from k8slint.suppress import FORMAT_V1, Recorded, apply_baseline
+
     make = lambda: Finding("r", "error", "m", Location("f", 1), "t", "production", fingerprint="abc")  # noqa: E731
-    kept, hidden = apply_baseline([make(), make()], Counter({"abc": 1}))
+    kept, hidden = apply_baseline([make(), make()], Recorded(Counter({("abc", "t"): 1})))
+    assert hidden == 1 and len(kept) == 1
+    kept, hidden = apply_baseline([make(), make()], Recorded(prints=Counter({"abc": 1}), version=FORMAT_V1))
     assert hidden == 1 and len(kept) == 1
 
 
 def test_missing_or_bad_baseline_is_exit_2_with_one_sentence(tmp_path):
     repo = legacy_repo(tmp_path)
-    missing = k8slint("check", "--baseline", "nope.json", cwd=repo)
+    missing = cli("check", "--baseline", "nope.json", cwd=repo)
     assert missing.code == 2 and "baseline nope.json not found" in missing.err and "--write-baseline" in missing.err
     (repo / "bad.json").write_text("{\"findings\": 3}")
-    bad = k8slint("check", "--baseline", "bad.json", cwd=repo)
+    bad = cli("check", "--baseline", "bad.json", cwd=repo)
     assert bad.code == 2 and "is not a k8slint baseline" in bad.err and "Traceback" not in bad.err
 
 
@@ -135,7 +139,7 @@ ignore:
 def test_config_ignores_by_selector_and_path_and_meta_findings(tmp_path):
     repo = legacy_repo(tmp_path)
     (repo / ".k8slint.yaml").write_text(CONFIG)
-    result = k8slint("check", "--format", "json", cwd=repo)
+    result = cli("check", "--format", "json", cwd=repo)
     assert result.code == 0, result.out
     meta = {(f["rule"], f["severity"], f["location"]["file"], f["location"]["line"]): f["message"] for f in result.json["findings"]}
     # entry 1 hid the readiness-probe finding; entry 2 matched nothing; entry 3 has no reason
@@ -149,14 +153,14 @@ def test_config_ignores_by_selector_and_path_and_meta_findings(tmp_path):
         ("ignore-without-reason", "info", ".k8slint.yaml", 11)]
 
     # a run over one path does not call entries unused: they may be meant for other targets
-    one = k8slint("check", "infra/k8s/overlays/production", "--format", "json", cwd=repo)
+    one = cli("check", "infra/k8s/overlays/production", "--format", "json", cwd=repo)
     assert {f["rule"] for f in one.json["findings"]} == {"ignore-without-reason"}
 
     # without entry 1, entry 3 (path glob) hides the finding instead and is no longer unused
     (repo / ".k8slint.yaml").write_text(CONFIG.split("  - rules: [pvc-naming]")[0].replace("name: obs*", "name: nothing-*")
                                         + "  - rules: [readiness-probe]\n    paths: [\"infra/k8s/base/deployments/*.yaml\"]\n"
                                         + "    reason: legacy\n")
-    swapped = k8slint("check", "--format", "json", cwd=repo)
+    swapped = cli("check", "--format", "json", cwd=repo)
     assert [(f["rule"], f["location"]["line"]) for f in swapped.json["findings"]] == [("unused-suppression", 3)]
 
 
@@ -175,16 +179,16 @@ def test_unused_annotation_counts_over_all_targets_of_the_run(tmp_path):
     for env in ("staging", "production"):
         (repo / f"k8s/overlays/{env}").mkdir(parents=True)
         (repo / f"k8s/overlays/{env}/kustomization.yaml").write_text("resources: [../../base]\n")
-    both = k8slint("check", "--format", "json", cwd=repo)
+    both = cli("check", "--format", "json", cwd=repo)
     assert [f for f in both.json["findings"] if f["rule"] == "unused-suppression"] == []
-    staging = k8slint("check", "k8s/overlays/staging", "--format", "json", cwd=repo)
+    staging = cli("check", "k8s/overlays/staging", "--format", "json", cwd=repo)
     unused = [f for f in staging.json["findings"] if f["rule"] == "unused-suppression"]
     assert [(f["location"]["file"], f["location"]["line"], f["severity"]) for f in unused] == [("k8s/base/deployment.yaml", 8, "info")]
     assert "suppresses image-tag-policy, which found nothing on it" in unused[0]["message"]
     # a development-only run: image-tag-policy allows anything there, but readiness-probe is used; nothing reported
     # for a rule that is switched off in that environment
     (repo / ".k8slint.yaml").write_text("rules:\n  image-tag-policy:\n    env:\n      staging: {enabled: false}\n")
-    off = k8slint("check", "k8s/overlays/staging", "--format", "json", cwd=repo)
+    off = cli("check", "k8s/overlays/staging", "--format", "json", cwd=repo)
     assert [f for f in off.json["findings"] if f["rule"] == "unused-suppression"] == []
 
 
@@ -210,7 +214,7 @@ NO_PROBE = WORKER.replace("  name: worker\n", "  name: worker\n  namespace: prj-
 def _policy_run(tmp_path: Path, env: str, tag: str):
     (tmp_path / ".k8slint.yaml").write_text(POLICY)
     stream = NO_PROBE.replace("observer:placeholder", f"worker:{tag}")
-    result = k8slint("check", "-", "--env", env, "--format", "json", cwd=tmp_path, stdin=stream)
+    result = cli("check", "-", "--env", env, "--format", "json", cwd=tmp_path, stdin=stream)
     assert result.code in (0, 1), result.err
     return result, {(f["rule"], f["severity"]) for f in result.json["findings"] if f["rule"] in ("readiness-probe", "image-tag-policy")}
 

@@ -57,8 +57,8 @@ def test_repository_rules_read_no_file_through_a_symlink_or_over_the_size_limit(
     values = "image: {tag: v1}\ndb:\n  password: hunter2-but-long\n"
     (repo / "values.yaml").write_text(values)
 
-    def check(**options):
-        return k8slint.lint([str(repo / "cm.yaml")], env="production", select=["helm-values-plaintext-secret"], **options)
+    def check(**options):  # the folder: repository rules report on the files of the paths given
+        return k8slint.lint([str(repo)], env="production", select=["helm-values-plaintext-secret"], **options)
 
     report = check()
     assert located(report) == [("helm-values-plaintext-secret", "values.yaml", 3)]
@@ -120,3 +120,40 @@ def test_stdin_takes_bytes_and_targets_lists_what_lint_would_check():
         (f"observer-production (Application {apps}/observer-production.yaml)", "production"),
         (f"observer-staging (Application {apps}/observer-staging.yaml)", "staging"),
     ]
+
+
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {type: object, properties: {size: {type: integer}}}
+"""
+WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: prj-01}\nspec: {size: big}\n"
+
+
+def test_a_crd_schema_seen_by_an_earlier_call_does_not_lend_it_its_file_name(tmp_path):
+    """Validators are shared between calls (by the schema's content); where the schema came from is not."""
+    messages = []
+    for name in ("first", "second"):
+        repo = tmp_path / name
+        (repo / "crds").mkdir(parents=True)
+        (repo / ".k8slint.yaml").write_text("{}\n")
+        (repo / "crds" / f"{name}-widgets.yaml").write_text(CRD)
+        (repo / "widget.yaml").write_text(WIDGET)
+        report = k8slint.lint([str(repo / "widget.yaml")], env="dev", select=["crd-schema"], crds=[str(repo / "crds")])
+        (finding,) = report.findings
+        messages.append(finding.message)
+    assert "first-widgets.yaml" in messages[0] and "spec.size" in messages[0]
+    assert "second-widgets.yaml" in messages[1] and "first-widgets.yaml" not in messages[1]

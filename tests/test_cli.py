@@ -1,11 +1,12 @@
-"""The command line as users meet it: exit codes, stdin, JSON contract, config errors, help."""
+"""The command line as users meet it: exit codes, stdin, JSON contract, config errors, help (in a child
+process, as a user runs it; behaviour behind the flags runs in process through `cli`)."""
 
 import json
 
 import jsonschema
 import pytest
 
-from conftest import FIXTURES, ROOT, k8slint
+from conftest import FIXTURES, ROOT, cli, k8slint
 
 DEMO = FIXTURES / "deploy-repo"
 OUTPUT_SCHEMA = json.loads((ROOT / "schemas" / "output.schema.json").read_text())
@@ -93,17 +94,17 @@ def test_config_severity_env_override_and_fail_on(tmp_path):
     )
     (tmp_path / "prod").mkdir()
     (tmp_path / "prod" / "a.yaml").write_text(BAD_DEPLOYMENT)
-    result = k8slint("check", "prod/a.yaml", "--format", "json", cwd=tmp_path)
+    result = cli("check", "prod/a.yaml", "--format", "json", cwd=tmp_path)
     assert result.code == 0
     assert [(f["rule"], f["severity"], f["env"]) for f in result.json["findings"]] == [("image-tag-policy", "warning", "production")]
-    assert k8slint("check", "prod/a.yaml", "--fail-on", "warning", cwd=tmp_path).code == 1
+    assert cli("check", "prod/a.yaml", "--fail-on", "warning", cwd=tmp_path).code == 1
 
 
 def test_environment_globs_in_config(tmp_path):
     (tmp_path / ".k8slint.yaml").write_text("environments:\n  'clusters/eu-*': staging\n")
     (tmp_path / "clusters" / "eu-1").mkdir(parents=True)
     (tmp_path / "clusters" / "eu-1" / "a.yaml").write_text(BAD_DEPLOYMENT.replace(":latest", ":rc-7"))
-    result = k8slint("check", "clusters/eu-1", "--format", "json", cwd=tmp_path)
+    result = cli("check", "clusters/eu-1", "--format", "json", cwd=tmp_path)
     assert result.json["targets"][0]["env"] == "staging" and result.code == 0
 
 
@@ -111,18 +112,18 @@ def test_suppression_annotation_with_and_without_reason():
     suppressed = BAD_DEPLOYMENT.replace(
         "  namespace: prj-01\n", "  namespace: prj-01\n  annotations:\n    k8slint.io/ignore: image-tag-latest\n", 1
     )  # accepting `latest` here also quiets image-tag-policy, which leaves `latest` to image-tag-latest
-    result = k8slint("check", "-", "--env", "production", "--format", "json", stdin=suppressed)
+    result = cli("check", "-", "--env", "production", "--format", "json", stdin=suppressed)
     assert [(f["rule"], f["severity"], f["location"]["line"]) for f in result.json["findings"]] == [("ignore-without-reason", "info", 7)]
     assert result.code == 0
     reasoned = suppressed.replace("image-tag-latest\n", "image-tag-latest\n    k8slint.io/ignore-reason: legacy\n")
-    assert k8slint("check", "-", "--env", "production", "--format", "json", stdin=reasoned).json["findings"] == []
+    assert cli("check", "-", "--env", "production", "--format", "json", stdin=reasoned).json["findings"] == []
 
 
 def test_output_is_deterministic_whatever_the_order_of_targets():
     variant = FIXTURES / "violations"
-    a = k8slint("check", "image-tag-latest/infra/k8s/overlays/production", "readiness-probe/infra/k8s/overlays/production",
+    a = cli("check", "image-tag-latest/infra/k8s/overlays/production", "readiness-probe/infra/k8s/overlays/production",
                 "--format", "json", "--repo-root", ".", cwd=variant)
-    b = k8slint("check", "readiness-probe/infra/k8s/overlays/production", "image-tag-latest/infra/k8s/overlays/production",
+    b = cli("check", "readiness-probe/infra/k8s/overlays/production", "image-tag-latest/infra/k8s/overlays/production",
                 "--format", "json", "--repo-root", ".", cwd=variant)
     assert a.json["findings"] == b.json["findings"] and a.json["findings"]
 
@@ -143,11 +144,11 @@ def test_no_color_unless_tty_or_forced():
 
 @pytest.mark.parametrize("command", ["rules", "explain image-tag-policy"])
 def test_rule_docs_commands(command):
-    result = k8slint(*command.split())
+    result = cli(*command.split())
     assert result.code == 0
     assert "image-tag-policy" in result.out
 
 
 def test_explain_unknown_rule_suggests():
-    result = k8slint("explain", "image-tag-polcy")
+    result = cli("explain", "image-tag-polcy")
     assert result.code == 2 and "did you mean image-tag-policy" in result.err

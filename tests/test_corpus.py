@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, k8slint
+from conftest import CORPUS, cli
 from k8slint.plan.targets import discover
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
@@ -26,7 +26,7 @@ def corpus_units():
 
 @pytest.mark.parametrize("path", corpus_units())
 def test_every_corpus_target_checks_cleanly_or_explains(path: Path):
-    result = k8slint("check", str(path.relative_to(CORPUS)), "--format", "json", cwd=CORPUS, timeout=180)
+    result = cli("check", str(path.relative_to(CORPUS)), "--format", "json", cwd=CORPUS)
     assert "Traceback" not in result.err
     if result.code == 2:
         assert result.err.startswith("k8slint: error: ") and result.err.count("\n") == 1, result.err
@@ -39,7 +39,7 @@ def test_every_corpus_target_checks_cleanly_or_explains(path: Path):
 
 
 def test_microservices_demo_untagged_images_in_production():
-    result = k8slint("check", "GoogleCloudPlatform__microservices-demo/kubernetes-manifests", "--env", "production",
+    result = cli("check", "GoogleCloudPlatform__microservices-demo/kubernetes-manifests", "--env", "production",
                      "--format", "json", cwd=CORPUS)
     assert result.code == 1
     latest = [f for f in result.json["findings"] if f["rule"] == "image-tag-latest"]
@@ -53,14 +53,14 @@ def test_microservices_demo_untagged_images_in_production():
 
 
 def test_same_manifests_pass_the_tag_rules_in_development():
-    result = k8slint("check", "GoogleCloudPlatform__microservices-demo/kubernetes-manifests", "--env", "dev",
+    result = cli("check", "GoogleCloudPlatform__microservices-demo/kubernetes-manifests", "--env", "dev",
                      "--format", "json", cwd=CORPUS)
     rules = {f["rule"] for f in result.json["findings"]}
     assert not rules & {"image-tag-latest", "image-tag-policy"}
 
 
 def test_podinfo_database_pvc_name():
-    result = k8slint("check", "stefanprodan__podinfo/deploy/overlays/production", "--format", "json", cwd=CORPUS)
+    result = cli("check", "stefanprodan__podinfo/deploy/overlays/production", "--format", "json", cwd=CORPUS)
     pvc = [f for f in result.json["findings"] if f["rule"] == "pvc-naming"]
     assert len(pvc) == 1
     assert pvc[0]["location"] == {"file": "stefanprodan__podinfo/deploy/bases/database/pvc-primary.yaml", "line": 4}
@@ -69,7 +69,7 @@ def test_podinfo_database_pvc_name():
 
 
 def test_bitnami_generated_secrets_are_plaintext_and_values_stay_hidden():
-    result = k8slint("check", "bitnami__charts/bitnami/postgresql", "--format", "json", cwd=CORPUS)
+    result = cli("check", "bitnami__charts/bitnami/postgresql", "--format", "json", cwd=CORPUS)
     secrets = [f for f in result.json["findings"] if f["rule"] == "no-plaintext-secret"]
     assert len(secrets) == 1
     assert secrets[0]["location"]["file"] == "bitnami__charts/bitnami/postgresql/templates/secrets.yaml"
@@ -78,10 +78,10 @@ def test_bitnami_generated_secrets_are_plaintext_and_values_stay_hidden():
 
 
 def test_chart_with_unresolvable_dependency_is_a_clear_render_error():
-    result = k8slint("check", "argoproj__argocd-example-apps/helm-dependency", cwd=CORPUS)
+    result = cli("check", "argoproj__argocd-example-apps/helm-dependency", cwd=CORPUS)
     assert result.code == 1 and result.err == ""  # a render-error finding, even when it is the only target
     assert "depends on wordpress 9.0.3" in result.out and "never downloads" in result.out
-    both = k8slint("check", "argoproj__argocd-example-apps/helm-dependency", "argoproj__argocd-example-apps/helm-guestbook",
+    both = cli("check", "argoproj__argocd-example-apps/helm-dependency", "argoproj__argocd-example-apps/helm-guestbook",
                    "--format", "json", cwd=CORPUS)
     assert both.code == 1
     errors = [f for f in both.json["findings"] if f["rule"] == "render-error"]
@@ -89,22 +89,22 @@ def test_chart_with_unresolvable_dependency_is_a_clear_render_error():
 
 
 def test_helm_env_values_file_is_applied():
-    result = k8slint("check", "argoproj__argocd-example-apps/helm-guestbook", "--env", "production", "--format", "json", cwd=CORPUS)
+    result = cli("check", "argoproj__argocd-example-apps/helm-guestbook", "--env", "production", "--format", "json", cwd=CORPUS)
     assert result.json["targets"][0]["target"] == "argoproj__argocd-example-apps/helm-guestbook [values-production.yaml]"
 
 
 def test_podinfo_deploy_hpa_uses_a_removed_api():
-    result = k8slint("check", "stefanprodan__podinfo-deploy/webapp/backend", "--format", "json", cwd=CORPUS)
+    result = cli("check", "stefanprodan__podinfo-deploy/webapp/backend", "--format", "json", cwd=CORPUS)
     moved = [f for f in result.json["findings"] if f["rule"] == "deprecated-api"]
     assert [(f["location"]["file"], f["location"]["line"], f["severity"]) for f in moved] == [
         ("stefanprodan__podinfo-deploy/base/backend/hpa.yaml", 1, "error")]
     assert "autoscaling/v2beta1 HorizontalPodAutoscaler, removed in Kubernetes 1.25" in moved[0]["message"]
-    old = k8slint("check", "stefanprodan__podinfo-deploy/webapp/backend", "--kubernetes-version", "1.24", "--format", "json", cwd=CORPUS)
+    old = cli("check", "stefanprodan__podinfo-deploy/webapp/backend", "--kubernetes-version", "1.24", "--format", "json", cwd=CORPUS)
     assert [f["severity"] for f in old.json["findings"] if f["rule"] == "deprecated-api"] == ["warning"]
 
 
 def test_second_object_of_a_kind_in_one_helm_template_is_located_in_its_own_document():
-    result = k8slint("check", "GoogleCloudPlatform__microservices-demo/helm-chart", "--format", "json", cwd=CORPUS)
+    result = cli("check", "GoogleCloudPlatform__microservices-demo/helm-chart", "--format", "json", cwd=CORPUS)
     chart = "GoogleCloudPlatform__microservices-demo/helm-chart"
     by_object = {f["object"]["name"]: f for f in result.json["findings"] if f["rule"] == "image-registry"
                  and f["object"]["name"] in ("cartservice", "redis-cart")}
@@ -120,8 +120,8 @@ def test_second_object_of_a_kind_in_one_helm_template_is_located_in_its_own_docu
 
 def test_a_repo_folder_without_git_is_its_own_root():
     """corpus/<repo>/ has no .git or .k8slint.yaml: the repository rules scan that folder, not its siblings."""
-    podinfo = k8slint("check", "stefanprodan__podinfo", "--format", "json", cwd=CORPUS)
+    podinfo = cli("check", "stefanprodan__podinfo", "--format", "json", cwd=CORPUS)
     assert [f for f in podinfo.json["findings"] if f["target"] == "."] == []
-    argo = k8slint("check", "argoproj__argocd-example-apps", "--format", "json", cwd=CORPUS)
+    argo = cli("check", "argoproj__argocd-example-apps", "--format", "json", cwd=CORPUS)
     files = {f["location"]["file"] for f in argo.json["findings"] if f["rule"] == "helm-values-plaintext-secret"}
     assert files == {"helm-dependency/values.yaml", "helm-dependency/values-nomaria.yaml"}

@@ -4,26 +4,26 @@ with params), tested by their own examples with `k8slint test`; never code from 
 import shutil
 from pathlib import Path
 
-from conftest import FIXTURES, k8slint
+from conftest import FIXTURES, cli, k8slint
 
 REPO = FIXTURES / "custom-rules"
 RULE = REPO / ".k8slint" / "rules" / "production-min-replicas.yaml"
 
 
 def test_yaml_only_rule_from_dot_k8slint_rules_checks_production_only():
-    result = k8slint("check", "--format", "json", cwd=REPO)
+    result = cli("check", "--format", "json", cwd=REPO)
     assert result.code == 1, result.err
     found = [f for f in result.json["findings"] if f["rule"] == "production-min-replicas"]
     assert [(f["location"]["file"], f["location"]["line"], f["env"], f["severity"]) for f in found] == [
         ("k8s/overlays/production/replicas.yaml", 6, "production", "error")]
     assert found[0]["object"]["name"] == "api"
     assert "Deployment prj-01/api runs fewer than 2 replicas in production (spec.replicas fails minimum 2)" == found[0]["message"]
-    assert "production-min-replicas" in k8slint("rules", cwd=REPO).out
-    assert "Production Deployments run at least 2 replicas" in k8slint("explain", "production-min-replicas", cwd=REPO).out
+    assert "production-min-replicas" in cli("rules", cwd=REPO).out
+    assert "Production Deployments run at least 2 replicas" in cli("explain", "production-min-replicas", cwd=REPO).out
 
 
 def test_k8slint_test_passes_the_rules_own_examples():
-    result = k8slint("test", cwd=REPO)
+    result = cli("test", cwd=REPO)
     assert result.code == 0, result.out + result.err
     assert result.out.strip().endswith("3 passed, 0 failed")
 
@@ -33,7 +33,7 @@ def test_k8slint_test_reports_a_disagreeing_example(tmp_path):
     shutil.copytree(REPO, repo)
     rule = repo / ".k8slint" / "rules" / "production-min-replicas.yaml"
     rule.write_text(rule.read_text().replace("        replicas: 3\n", "        replicas: 1\n"))
-    result = k8slint("test", cwd=repo)
+    result = cli("test", cwd=repo)
     assert result.code == 1
     assert ("FAIL .k8slint/rules/production-min-replicas.yaml: examples.pass[0] of production-min-replicas produced 1 "
             "finding(s): Deployment prj-01/api runs fewer than 2 replicas") in result.out
@@ -45,11 +45,11 @@ def test_custom_rules_listed_in_config(tmp_path):
     shutil.copytree(REPO, repo)
     (repo / "policies").mkdir()
     shutil.move(str(repo / ".k8slint" / "rules" / "production-min-replicas.yaml"), repo / "policies" / "replicas.yaml")
-    assert "production-min-replicas" not in {f["rule"] for f in k8slint("check", "--format", "json", cwd=repo).json["findings"]}
+    assert "production-min-replicas" not in {f["rule"] for f in cli("check", "--format", "json", cwd=repo).json["findings"]}
     (repo / ".k8slint.yaml").write_text("custom-rules: [policies/replicas.yaml]\n")
-    assert "production-min-replicas" in {f["rule"] for f in k8slint("check", "--format", "json", cwd=repo).json["findings"]}
+    assert "production-min-replicas" in {f["rule"] for f in cli("check", "--format", "json", cwd=repo).json["findings"]}
     (repo / ".k8slint.yaml").write_text("custom-rules: [policies/missing.yaml]\n")
-    missing = k8slint("check", cwd=repo)
+    missing = cli("check", cwd=repo)
     assert missing.code == 2 and "custom-rules path not found" in missing.err
 
 
@@ -133,6 +133,6 @@ def test_assert_rules_are_declarative_only(tmp_path):
     shutil.copytree(REPO, repo)
     rule = repo / ".k8slint" / "rules" / "production-min-replicas.yaml"
     rule.write_text(rule.read_text().replace("scope: object", "scope: python"))
-    result = k8slint("check", cwd=repo)
+    result = cli("check", cwd=repo)
     assert result.code == 2 and ".k8slint/rules/production-min-replicas.yaml" in result.err and "scope" in result.err
     assert "Traceback" not in result.err

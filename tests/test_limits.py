@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import assert_clear, bounded_k8slint
-from k8slint.plan.settings import DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_OBJECTS, DEFAULT_RENDER_TIMEOUT
+from k8slint.plan.settings import (DEFAULT_DEADLINE, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_OBJECTS, DEFAULT_RENDER_MEMORY,
+                                   DEFAULT_RENDER_TIMEOUT)
 
 CM = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  namespace: prj-01\ndata:\n  PADDING: \"{pad}\"\n"
 
@@ -20,8 +21,32 @@ def _configmaps(path: Path, count: int, pad: int = 10) -> None:
     path.write_text("".join(CM.format(i=i, pad="x" * pad) for i in range(count)))
 
 
-def test_safe_defaults():
-    assert DEFAULT_MAX_FILE_SIZE == 16 << 20 and DEFAULT_MAX_OBJECTS == 200_000 and DEFAULT_RENDER_TIMEOUT == 120
+def test_safe_defaults_apply_and_are_the_documented_ones(tmp_path: Path):
+    """Without flags or limits: a run's settings carry the defaults, README's limits table states the
+    same values, and a file one byte over the default size is refused, unread."""
+    import re
+
+    from conftest import ROOT, lint
+    from k8slint.plan import Options, make_plan
+
+    repo = _repo(tmp_path)
+    big = repo / "big.yaml"
+    big.write_bytes(b"# " + b"x" * (DEFAULT_MAX_FILE_SIZE - 2) + b"\n")  # one byte over
+    settings = make_plan(Options(paths=[str(big)], env="dev")).settings
+    assert (settings.max_file_size, settings.max_objects, settings.render_timeout, settings.deadline,
+            settings.render_memory) == (DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_OBJECTS, DEFAULT_RENDER_TIMEOUT,
+                                        DEFAULT_DEADLINE, DEFAULT_RENDER_MEMORY)
+    readme = (ROOT / "README.md").read_text()
+    documented = re.findall(r"^\| .* \| `--[a-z-]+ [^`]*` \| `limits\.([a-z-]+)` \| (\d+)", readme, re.M)
+    sizes = re.search(r"`limits\.max-file-size` \| (\d+) MiB", readme)
+    assert dict(documented) == {"max-file-size": str(DEFAULT_MAX_FILE_SIZE >> 20), "max-objects": str(DEFAULT_MAX_OBJECTS),
+                                "render-timeout": f"{DEFAULT_RENDER_TIMEOUT:g}", "deadline": f"{DEFAULT_DEADLINE:g}",
+                                "render-memory": str(DEFAULT_RENDER_MEMORY >> 30)}
+    assert re.search(r"`limits\.render-memory` \| (\d+) GiB", readme).group(1) == str(DEFAULT_RENDER_MEMORY >> 30)
+    assert sizes and int(sizes.group(1)) << 20 == DEFAULT_MAX_FILE_SIZE
+    (finding,) = lint(str(big), cwd=repo, env="dev").report.findings
+    assert finding.rule == "parse-error" and finding.location.file == "big.yaml"
+    assert f"is over limits.max-file-size ({DEFAULT_MAX_FILE_SIZE:,} bytes)" in finding.message
 
 
 def test_max_file_size_flag_and_config(tmp_path: Path):

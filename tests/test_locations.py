@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FIXTURES, k8slint
+from conftest import FIXTURES, cli
 from k8slint.locate.kustomize import selector_matches
 
 CASES = FIXTURES / "locations"
@@ -58,7 +58,7 @@ def _container(finding: dict) -> str | None:
 def test_every_finding_is_on_the_line_to_edit(folder: Path, position: int):
     expected = yaml.safe_load((folder / "expected.yaml").read_text())
     args = expected["runs"][position]["args"]
-    result = k8slint("check", *args, "--format", "json", cwd=folder)
+    result = cli("check", *args, "--format", "json", cwd=folder)
     assert result.code in (0, 1) and "Traceback" not in result.err, result.err
     findings = [f for f in result.json["findings"] if f["rule"] in expected["rules"]]
     got = sorted((f["rule"], f["object"]["name"], _container(f), f["location"]["file"], f["location"]["line"],
@@ -69,7 +69,7 @@ def test_every_finding_is_on_the_line_to_edit(folder: Path, position: int):
         if "message_contains" in item:
             match = [f for f in findings if (f["rule"], f["object"]["name"], _container(f)) == _identity(item)]
             assert match and all(item["message_contains"] in f["message"] for f in match), match
-    text = k8slint("check", *args, cwd=folder)
+    text = cli("check", *args, cwd=folder)
     for secret in expected.get("never_in_output", []):
         assert secret not in result.out and secret not in text.out and secret not in text.err
 
@@ -93,7 +93,7 @@ TEMPLATE_LINE = "deploy/shop/templates/deployment.yaml:18"
 
 
 def test_concise_format_is_path_line_col_one_line_per_finding():
-    result = k8slint("check", "deploy/shop", "--env", "production", "--format", "concise", cwd=HELM)
+    result = cli("check", "deploy/shop", "--env", "production", "--format", "concise", cwd=HELM)
     assert result.code == 1
     lines = result.out.splitlines()
     assert lines and all(re.match(r"^[^:\s]+:\d+:\d+: (error|warning|info) [a-z0-9-]+ ", line) for line in lines), lines
@@ -104,17 +104,17 @@ def test_concise_format_is_path_line_col_one_line_per_finding():
 
 
 def test_text_paths_are_relative_to_where_the_user_stands(tmp_path: Path):
-    inside = k8slint("check", ".", "--env", "production", cwd=HELM / "deploy" / "shop")
+    inside = cli("check", ".", "--env", "production", cwd=HELM / "deploy" / "shop")
     assert inside.code == 1
     assert "\n  values-prod.yaml\n" in inside.out
     assert "via templates/deployment.yaml:18" in inside.out
-    outside = k8slint("check", str(HELM / "deploy" / "shop"), "--env", "production", cwd=tmp_path)
+    outside = cli("check", str(HELM / "deploy" / "shop"), "--env", "production", cwd=tmp_path)
     assert f"\n  {HELM / 'deploy' / 'shop' / 'values-prod.yaml'}\n" in outside.out
     assert f"via {HELM / 'deploy' / 'shop' / 'templates' / 'deployment.yaml'}:18" in outside.out
 
 
 def test_json_keeps_repository_paths_and_names_the_root():
-    result = k8slint("check", "shop", "--env", "production", "--format", "json", cwd=HELM / "deploy")
+    result = cli("check", "shop", "--env", "production", "--format", "json", cwd=HELM / "deploy")
     data = result.json
     assert Path(data["repo_root"]) == HELM.resolve()
     web = next(f for f in data["findings"] if f["rule"] == "image-tag-latest" and _container(f) == "web")
@@ -123,7 +123,7 @@ def test_json_keeps_repository_paths_and_names_the_root():
 
 
 def test_sarif_related_location_is_the_template_line():
-    result = k8slint("check", "deploy/shop", "--env", "production", "--format", "sarif", cwd=HELM)
+    result = cli("check", "deploy/shop", "--env", "production", "--format", "sarif", cwd=HELM)
     results = json.loads(result.out)["runs"][0]["results"]
     web = next(r for r in results if r["ruleId"] == "image-tag-latest" and "container 'web'" in r["message"]["text"])
     location = web["locations"][0]["physicalLocation"]
@@ -146,7 +146,7 @@ def test_hostile_sources_only_cost_precision(tmp_path: Path):
     (base / "kustomization.yaml").write_text(
         "resources: [deployment.yaml]\npatches:\n  - target:\n      kind: Deployment\n      name: (a|aa)+b|a.*\n"
         "    patch: |-\n      - op: add\n        path: /metadata/labels\n        value: {team: a}\n")
-    result = k8slint("check", "app", "--env", "production", "--format", "json", cwd=tmp_path, timeout=120)
+    result = cli("check", "app", "--env", "production", "--format", "json", cwd=tmp_path)
     assert result.code == 1 and "Traceback" not in result.err, result.err
     latest = [f for f in result.json["findings"] if f["rule"] == "image-tag-latest"]
     assert [(f["location"]["file"], f["location"]["line"]) for f in latest] == [("app/deployment.yaml", 14)]
@@ -159,7 +159,7 @@ def test_hostile_sources_only_cost_precision(tmp_path: Path):
         "  annotations:\n    note: \"{{ `" + "{{ " * 20000 + "` }}\"\n"
         "spec:\n  selector:\n    matchLabels: {app: c}\n  template:\n    metadata:\n      labels: {app: c}\n"
         "    spec:\n      containers:\n        - name: c\n          image: ghcr.io/acme/c:latest\n")
-    result = k8slint("check", "chart", "--env", "production", "--format", "json", cwd=tmp_path, timeout=120)
+    result = cli("check", "chart", "--env", "production", "--format", "json", cwd=tmp_path)
     assert "Traceback" not in result.err, result.err
     latest = [f for f in result.json["findings"] if f["rule"] == "image-tag-latest"]
     assert [(f["location"]["file"], f["location"]["line"]) for f in latest] == [("chart/templates/deployment.yaml", 16)]

@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import assert_clear, k8slint
+from conftest import assert_clear, cli
 from k8slint.load import Document, LoadError, YList, YMap, decode, load_text
 
 _BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # PyYAML's line breaks
@@ -102,13 +102,13 @@ def _order_repo(root: Path) -> Path:
 @given(st.permutations(sorted(POOL)))
 def test_output_does_not_depend_on_input_order(tmp_path_factory, order: list[str]):
     repo = _order_repo(tmp_path_factory.getbasetemp())
-    baseline = k8slint("check", *sorted(POOL), "--env", "production", "--format", "json", cwd=repo)
-    again = k8slint("check", *order, "--env", "production", "--format", "json", cwd=repo)
+    baseline = cli("check", *sorted(POOL), "--env", "production", "--format", "json", cwd=repo)
+    again = cli("check", *order, "--env", "production", "--format", "json", cwd=repo)
     assert_clear(again)
     assert again.code == baseline.code == 1
     assert again.out == baseline.out
-    text_a = k8slint("check", *sorted(POOL), "--env", "production", cwd=repo)
-    text_b = k8slint("check", *order, "--env", "production", cwd=repo)
+    text_a = cli("check", *sorted(POOL), "--env", "production", cwd=repo)
+    text_b = cli("check", *order, "--env", "production", cwd=repo)
     assert text_a.out == text_b.out and text_a.err == text_b.err
 
 
@@ -166,7 +166,7 @@ def test_no_formatter_ever_prints_a_secret(tmp_path_factory, value: str):
         outputs.append(f"--format={name}")
         outputs.append(f"--output={repo / ('out.' + name)}")
     # text to stdout as well: notes (unknown env, dependency notes) and the verdict
-    result = k8slint("check", "plain", "chart", *outputs, "--format", "text", cwd=repo)
+    result = cli("check", "plain", "chart", *outputs, "--format", "text", cwd=repo)
     assert_clear(result)
     assert result.code == 1, result.err
     written = {name: (repo / ("out." + name)).read_text() for name in FORMATTERS}
@@ -177,8 +177,8 @@ def test_no_formatter_ever_prints_a_secret(tmp_path_factory, value: str):
         for name, text in written.items():
             assert secret not in text, f"{name} output shows the secret"
     # the stdin route and the exit-2 route (stderr only)
-    piped = k8slint("check", "-", cwd=repo, stdin=(repo / "plain" / "secret.yaml").read_text())
+    piped = cli("check", "-", cwd=repo, stdin=(repo / "plain" / "secret.yaml").read_text())
     assert piped.code == 1 and all(s not in piped.out + piped.err for s in forbidden)
-    failed = k8slint("check", "chart", "--set", "image=null", cwd=repo)
+    failed = cli("check", "chart", "--set", "image=null", cwd=repo)
     assert_clear(failed)
     assert all(s not in failed.out + failed.err for s in forbidden)

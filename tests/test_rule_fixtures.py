@@ -1,32 +1,52 @@
-"""Every rule with fixtures under fixtures/rules/<id>/ is proven on real rendering.
+"""Every rule proven on real input, its findings pinned in a snapshot.
 
-fail/ yields exactly the findings of that rule (and of any other rule it lists) in its
-expected.yaml (rule, file, line, object, message substring) and never prints the values listed
-under never_in_output (JSON and text output), and none of the rules under quiet (one mistake,
-one finding: the rules that leave it to the one reporting it); pass/ yields no finding of that rule. Further
-cases fail-<case>/ and pass-<case>/ are run the same way. The layout is CONTRIBUTING.md's;
-any rule that adds fixtures there is picked up without editing this file.
+For each rule: its own ``examples:`` (each fail example yields findings of the rule, each pass
+example none) and its fixture folders - ``fixtures/rules/<id>/fail*/`` and ``pass*/`` (kustomize
+overlays, Helm charts, repository trees: shapes an example cannot hold) and, for the headline
+rules, ``fixtures/violations/<id>*/`` - are checked in process through ``k8slint.lint``. Every
+finding of the rule (rule id, file, line, message) must equal ``tests/snapshots/<id>.yaml``:
+
+    python -m pytest tests/test_rule_fixtures.py --snapshot-update     # rewrite; review `git diff`
+
+A fixture folder is the repository root and needs only its input files (no `.k8slint.yaml`, no
+kustomization: a folder of plain YAML is a target too); an optional ``expected.yaml`` sets
+``target`` (default ``.``) and ``env`` (default production) and may hand-check ``findings``
+(rule, file, line, object, message_contains: exactly these findings of the rules it lists),
+``quiet`` (rules that must report nothing there: one mistake, one finding) and
+``never_in_output`` (values no output may show).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import FIXTURES, k8slint
+from conftest import FIXTURES, ROOT, lint
+from k8slint.plan.rules import load_rules
 
-RULE_FIXTURES = FIXTURES / "rules"
+RULES = load_rules(validate_builtin=True)
+SNAPSHOTS = ROOT / "tests" / "snapshots"
+HEADLINE = {"image-tag-latest", "image-tag-policy", "pvc-naming", "readiness-probe", "liveness-probe",
+            "no-plaintext-secret", "no-dockerfile", "no-compose"}
+UPDATE_HINT = "python -m pytest tests/test_rule_fixtures.py --snapshot-update"
 
 
-def _cases(side: str) -> list:
-    """fail/ and pass/ of every rule, and its further cases fail-<case>/ and pass-<case>/ (real shapes
-    that need a render of their own)."""
-    if not RULE_FIXTURES.is_dir():
-        return []
-    return [pytest.param(case, id=f"{d.name}/{case.name}") for d in sorted(RULE_FIXTURES.iterdir())
-            for case in sorted(d.iterdir()) if case.is_dir() and (case.name == side or case.name.startswith(side + "-"))]
+def fixture_folders(rule_id: str) -> list[tuple[str, Path]]:
+    """(side, folder) of every fixture folder of a rule, in a stable order."""
+    found = []
+    base = FIXTURES / "rules" / rule_id
+    for case in sorted(base.iterdir()) if base.is_dir() else []:
+        side = case.name.split("-", 1)[0]
+        if case.is_dir() and side in ("fail", "pass"):
+            found.append((side, case))
+    violations = FIXTURES / "violations"
+    for case in sorted(violations.iterdir()):
+        if case.name == rule_id or (case.name.startswith(rule_id + "-") and case.name[len(rule_id) + 1:] not in RULES):
+            found.append(("fail", case))
+    return found
 
 
 def _expected(folder: Path) -> dict:
@@ -34,75 +54,133 @@ def _expected(folder: Path) -> dict:
     return yaml.safe_load(path.read_text()) if path.is_file() else {}
 
 
-def _check(folder: Path, expected: dict):
-    target = expected.get("target", ".")
-    env = expected.get("env", "production")
-    result = k8slint("check", target, "--env", env, "--format", "json", cwd=folder)
-    assert "Traceback" not in result.err, result.err
-    assert result.code in (0, 1), result.out + result.err
-    return result, target, env
+def _row(f) -> dict:
+    return {"rule": f.rule, "file": f.location.file, "line": f.location.line, "message": f.message}
 
 
-@pytest.mark.parametrize("folder", _cases("fail"))
-def test_fail_fixture_yields_exactly_the_expected_findings(folder: Path):
-    rule = folder.parent.name
-    assert (folder / ".k8slint.yaml").is_file(), "each fixture marks its repository root"
+def _check_folder(rule_id: str, side: str, folder: Path) -> list[dict]:
+    """Run one fixture folder; assert its side and its expected.yaml; return the snapshot rows."""
+    name = folder.relative_to(FIXTURES).as_posix()
     expected = _expected(folder)
-    assert expected.get("findings"), f"{folder}/expected.yaml lists no findings"
-    result, target, env = _check(folder, expected)
-    rules = {e["rule"] for e in expected["findings"]}  # its own rule, and any other rule it proves alongside
-    assert rule in rules, "a fixture folder proves its own rule"
-    found = [f for f in result.json["findings"] if f["rule"] in rules]
-    got = sorted((f["rule"], f["location"]["file"], f["location"]["line"]) for f in found)
-    want = sorted((e["rule"], e["file"], e["line"]) for e in expected["findings"])
-    assert got == want, [(f["rule"], f["location"], f["message"]) for f in found]
-    quiet = [f for f in result.json["findings"] if f["rule"] in expected.get("quiet", [])]
-    assert quiet == [], "one mistake, one finding: these rules leave the mistake to the one that reports it"
-    for item in expected["findings"]:
-        match = [f for f in found if f["location"]["file"] == item["file"] and f["location"]["line"] == item["line"]
-                 and ("object" not in item or (f["object"] or {}).get("name") == item["object"])]
-        assert match, item
-        if "message_contains" in item:
-            assert any(item["message_contains"] in f["message"] for f in match), [f["message"] for f in match]
+    target, env = expected.get("target", "."), expected.get("env", "production")
+    result = lint(target, cwd=folder, env=env, repo_root=str(folder))
+    assert result.code in (0, 1), f"{name}: {result.err}"
+    report = result.report
+    # a target with nothing rendered is the finding's own (a render-error; an Application whose source is wrong)
+    its_own = {label for f in report.findings if f.rule == rule_id for label in [f.target, *(t for t, _ in f.targets)]}
+    assert report.targets and all(t.objects and not t.failed or t.label in its_own for t in report.targets) \
+        or rule_id == "render-error" or report.targets == [] and RULES[rule_id].scope == "repo", \
+        f"{name}: nothing rendered ({report.targets})"
+    for finding in report.findings:  # every finding at a real line of its file
+        file = folder / finding.location.file
+        assert finding.location.line >= 1 and (not file.is_file() or finding.location.line <= max(1, len(file.read_bytes().splitlines()))), \
+            f"{name}: {_row(finding)}"
+    listed = {e["rule"] for e in expected.get("findings", [])} | {rule_id}
+    if "violations" in folder.parts:
+        listed |= HEADLINE  # a headline variant: exactly its headline findings, no other headline rule
+    mine = [f for f in report.findings if f.rule == rule_id]
+    if side == "pass":
+        assert mine == [], f"{name}: a pass folder with findings of {rule_id}: {[_row(f) for f in mine]}"
+    else:
+        assert mine, f"{name}: a fail folder without a finding of {rule_id}"
+    if "findings" in expected:
+        got = sorted((f.rule, f.location.file, f.location.line) for f in report.findings if f.rule in listed)
+        want = sorted((e["rule"], e["file"], e["line"]) for e in expected["findings"])
+        assert got == want, f"{name}: {[_row(f) for f in report.findings if f.rule in listed]}"
+        for item in expected["findings"]:
+            match = [f for f in report.findings if (f.rule, f.location.file, f.location.line) == (item["rule"], item["file"], item["line"])
+                     and ("object" not in item or (f.object or {}).get("name") == item["object"])]
+            assert match, f"{name}: {item}"
+            if "message_contains" in item:
+                assert any(item["message_contains"] in f.message for f in match), [f.message for f in match]
+            if "violations" in folder.parts:
+                assert all(f.env in (env, "-") for f in match), f"{name}: {item}"
+    quiet = [_row(f) for f in report.findings if f.rule in expected.get("quiet", [])]
+    assert quiet == [], f"{name}: one mistake, one finding: these rules leave it to the one that reports it"
     secrets = expected.get("never_in_output", [])
     if secrets:
-        text = k8slint("check", target, "--env", env, cwd=folder)
+        text = lint(target, cwd=folder, env=env, repo_root=str(folder), fmt="text")
         for value in secrets:
-            assert value not in result.out and value not in result.err, value
-            assert value not in text.out and value not in text.err, value
+            assert value not in result.out and value not in text.out, f"{name}: a secret value in the output"
+    return [_row(f) for f in report.findings if f.rule in (listed - HEADLINE | {rule_id})]
 
 
-@pytest.mark.parametrize("folder", _cases("pass"))
-def test_pass_fixture_yields_no_finding_of_its_rule(folder: Path):
-    rule = folder.parent.name
-    assert (folder / ".k8slint.yaml").is_file(), "each fixture marks its repository root"
-    result, _, _ = _check(folder, _expected(folder))
-    assert result.json["targets"] and all(not t["failed"] for t in result.json["targets"])
-    found = [(f["location"], f["message"]) for f in result.json["findings"] if f["rule"] == rule]
-    assert found == []
+def _check_examples(rule) -> dict[str, list[dict]]:
+    from k8slint.selftest import findings_for_snippet
+
+    rows: dict[str, list[dict]] = {}
+    examples = rule.data.get("examples", {})
+    for side in ("fail", "pass"):
+        for position, snippet in enumerate(examples.get(side, [])):
+            found = findings_for_snippet(rule, RULES, snippet)
+            key = f"examples.{side}[{position}]"
+            if side == "fail":
+                assert found, f"rules/{rule.id}.yaml {key}: no finding"
+            else:
+                assert found == [], f"rules/{rule.id}.yaml {key}: {[_row(f) for f in found]}"
+            rows[key] = [_row(f) for f in found]
+    return rows
 
 
-def test_every_fixture_folder_has_both_sides_and_a_rule_file():
-    from k8slint.resources import rules_dir
+def _scalar(text: str, flow: bool = True) -> str:
+    """A string as YAML: plain where it reads back the same, else double-quoted (JSON's escapes are YAML's)."""
+    special = ":#{}[],&*!|>'\"%@`" if flow else ":#&*!|>'\"%@`{["
+    plain = text and not any(c in (text if flow else text[:1]) for c in special) and ": " not in text and " #" not in text \
+        and text.strip() == text
+    return text if plain and yaml.safe_load(text) == text else json.dumps(text, ensure_ascii=False)
 
-    if not RULE_FIXTURES.is_dir():
-        pytest.skip("no rule fixtures")
-    for folder in sorted(RULE_FIXTURES.iterdir()):
-        fail = folder / "fail" / "expected.yaml"
-        headline = FIXTURES / "violations" / folder.name / "expected.yaml"  # the headline rules' fail fixtures
-        assert (fail.is_file() or headline.is_file()) and (folder / "pass").is_dir(), folder.name
-        assert (rules_dir() / f"{folder.name}.yaml").is_file(), f"fixtures for unknown rule {folder.name}"
+
+def snapshot_text(rule_id: str, cases: dict[str, list[dict]]) -> str:
+    """One line per finding (rule, file, line, message), one key per example or fixture folder."""
+    lines = [f"# The findings of rule {rule_id} on its examples (rules/{rule_id}.yaml) and fixture folders.",
+             f"# Written by `{UPDATE_HINT}`: review the diff."]
+    for case, rows in cases.items():
+        lines.append(f"{_scalar(case, flow=False)}:" + ("" if rows else " []"))
+        lines += [f"- {{rule: {_scalar(r['rule'])}, file: {_scalar(r['file'])}, line: {r['line']}, message: {json.dumps(r['message'], ensure_ascii=False)}}}"
+                  for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_rule_examples_and_fixtures_match_the_snapshot(rule_id, request):
+    rule = RULES[rule_id]
+    cases = _check_examples(rule)
+    for side, folder in fixture_folders(rule_id):
+        cases[folder.relative_to(FIXTURES).as_posix()] = _check_folder(rule_id, side, folder)
+    assert any(rows for rows in cases.values()), \
+        f"{rule_id}: no fail example (rules/{rule_id}.yaml examples.fail) and no fail fixture folder with a finding"
+    text = snapshot_text(rule_id, cases)
+    path = SNAPSHOTS / f"{rule_id}.yaml"
+    if request.config.getoption("--snapshot-update"):
+        SNAPSHOTS.mkdir(exist_ok=True)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8", newline="\n")
+        return
+    assert path.is_file(), f"no snapshot {path.relative_to(ROOT)}: run `{UPDATE_HINT}`"
+    stored = path.read_text(encoding="utf-8")
+    if stored != text:
+        import difflib
+
+        diff = "".join(difflib.unified_diff(stored.splitlines(True), text.splitlines(True), "snapshot", "now", n=0))
+        pytest.fail(f"{path.relative_to(ROOT)} differs from what the rule finds now (if that is intended, run "
+                    f"`{UPDATE_HINT}`):\n{diff}", pytrace=False)
+
+
+def test_no_snapshot_or_fixture_folder_for_an_unknown_rule():
+    assert {p.stem for p in SNAPSHOTS.glob("*.yaml")} <= set(RULES), "a snapshot of a rule that does not exist"
+    assert {p.name for p in (FIXTURES / "rules").iterdir()} <= set(RULES), "fixtures of a rule that does not exist"
+
+
+def test_every_rule_has_a_pass_case():
+    for rule_id, rule in RULES.items():
+        folders = [side for side, _ in fixture_folders(rule_id)]
+        assert rule.data.get("examples", {}).get("pass") or "pass" in folders, f"{rule_id}: no pass example or pass folder"
 
 
 def test_secrets_fixtures_prove_values_are_never_printed():
-    """Every secrets rule (and the credential-file rule) with a fail fixture names a value that
-    must not appear in any output."""
-    from k8slint.plan.rules import load_rules
-
-    rules = load_rules()
-    for folder in sorted(RULE_FIXTURES.iterdir()) if RULE_FIXTURES.is_dir() else []:
-        rule = rules.get(folder.name)
-        if rule is None or (rule.data.get("category") != "secrets" and rule.id != "no-committed-credentials"):
+    """Every secrets rule (and the credential-file rule) names a value that must not appear in any output."""
+    for rule_id, rule in sorted(RULES.items()):
+        if rule.data.get("category") != "secrets" and rule_id != "no-committed-credentials":
             continue
-        fail = folder / "fail" if (folder / "fail").is_dir() else FIXTURES / "violations" / folder.name
-        assert _expected(fail).get("never_in_output"), f"{folder.name}/fail lists no never_in_output values"
+        fails = [folder for side, folder in fixture_folders(rule_id) if side == "fail"]
+        assert any(_expected(folder).get("never_in_output") for folder in fails), f"{rule_id}: no fail folder lists never_in_output values"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import FIXTURES, k8slint
+from conftest import FIXTURES, cli, lint
 
 
 def _copy(tmp_path, rule: str, side: str, config: str):
@@ -15,7 +15,7 @@ def _copy(tmp_path, rule: str, side: str, config: str):
 
 
 def _found(folder, rule: str, env: str = "production") -> list[dict]:
-    result = k8slint("check", ".", "--env", env, "--format", "json", cwd=folder)
+    result = cli("check", ".", "--env", env, "--format", "json", cwd=folder)
     assert result.code in (0, 1), result.err
     return [f for f in result.json["findings"] if f["rule"] == rule]
 
@@ -50,9 +50,20 @@ def test_resources_requirements_from_config(tmp_path):
 
 
 def test_overlay_rule_is_off_in_development(tmp_path):
+    """`envs: [staging, production]`: the same overlay that fails in production is not checked by the rule
+    in development (it renders, and the rule is not in force there)."""
     folder = FIXTURES / "rules" / "overlay-sets-image-tag" / "fail"
-    result = k8slint("check", "overlays/production", "--env", "development", "--format", "json", cwd=folder)
-    assert [f for f in result.json["findings"] if f["rule"] == "overlay-sets-image-tag"] == []
+
+    def check(env: str):
+        report = lint("overlays/production", cwd=folder, env=env).report
+        (target,) = report.targets
+        assert target.objects and not target.failed
+        return target, [f.location.file for f in report.findings if f.rule == "overlay-sets-image-tag"]
+
+    production, found = check("production")
+    assert "overlay-sets-image-tag" in production.rules and found
+    development, found = check("development")
+    assert "overlay-sets-image-tag" not in development.rules and found == []
 
 
 def test_source_finding_is_suppressed_by_the_objects_annotation(tmp_path):
@@ -63,16 +74,18 @@ def test_source_finding_is_suppressed_by_the_objects_annotation(tmp_path):
         "  labels:\n    app: worker\n",
         "  labels:\n    app: worker\n  annotations:\n    k8slint.io/ignore: overlay-sets-image-tag\n"
         "    k8slint.io/ignore-reason: worker follows the api release train\n", 1))
-    result = k8slint("check", "overlays/production", "--env", "production", "--format", "json", cwd=folder)
+    result = cli("check", "overlays/production", "--env", "production", "--format", "json", cwd=folder)
     assert [f for f in result.json["findings"] if f["rule"] in ("overlay-sets-image-tag", "ignore-without-reason")] == []
 
 
 def test_invalid_pattern_in_params_is_one_sentence_exit_2(tmp_path):
     config = "rules:\n  no-app-source:\n    params:\n      patterns:\n        - {pattern: Makefile, contains: 'docker (build'}\n"
     folder = _copy(tmp_path, "no-app-source", "fail", config)
-    result = k8slint("check", ".", "--env", "production", cwd=folder)
-    assert result.code == 2 and "Traceback" not in result.err
-    assert result.err.startswith("k8slint: error: rule no-app-source (rules/no-app-source.yaml): a pattern in its params")
+    result = cli("check", ".", "--env", "production", cwd=folder)
+    assert result.code == 2 and "Traceback" not in result.err and result.err.count("\n") == 1
+    assert result.err.startswith("k8slint: error: invalid configuration: ")
+    assert (f"{folder / '.k8slint.yaml'}:5: rules.no-app-source.params.patterns[0].contains: "
+            "'docker (build' is not a valid regular expression") in result.err
 
 
 MALFORMED = """\
@@ -116,7 +129,7 @@ spec: {volumeClaimTemplates: ["x", {metadata: "y"}, {spec: {storageClassName: 3}
 
 
 def test_malformed_objects_are_findings_not_tracebacks():
-    result = k8slint("check", "-", "--env", "production", "--format", "json", stdin=MALFORMED)
+    result = cli("check", "-", "--env", "production", "--format", "json", stdin=MALFORMED)
     assert result.code == 1 and "Traceback" not in result.err, result.err
     got = {(f["rule"], f["location"]["line"]) for f in result.json["findings"]}
     assert {("image-pull-secret", 7), ("no-command-override", 14), ("resources", 16), ("probe-port", 21),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FIXTURES, SHARED, k8slint
+from conftest import FIXTURES, SHARED, cli
 from k8slint import crds, deprecations, k8s_schema
 from k8slint.check import Checker, Policy
 from k8slint.model import Target
@@ -35,7 +35,7 @@ def fixture_dirs(kind: str) -> list[Path]:
 @pytest.mark.parametrize("case", fixture_dirs("fail"), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fail_fixture(case: Path):
     expected = yaml.safe_load((case / "expected.yaml").read_text())
-    result = k8slint("check", expected.get("target", "."), "--env", expected.get("env", "production"), "--format", "json", cwd=case)
+    result = cli("check", expected.get("target", "."), "--env", expected.get("env", "production"), "--format", "json", cwd=case)
     assert result.code == 1, result.out + result.err
     rules = {case.parent.name} | {item["rule"] for item in expected["findings"]}
     findings = [f for f in result.json["findings"] if f["rule"] in rules]
@@ -52,7 +52,7 @@ def test_fail_fixture(case: Path):
 
 @pytest.mark.parametrize("case", fixture_dirs("pass"), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_pass_fixture(case: Path):
-    result = k8slint("check", "overlays/production", "--env", "production", "--format", "json", cwd=case)
+    result = cli("check", "overlays/production", "--env", "production", "--format", "json", cwd=case)
     assert result.code in (0, 1), result.err
     assert [f for f in result.json["findings"] if f["rule"] in RULES] == []
     assert result.json["targets"][0]["objects"] >= 2
@@ -62,12 +62,12 @@ def test_demo_repo_custom_resources_validate():
     """The demo deploy repo's SealedSecret, ServiceMonitor and Argo CD Applications are valid."""
     demo = FIXTURES / "deploy-repo"
     # each Application in its own environment (the folder: the objects, and what each deploys)
-    result = k8slint("check", "infra/argocd/applications", "infra/_shared/secrets/sealed", "infra/k8s/overlays/production",
-                     "--format", "json", cwd=demo)
+    result = cli("check", "infra/argocd/applications", "infra/_shared/secrets/sealed", "infra/k8s/overlays/production",
+                 "--format", "json", cwd=demo)
     assert result.code == 0, result.out
     assert sum(t["objects"] for t in result.json["targets"]) >= 15
     broken = (demo / "infra/argocd/applications/observer-production.yaml").read_text().replace("syncOptions", "syncOption")
-    result = k8slint("check", "-", "--env", "production", "--format", "json", stdin=broken, cwd=demo)
+    result = cli("check", "-", "--env", "production", "--format", "json", stdin=broken, cwd=demo)
     assert [(f["rule"], f["location"]["line"]) for f in result.json["findings"]] == [("crd-schema", 19)]
     assert "unknown field spec.syncPolicy.syncOption (did you mean syncOptions?)" in result.json["findings"][0]["message"]
 
@@ -288,11 +288,16 @@ EXAMPLES = {  # kind -> (valid object, [(text, replacement, path(s) of the error
 }
 
 
+@pytest.fixture(scope="module")
+def upstream_crds():
+    return crds.load_crd_paths([UPSTREAM_CRDS])  # 3.4 MB of YAML: read once for every kind
+
+
 @needs_crds
 @pytest.mark.parametrize("kind", sorted(EXAMPLES))
-def test_shipped_schema_and_upstream_crd_give_the_same_verdicts(kind, tmp_path):
+def test_shipped_schema_and_upstream_crd_give_the_same_verdicts(kind, upstream_crds):
     valid, broken = EXAMPLES[kind]
-    upstream = crds.load_crd_paths([UPSTREAM_CRDS])
+    upstream = upstream_crds
     from k8slint.schema_errors import validate
     from k8slint.load import load_text
 
@@ -312,8 +317,8 @@ def test_shipped_schema_and_upstream_crd_give_the_same_verdicts(kind, tmp_path):
 @needs_crds
 def test_crd_flag_with_upstream_crds_finds_the_same_problems():
     case = FIXTURES / "rules" / "crd-schema" / "fail"
-    shipped = k8slint("check", "overlays/production", "--format", "json", "--select", "crd-schema", cwd=case)
-    flag = k8slint("check", "overlays/production", "--format", "json", "--select", "crd-schema", "--crd", str(UPSTREAM_CRDS), cwd=case)
+    shipped = cli("check", "overlays/production", "--format", "json", "--select", "crd-schema", cwd=case)
+    flag = cli("check", "overlays/production", "--format", "json", "--select", "crd-schema", "--crd", str(UPSTREAM_CRDS), cwd=case)
     where = lambda r: sorted((f["location"]["file"], f["location"]["line"], f["message"].split(" (")[0]) for f in r.json["findings"])  # noqa: E731
     assert where(shipped) == where(flag) and len(where(flag)) == 7
     assert any("from ../../../../../shared/crds/argoproj.io_application.yaml" in f["message"] or "shared/crds/argoproj.io_application.yaml" in f["message"]
@@ -351,18 +356,18 @@ def test_crd_converter_semantics():
 # -- command line ------------------------------------------------------------------------------------
 def test_bad_kubernetes_version_and_crd_paths_exit_2(tmp_path):
     case = FIXTURES / "rules" / "schema" / "pass"
-    bad = k8slint("check", "overlays/production", "--kubernetes-version", "latest", cwd=case)
+    bad = cli("check", "overlays/production", "--kubernetes-version", "latest", cwd=case)
     assert bad.code == 2 and bad.err.startswith("k8slint: error: ") and "'latest' is not a version" in bad.err
-    missing = k8slint("check", "overlays/production", "--crd", str(tmp_path / "nope"), cwd=case)
+    missing = cli("check", "overlays/production", "--crd", str(tmp_path / "nope"), cwd=case)
     assert missing.code == 2 and "no such file or directory" in missing.err and "Traceback" not in missing.err
     (tmp_path / "broken.yaml").write_text("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec: [\n")
-    broken = k8slint("check", "overlays/production", "--crd", str(tmp_path), cwd=case)
+    broken = cli("check", "overlays/production", "--crd", str(tmp_path), cwd=case)
     assert broken.code == 2 and "broken.yaml:" in broken.err and broken.err.count("\n") == 1
 
 
 def test_old_kubernetes_version_falls_back_and_says_so():
     case = FIXTURES / "rules" / "schema" / "pass"
-    result = k8slint("check", "overlays/production", "--kubernetes-version", "1.21", "--format", "json", cwd=case)
+    result = cli("check", "overlays/production", "--kubernetes-version", "1.21", "--format", "json", cwd=case)
     assert result.code == 0, result.out
     assert any("Kubernetes 1.21: schemas of 1.25 used" in n for n in result.json["notes"])
 

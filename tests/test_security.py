@@ -465,7 +465,7 @@ def test_the_last_resort_guard(tmp_path, debug):
 
 
 @pytest.mark.parametrize("config, expected", [
-    ("rules:\n  image-tag-policy:\n    params:\n      allowed: {production: [20260202]}\n", "is not a regular expression"),
+    ("rules:\n  image-tag-policy:\n    params:\n      allowed: {production: [20260202]}\n", "not a regular expression"),
     ("limits:\n  render-timeout: .nan\n", "limits.render-timeout"),
 ])
 def test_config_of_the_wrong_type_is_exit_2_without_a_traceback(tmp_path, config, expected):

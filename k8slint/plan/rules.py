@@ -1,9 +1,12 @@
 """Rule files (the policy as data) and the templates they name.
 
 Built-in rules live in ``rules/<id>.yaml``; users add their own in ``.k8slint/rules/`` in
-exactly the same format. Every file is validated against ``schemas/rule.schema.json``.
-Templates come only from installed packages, through the ``k8slint.templates``
-entry-point group: a rule file from a linted repo can name a template, never bring code.
+exactly the same format. Every file is validated against ``schemas/rule.schema.json``, and
+its ``params:`` against the JSON Schema its template declares (:mod:`k8slint.plan.params`);
+the rule's params are the template's defaults with the file's params over them.
+Templates come only from installed code: k8slint's own (the ``@template`` functions of
+``k8slint.templates``) and other packages' through the ``k8slint.templates`` entry-point
+group. A rule file from a linted repo can name a template, never bring code.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Callable
 from ..errors import RuleError
 from ..load import YMap, decode, load_text
 from ..resources import rules_dir
+from .params import check_rule_params, dotted, line_at, with_defaults
 
 
 @dataclass
@@ -36,19 +40,55 @@ class Rule:
         return self.data.get("summary", "")
 
 
+BUILTIN_TEMPLATES = "k8slint.templates"
+
+
+@functools.lru_cache(maxsize=1)
+def builtin_templates() -> dict[str, Callable]:
+    """name -> function, for every ``@template`` of k8slint's own template modules: loaded by name,
+    as installed code, the way an entry point is (a new module there needs no registration)."""
+    import importlib
+    import importlib.util
+    import pkgutil
+
+    package = importlib.util.find_spec(BUILTIN_TEMPLATES)
+    found: dict[str, Callable] = {}
+    for info in sorted(pkgutil.iter_modules(package.submodule_search_locations), key=lambda m: m.name):
+        module = importlib.import_module(f"{BUILTIN_TEMPLATES}.{info.name}")
+        for value in vars(module).values():
+            if callable(value) and hasattr(value, "k8slint_scope") and getattr(value, "__module__", "") == module.__name__:
+                found[value.k8slint_name] = value
+    return found
+
+
 @functools.lru_cache(maxsize=1)
 def template_registry() -> dict[str, Any]:
-    """name -> entry point, for every installed k8slint.templates provider."""
+    """name -> entry point, for every other installed k8slint.templates provider (k8slint's own
+    templates win over an entry point of the same name)."""
     from importlib.metadata import entry_points
 
-    return {ep.name: ep for ep in entry_points(group="k8slint.templates")}
+    builtin = builtin_templates()
+    return {ep.name: ep for ep in entry_points(group="k8slint.templates") if ep.name not in builtin}
+
+
+def template_names() -> list[str]:
+    return sorted({*builtin_templates(), *template_registry()})
+
+
+def all_templates() -> dict[str, Callable]:
+    """name -> function of every installed template (`k8slint templates`)."""
+    return {name: load_template(name, "k8slint.templates") for name in template_names()}
 
 
 def load_template(name: str, where: str) -> Callable:
+    fn = builtin_templates().get(name)
+    if fn is not None:
+        return fn
     entry = template_registry().get(name)
     if entry is None:
-        known = ", ".join(sorted(template_registry())) or "none installed"
-        raise RuleError(f"{where}: template {name!r} is not installed (known templates: {known})")
+        from .params import did_you_mean
+
+        raise RuleError(f"{where}: template {name!r} is not installed{did_you_mean(name, template_names(), 'known templates')}")
     fn = entry.load()
     if not hasattr(fn, "k8slint_scope"):
         raise RuleError(f"{where}: template {name!r} ({entry.value}) is not marked with @template(scope=...)")
@@ -101,7 +141,22 @@ def parse_rule(path: Path, display: str, builtin: bool, validate: bool = True) -
                 f"{display}: scope {rule.scope!r} does not fit template {data['template']!r}, "
                 f"which checks scope {rule.check.k8slint_scope!r}"
             )
+        if validate:
+            _check_params(rule, data, display)
+        rule.params = with_defaults(rule.check, rule.params)
     return rule
+
+
+def _check_params(rule: Rule, data: dict, display: str) -> None:
+    params = data.get("params", {})
+
+    def where(path: tuple) -> str:
+        line = line_at(data, ("params", *path)) or data.key_line("template")
+        return f"{display}:{line}: " + dotted(("params", *path)) + f" (template {data['template']})"
+
+    found = check_rule_params(rule.check, params, where)
+    if found:
+        raise RuleError("; ".join(found))
 
 
 def _check_assert_schema(schema: Any, display: str) -> None:

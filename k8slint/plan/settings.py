@@ -157,6 +157,24 @@ class Settings:
         default = self.config_base / ".k8slint" / "rules"
         return [default] if default.is_dir() else []
 
+    @property
+    def configured_rules(self) -> list[str]:
+        """The rule ids under ``rules:``, in file order."""
+        rules = self.config.get("rules")
+        return list(rules) if isinstance(rules, dict) else []
+
+    @property
+    def config_shown(self) -> str:
+        """The configuration file as messages name it."""
+        return str(self.config.file) if self.config.file else ".k8slint.yaml"
+
+    def config_line(self, path: tuple) -> int | None:
+        """The line of the key or item at ``path`` in the configuration file (the nearest enclosing
+        one that has a line; None when the file has no line numbers, e.g. pyproject.toml)."""
+        from .params import line_at
+
+        return line_at(self.config.data, path)
+
     def rule_config(self, rule_id: str) -> dict:
         """``rules.<id>``: enabled, severity, params and their per-environment overrides."""
         return self.config.rule(rule_id)

@@ -21,7 +21,13 @@ def _is_helm_test(container: Container) -> bool:
     return isinstance(hook, str) and any(part.strip().startswith("test") for part in hook.split(","))
 
 
-@template(scope="container")
+RESOURCE_NAMES = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"]
+
+
+@template(scope="container", params={
+    "require": {"type": "array", "items": {"type": "string", "pattern": r"^(requests|limits)\.[^.\s]"}, "default": RESOURCE_NAMES,
+                "description": "The requests and limits every container must set (`requests.<resource>`, `limits.<resource>`)."},
+})
 def resources(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """A container (init containers included; ephemeral containers cannot set resources) that
     leaves out one of ``params.require`` (default: requests and limits for cpu and memory).
@@ -31,7 +37,7 @@ def resources(container: Container, params: dict, ctx) -> Iterator[Violation]:
     spec = container.data.get("resources")
     spec = spec if isinstance(spec, dict) else {}
     missing = []
-    for item in params.get("require", ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"]):
+    for item in params["require"]:
         section, _, resource = str(item).partition(".")
         values = spec.get(section)
         if not isinstance(values, dict) or values.get(resource) in (None, ""):
@@ -47,7 +53,7 @@ def resources(container: Container, params: dict, ctx) -> Iterator[Violation]:
     )
 
 
-@template(scope="container")
+@template(scope="container", params={})
 def no_command_override(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """A regular container of a long-running workload (Deployment, StatefulSet, DaemonSet,
     ReplicaSet, Rollout) that sets ``command:``. Jobs, CronJobs and bare Pods (one-off tasks

@@ -48,14 +48,14 @@ def _unpinned(container: Container) -> tuple[str, str | None] | None:
 def _latest_reports(tag: str | None, ctx) -> bool:
     """Whether image-tag-latest, in force here, reports this tag (no tag, or a forbidden one)."""
     params = ctx.peers.get("image-tag-latest")
-    return params is not None and (tag is None or tag in params.get("forbidden", ["latest"]))
+    return params is not None and (tag is None or tag in params["forbidden"])
 
 
 def _policy_rejects(tag: str | None, params: dict | None, policy_env: str) -> bool:
     """Whether image-tag-policy with these params rejects this tag in this policy environment."""
     if params is None:
         return False
-    allowed = params.get("allowed", {}).get(policy_env)
+    allowed = params["allowed"].get(policy_env)
     if allowed is None:  # no list for this environment: anything goes (development)
         return False
     return tag is None or not any(p.fullmatch(tag) for p in _compiled(tuple(allowed)))
@@ -108,7 +108,10 @@ def _images_line(kfile: str, ctx) -> int:
     return data.key_line("images") if "images" in data else 1
 
 
-@template(scope="container")
+@template(scope="container", params={
+    "forbidden": {"type": "array", "items": {"type": "string"}, "default": ["latest"],
+                  "description": "Mutable tags refused besides no tag at all."},
+})
 def image_tag_latest(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """An image tagged `latest`, or with no tag at all, unless pinned by digest."""
     found = _unpinned(container)
@@ -124,7 +127,7 @@ def image_tag_latest(container: Container, params: dict, ctx) -> Iterator[Violat
             location=at,
             key=container.name, part="tag",
         )
-    elif tag in params.get("forbidden", ["latest"]):
+    elif tag in params["forbidden"]:
         yield Violation(
             f"{_where(container)} uses image '{image}': tag '{tag}' is mutable and not allowed in {ctx.env_phrase}"
             + (f": pin an immutable tag or digest{overlay}" if overlay else ""),
@@ -134,7 +137,22 @@ def image_tag_latest(container: Container, params: dict, ctx) -> Iterator[Violat
         )
 
 
-@template(scope="container")
+SEMVER = r"v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?"
+IMMUTABLE_TAGS = [SEMVER, r"sha-[0-9a-f]{7,40}", r"[0-9a-f]{40}", r"20\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])-([01]\d|2[0-3])[0-5]\d[0-5]\d"]
+_PER_ENV = {env: {"type": "array", "items": {"type": "string", "format": "regex"}} for env in ("production", "staging", "development")}
+
+
+@template(scope="container", params={
+    "allowed": {"type": "object", "additionalProperties": False, "properties": _PER_ENV,
+                "default": {"production": IMMUTABLE_TAGS, "staging": [*IMMUTABLE_TAGS, r"rc-[0-9A-Za-z][0-9A-Za-z._-]*"]},
+                "description": "Per environment, the regular expressions a whole tag must match; an environment "
+                               "without a list accepts any tag."},
+    "examples": {"type": "object", "additionalProperties": False,
+                 "properties": {env: {"type": "string"} for env in ("production", "staging", "development")},
+                 "default": {"production": "v1.2.3, sha-abc1234 or a full 40-hex commit SHA, 20260202-143512",
+                             "staging": "v1.2.3, sha-abc1234 or a full 40-hex commit SHA, 20260202-143512, rc-*"},
+                 "description": "Per environment, the allowed tags as the message shows them."},
+})
 def image_tag_policy(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """A tag that does not match the environment's allow-list of immutable tag patterns. Quiet
     where image-tag-latest, in force in the same environment, already reports the tag (no tag,
@@ -146,7 +164,7 @@ def image_tag_policy(container: Container, params: dict, ctx) -> Iterator[Violat
     if not _policy_rejects(tag, params, ctx.policy_env) or _latest_reports(tag, ctx):
         return
     shown = "no tag" if tag is None else f"tag '{tag}'"
-    examples = params.get("examples", {}).get(ctx.policy_env, "v1.2.3, sha-abc1234, 20260202-143512")
+    examples = params["examples"].get(ctx.policy_env, "v1.2.3, sha-abc1234, 20260202-143512")
     overlay, at = _overlay_to_pin(container, ctx)
     yield Violation(
         f"{_where(container)} uses image '{image}' with {shown}, which is not an immutable tag allowed in "
@@ -168,14 +186,17 @@ def registry_path(image: str) -> str:
     return f"docker.io/{name}"
 
 
-@template(scope="container")
+@template(scope="container", params={
+    "allowed": {"type": "array", "items": {"type": "string"}, "default": ["ghcr.io/*"],
+                "description": "Globs on the image's fully qualified repository (`ghcr.io/acme/*`)."},
+})
 def image_registry(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """An image whose repository is not under one of ``params.allowed`` (fnmatch globs on the
     fully qualified repository, e.g. ``ghcr.io/*`` or ``ghcr.io/acme/*``)."""
     image = container.data.get("image")
     if not isinstance(image, str) or not image:
         return
-    allowed = [str(p) for p in params.get("allowed", ["ghcr.io/*"])]
+    allowed = params["allowed"]
     full = registry_path(image)
     if any(fnmatch.fnmatchcase(full, p) or fnmatch.fnmatchcase(split_image(image)[0], p) for p in allowed):
         return
@@ -193,14 +214,27 @@ def _has_pull_secrets(data) -> bool:
     return isinstance(secrets, list) and any(isinstance(s, dict) and s.get("name") for s in secrets)
 
 
-@template(scope="podspec")
+PUBLIC_GHCR = ["ghcr.io/fluxcd/*", "ghcr.io/stefanprodan/*", "ghcr.io/external-secrets/*", "ghcr.io/open-telemetry/*",
+               "ghcr.io/kedacore/*", "ghcr.io/dexidp/*", "ghcr.io/cloudnative-pg/*", "ghcr.io/aquasecurity/*",
+               "ghcr.io/kyverno/*", "ghcr.io/actions/*", "ghcr.io/kube-vip/*", "ghcr.io/headlamp-k8s/*",
+               "ghcr.io/linuxserver/*", "ghcr.io/home-assistant/*"]
+
+
+@template(scope="podspec", params={
+    "registries": {"type": "array", "items": {"type": "string"}, "default": ["ghcr.io"],
+                   "description": "Private registries: pulling from one needs imagePullSecrets."},
+    "public": {"type": "array", "items": {"type": "string"}, "default": PUBLIC_GHCR,
+               "description": "Globs of well-known public packages on those registries (no pull secret needed)."},
+    "extra-public": {"type": "array", "items": {"type": "string"}, "default": [],
+                     "description": "The repository's own public packages, added to `public`."},
+})
 def image_pull_secret(workload: Workload, params: dict, ctx) -> Iterator[Violation]:
     """A pod pulling from a private registry (``params.registries``, default ghcr.io) with no
     imagePullSecrets on its spec nor on the ServiceAccount it runs as (looked up in the render).
     Images matching ``params.public`` (well-known public GHCR namespaces) or
     ``params.extra-public`` (the repository's own additions) need no pull secret."""
-    registries = tuple(params.get("registries", ["ghcr.io"]))
-    public = [str(p) for p in (*params.get("public", []), *params.get("extra-public", []))]
+    registries = tuple(params["registries"])
+    public = [*params["public"], *params["extra-public"]]
     pulling = []
     for container in workload.containers:
         image = container.data.get("image")
@@ -279,7 +313,7 @@ def _tag_reported(image: str, ctx) -> bool:
     return _latest_reports(tag, ctx) or _policy_rejects(tag, ctx.peers.get("image-tag-policy"), ctx.policy_env)
 
 
-@template(scope="source")
+@template(scope="source", params={})
 def overlay_sets_image_tag(target, params: dict, ctx) -> Iterator[Violation]:
     """A staging/production kustomize overlay deploys an image that no ``images:`` entry of its
     kustomization chain pins (newTag or digest). Digests written in the manifests count as pinned."""

@@ -31,10 +31,13 @@ def kustomization_tree(target, ctx) -> list[tuple[str, YMap]]:
     return [(node.rel, node.data) for node in ctx.kustomizations(target)]
 
 
-@template(scope="source")
+@template(scope="source", params={
+    "fields": {"type": "array", "items": {"enum": list(DEPRECATED)}, "default": list(DEPRECATED),
+               "description": "The deprecated kustomization fields reported."},
+})
 def kustomize_deprecated_field(target, params: dict, ctx) -> Iterator[Violation]:
     """Fields that kustomize v5 deprecates, at the line of the key."""
-    fields = {k: v for k, v in DEPRECATED.items() if k in params.get("fields", DEPRECATED)}
+    fields = {k: v for k, v in DEPRECATED.items() if k in params["fields"]}
     for rel, data in kustomization_tree(target, ctx):
         for key, instead in fields.items():
             if key in data:
@@ -73,10 +76,13 @@ def app_of(rel_dir: str, roots: set[str]) -> str | None:
     return None
 
 
-@template(scope="source")
+@template(scope="source", params={
+    "app-roots": {"type": "array", "items": {"type": "string"}, "default": ["apps", "services", "applications"],
+                  "description": "Folder names whose sub-folders are apps (`apps/<app>/...`)."},
+})
 def cross_app_reference(target, params: dict, ctx) -> Iterator[Violation]:
     """A kustomization in one app's directory that refers to a file or folder of another app's directory."""
-    roots = set(params.get("app-roots", ["apps", "services", "applications"]))
+    roots = set(params["app-roots"])
     for kustomization in ctx.kustomizations(target):
         rel = kustomization.rel
         kdir = rel.rsplit("/", 1)[0] if "/" in rel else ""

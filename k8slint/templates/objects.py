@@ -26,7 +26,7 @@ def _origin(obj: K8sObject) -> str:
     return obj.origin or obj.stream_file
 
 
-@template(scope="render")
+@template(scope="render", params={})
 def duplicate_object(index, params: dict, ctx) -> Iterator[Violation]:
     """The same (group, kind, namespace, name) twice in one render."""
     seen: dict[tuple, list[K8sObject]] = {}
@@ -51,7 +51,7 @@ def duplicate_object(index, params: dict, ctx) -> Iterator[Violation]:
 
 def _cluster_scoped(index, params: dict) -> frozenset:
     def build(idx) -> frozenset:
-        kinds = set(CLUSTER_SCOPED) | set(params.get("cluster-scoped", ()))
+        kinds = set(CLUSTER_SCOPED) | set(params["cluster-scoped"])
         for crd in idx.by_kind.get("CustomResourceDefinition", ()):
             if get_in(crd.data, "spec", "scope") == "Cluster" and isinstance(get_in(crd.data, "spec", "names", "kind"), str):
                 kinds.add(get_in(crd.data, "spec", "names", "kind"))
@@ -60,7 +60,12 @@ def _cluster_scoped(index, params: dict) -> frozenset:
     return index.cached("cluster-scoped-kinds", build)
 
 
-@template(scope="render")
+@template(scope="render", name="namespace", params={
+    "forbidden": {"type": "array", "items": {"type": "string"}, "default": ["default"],
+                  "description": "Namespaces no object may land in."},
+    "cluster-scoped": {"type": "array", "items": {"type": "string"}, "default": [],
+                       "description": "Kinds that are cluster-scoped besides the built-in ones and the render's CRDs with `scope: Cluster`."},
+})
 def namespace_set(index, params: dict, ctx) -> Iterator[Violation]:
     """Every namespaced object has a namespace after rendering, and it is not `default`.
 
@@ -70,7 +75,7 @@ def namespace_set(index, params: dict, ctx) -> Iterator[Violation]:
     only objects that name a namespace themselves are checked.
     """
     cluster = _cluster_scoped(index, params)
-    forbidden = set(params.get("forbidden", ["default"]))
+    forbidden = set(params["forbidden"])
     target = ctx.target
     missing: list[K8sObject] = []
     namespaced = 0

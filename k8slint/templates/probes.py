@@ -9,7 +9,10 @@ from ..workloads import Container, is_helm_hook
 from . import template
 
 
-@template(scope="container")
+@template(scope="container", params={
+    "probe": {"enum": ["readinessProbe", "livenessProbe", "startupProbe"], "description": "The probe every long-running container must have."},
+    "why": {"type": "string", "minLength": 1, "description": "What goes wrong without it (the end of the message)."},
+})
 def probe_required(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """A regular container of a long-running workload (Deployment, StatefulSet, DaemonSet,
     ReplicaSet, Rollout) lacks the probe named by ``params.probe``. Jobs, CronJobs, bare Pods,
@@ -32,7 +35,7 @@ PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc")
 
 
-@template(scope="container")
+@template(scope="container", params={})
 def probe_port(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """A probe (readiness, liveness, startup) whose named port is not declared in the
     container's ``ports``. Numeric ports are not checked (an app may listen on an undeclared port).

@@ -4,7 +4,7 @@ A Secret counts as present when the render holds the Secret itself, or something
 produces it: a SealedSecret (``spec.template.metadata.name``, else its own name), an
 ExternalSecret (``spec.target.name``, else its own name) or a cert-manager Certificate
 (``spec.secretName``). Sealed secrets kept in the repository's shared sealed folder
-(``params.shared-secrets``, default ``*secrets/sealed/*.yaml``: DEPLOY 2.1 keeps them in
+(``params.shared-secrets``, default ``*secrets/sealed/*.yaml`` and ``.yml``: DEPLOY 2.1 keeps them in
 ``_shared/secrets/sealed/`` and applies them on their own) count too. ``optional: true``
 references are never reported. Keys are checked only where the producer's keys are known.
 """
@@ -121,11 +121,14 @@ def _references(workload) -> Iterator[tuple[str, str, str | None, bool, tuple, s
                         base + ("volumes", i, "projected", "sources", j, src_key, "name"), label
 
 
-@template(scope="render")
+@template(scope="render", params={
+    "shared-secrets": {"type": "array", "items": {"type": "string"}, "default": ["*secrets/sealed/*.yaml", "*secrets/sealed/*.yml"],
+                       "description": "Globs on repo-relative paths of sealed secrets applied on their own, whose Secrets count as present."},
+})
 def config_ref_exists(index, params: dict, ctx) -> Iterator[Violation]:
     """envFrom/valueFrom/volume references to ConfigMaps and Secrets resolve within the render."""
     produced = _render_producers(index, ctx)
-    patterns = tuple(params.get("shared-secrets", ()))
+    patterns = tuple(params["shared-secrets"])
     shared = _shared_producers(ctx, patterns) if patterns else {}
     for obj in index.objects:
         workload = index.workload(obj)

@@ -31,7 +31,7 @@ def _groups(params: dict) -> list[dict]:
     """``patterns`` items are globs (sharing the rule's ``allow-under``/``message``) or mappings
     ``{pattern, allow-under, contains, unless-contains, what}`` with their own settings."""
     out = []
-    shared_allow = _folders(params.get("allow-under"))
+    shared_allow = _folders(params["allow-under"])
     for item in params["patterns"]:
         spec = item if isinstance(item, dict) else {"pattern": item}
         out.append({
@@ -39,13 +39,40 @@ def _groups(params: dict) -> list[dict]:
             "allow": _folders(spec["allow-under"]) if "allow-under" in spec else shared_allow,
             "contains": regex.compile(spec["contains"]) if spec.get("contains") else None,
             "unless": regex.compile(spec["unless-contains"]) if spec.get("unless-contains") else None,
-            "what": str(spec.get("what", params.get("what", ""))),
+            "what": str(spec.get("what", params["what"])),
             "named": not str(spec["pattern"]).startswith("*"),  # a named file (package.json), not any *.py
         })
     return out
 
 
-@template(scope="repo")
+_FOLDERS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_PATTERN = {"oneOf": [
+    {"type": "string", "minLength": 1},
+    {"type": "object", "additionalProperties": False, "required": ["pattern"], "properties": {
+        "pattern": {"type": "string", "minLength": 1},
+        "what": {"type": "string"},
+        "allow-under": _FOLDERS,
+        "contains": {"type": "string", "format": "regex"},
+        "unless-contains": {"type": "string", "format": "regex"},
+    }},
+]}
+
+
+@template(scope="repo", params={
+    "patterns": {"type": "array", "items": _PATTERN, "minItems": 1,
+                 "description": "File-name globs (`*.sql`; with a `/`, a glob on the path's tail: `.kube/*`), or mappings "
+                                "`{pattern, what, allow-under, contains, unless-contains}` (the last two: regular "
+                                "expressions the file's text must or must not match)."},
+    "message": {"type": "string", "minLength": 1,
+                "description": "The finding's message; `{file}`, `{name}` and `{what}` are filled in."},
+    "what": {"type": "string", "default": "", "description": "What a matching file is, for patterns that do not say."},
+    "allow-under": {**_FOLDERS, "default": [], "description": "Folders where matching files are allowed."},
+    "group": {"enum": ["none", "top-folder"], "default": "none",
+              "description": "`top-folder`: the files inside one top-level folder are one finding."},
+    "group-message": {"type": "string", "default": "",
+                      "description": "The message of a grouped finding (default `message`); also `{folder}`, `{count}`, "
+                                     "`{files}`, `{kinds}` and `{examples}`."},
+})
 def forbidden_files(repo, params: dict, ctx) -> Iterator[Violation]:
     """Files whose name (or path tail, for patterns with a '/') matches ``params.patterns``
     (fnmatch, case-insensitive), outside ``allow-under`` folders. A pattern given as a mapping
@@ -57,7 +84,7 @@ def forbidden_files(repo, params: dict, ctx) -> Iterator[Violation]:
     shallowest build or dependency file (else its first file), keyed by the folder so the
     fingerprint survives files coming and going; files at the repository root stay one each."""
     groups = _groups(params)
-    grouped = params.get("group") == "top-folder"
+    grouped = params["group"] == "top-folder"
     folders: dict[str, list[tuple[str, str, bool]]] = {}  # top folder -> [(file, what, named file)]
     for rel in repo.files:
         name = rel.rsplit("/", 1)[-1].lower()
@@ -105,7 +132,7 @@ def _folder_finding(folder: str, found: list[tuple[str, str, bool]], params: dic
         if rel not in examples:
             examples.append(rel)
     shown = ", ".join(examples) + (", ..." if len(found) > len(examples) else "")
-    message = fill_message(params.get("group-message", params["message"]), {
+    message = fill_message(params["group-message"] or params["message"], {
         "folder": folder + "/", "count": str(len(found)), "files": "file" if len(found) == 1 else "files",
         "kinds": kinds, "examples": shown, "file": anchor, "name": anchor.rsplit("/", 1)[-1], "what": found[0][1],
     })

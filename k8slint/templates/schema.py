@@ -45,7 +45,7 @@ def _who(obj: K8sObject) -> str:
     return f"{obj.kind} {obj.namespace + '/' if obj.namespace else ''}{obj.name}"
 
 
-@template(scope="object")
+@template(scope="object", params={})
 def kubernetes_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """A built-in kind validates against the Kubernetes OpenAPI schema, unknown fields rejected."""
     state = run_state(ctx.settings)
@@ -102,7 +102,7 @@ def _compiled_for(state: _RunState, crd: crds.CrdVersion) -> Any:
     return compiled
 
 
-@template(scope="object")
+@template(scope="object", params={})
 def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """A custom resource validates against its CRD's schema: from the render, --crd, or shipped."""
     state = run_state(ctx.settings)
@@ -145,7 +145,7 @@ def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         yield Violation(f"{_who(obj)}: {problem.text} ({compiled.title})", problem.path, key=problem.key)
 
 
-@template(scope="object")
+@template(scope="object", params={})
 def deprecated_api(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """apiVersions removed (error) or deprecated (warning) at the target Kubernetes version."""
     state = run_state(ctx.settings)

@@ -25,7 +25,7 @@ def is_sops_encrypted(obj: K8sObject) -> bool:
     return True
 
 
-@template(scope="object")
+@template(scope="object", params={})
 def no_plaintext_secret(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """A core/v1 Secret with data or stringData values. Only key names are reported."""
     if obj.kind != "Secret" or obj.api_version != "v1" or is_sops_encrypted(obj):
@@ -49,7 +49,7 @@ def _shown(keys: list[str]) -> str:
     return ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
 
 
-@template(scope="object")
+@template(scope="object", params={})
 def secret_in_configmap(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """A ConfigMap key whose name marks it as a credential (with a non-empty value), or whose
     value looks like one (PEM private key, well-known token prefixes, a URL with a password);
@@ -146,7 +146,7 @@ def _inner_location(source: tuple[str, int] | None, text: str, ctx) -> Location 
     return None
 
 
-@template(scope="container")
+@template(scope="container", params={})
 def env_literal_secret(container: Container, params: dict, ctx) -> Iterator[Violation]:
     """An env var with a credential-looking name (or a credential-looking value) set by a
     literal ``value:`` instead of ``valueFrom.secretKeyRef``. Empty values, flags
@@ -183,7 +183,10 @@ def _walk_values(node, trail: tuple = ()):
             yield from _walk_values(item, trail + (f"[{index}]",))
 
 
-@template(scope="repo")
+@template(scope="repo", params={
+    "files": {"type": "array", "items": {"type": "string"}, "default": ["values*.yaml", "values*.yml"],
+              "description": "Globs on file names (case-insensitive) of the values files read."},
+})
 def helm_values_plaintext_secret(repo, params: dict, ctx) -> Iterator[Violation]:
     """A Helm values file (``params.files`` globs, default ``values*.yaml``/``values*.yml``,
     anywhere in the repo) that sets a credential-looking key (password, adminPassword, apiKey,
@@ -193,7 +196,7 @@ def helm_values_plaintext_secret(repo, params: dict, ctx) -> Iterator[Violation]
     secretKey), by value shape (a Kubernetes name or Secret data key); see
     :func:`~k8slint.sensitive.helm_value_is_credential`. Empty strings, flags, placeholders and
     paths are fine; files that SOPS encrypted (a top-level ``sops:`` block) are skipped."""
-    patterns = [str(p).lower() for p in params.get("files", ["values*.yaml", "values*.yml"])]
+    patterns = [p.lower() for p in params["files"]]
     for rel in repo.files:
         name = rel.rsplit("/", 1)[-1].lower()
         if not any(fnmatch.fnmatchcase(name, p) for p in patterns):
@@ -214,13 +217,20 @@ def helm_values_plaintext_secret(repo, params: dict, ctx) -> Iterator[Violation]
                 )
 
 
-@template(scope="repo")
+@template(scope="repo", params={
+    "dirs": {"type": "array", "items": {"type": "string", "minLength": 1}, "default": ["secrets/sealed"],
+             "description": "Folders (path tails) that hold only sealed secrets."},
+    "kinds": {"type": "array", "items": {"type": "string"}, "default": ["SealedSecret"], "description": "The kinds allowed there."},
+    "allow-files": {"type": "array", "items": {"type": "string"},
+                    "default": ["kustomization.yaml", "kustomization.yml", "readme*", ".gitkeep", ".keep"],
+                    "description": "Globs on file names (case-insensitive) of other files allowed there."},
+})
 def sealed_dir_only_sealed(repo, params: dict, ctx) -> Iterator[Violation]:
     """Every file under a ``secrets/sealed/`` folder (``params.dirs``) holds only SealedSecret
     objects. A kustomization file listing them, README and .gitkeep files are allowed."""
-    dirs = ["/" + str(d).strip("/") + "/" for d in params.get("dirs", ["secrets/sealed"])]
-    allowed = [str(p).lower() for p in params.get("allow-files", ["kustomization.yaml", "kustomization.yml", "readme*", ".gitkeep", ".keep"])]
-    kinds = set(params.get("kinds", ["SealedSecret"]))
+    dirs = ["/" + d.strip("/") + "/" for d in params["dirs"]]
+    allowed = [p.lower() for p in params["allow-files"]]
+    kinds = set(params["kinds"])
     for rel in repo.files:
         if not any(d in "/" + rel for d in dirs):
             continue

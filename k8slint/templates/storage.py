@@ -36,12 +36,16 @@ def _problem(name: str, app: str | None, suffix: str) -> str | None:
     return None
 
 
-@template(scope="object")
+@template(scope="object", params={
+    "suffix": {"type": "string", "minLength": 1, "default": "-pvc", "description": "What every claim name ends with."},
+    "require-app-prefix": {"type": "boolean", "default": True,
+                           "description": "Claim names start with the app's name (its `app.kubernetes.io/name`/`app` label)."},
+})
 def pvc_naming(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """PVC names (and StatefulSet volumeClaimTemplates names) follow {app}-{purpose}-pvc."""
-    suffix = params.get("suffix", "-pvc")
+    suffix = params["suffix"]
     if obj.kind == "PersistentVolumeClaim":
-        app = app_name(obj) if params.get("require-app-prefix", True) else None
+        app = app_name(obj) if params["require-app-prefix"] else None
         problem = _problem(obj.name, app, suffix)
         if problem:
             ns = f"{obj.namespace}/" if obj.namespace else ""
@@ -55,7 +59,7 @@ def pvc_naming(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         if not isinstance(templates, list):
             return
         workload = workload_of(obj)
-        app = app_name(obj, workload) if params.get("require-app-prefix", True) else None
+        app = app_name(obj, workload) if params["require-app-prefix"] else None
         for index, item in enumerate(templates):
             meta = item.get("metadata") if isinstance(item, dict) else None
             name = meta.get("name") if isinstance(meta, dict) else None
@@ -83,12 +87,16 @@ def _claim_templates(obj: K8sObject):
             yield index, str(name or f"#{index}"), item.get("spec") if isinstance(item.get("spec"), dict) else {}
 
 
-@template(scope="object")
+@template(scope="object", params={
+    "allowed": {"type": "array", "items": {"type": "string"}, "default": [],
+                "description": "The storage classes a claim may use (empty: any class, as long as it is stated)."},
+    "default-hint": {"type": "string", "default": "local-path", "description": "The class the message suggests."},
+})
 def pvc_storage_class(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """A PVC (or StatefulSet volumeClaimTemplate) without an explicit ``storageClassName``, or
     with one outside ``params.allowed`` when that list is not empty. ``storageClassName: ""``
     (static binding, no class) is explicit and accepted."""
-    allowed = [str(c) for c in params.get("allowed", [])]
+    allowed = params["allowed"]
     ns = f"{obj.namespace}/" if obj.namespace else ""
     if obj.kind == "PersistentVolumeClaim":
         spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
@@ -98,7 +106,7 @@ def pvc_storage_class(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
                  for i, name, spec in _claim_templates(obj)]
     else:
         return
-    default = params.get("default-hint", "local-path")
+    default = params["default-hint"]
     for base, what, spec, key in items:
         value = spec.get("storageClassName")
         if value is None:
@@ -116,7 +124,7 @@ def pvc_storage_class(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
             )
 
 
-@template(scope="podspec")
+@template(scope="podspec", params={})
 def claim_exists(workload, params: dict, ctx) -> Iterator[Violation]:
     """A pod volume's ``persistentVolumeClaim.claimName`` names no PersistentVolumeClaim of the
     same render (same namespace)."""
@@ -140,7 +148,9 @@ def claim_exists(workload, params: dict, ctx) -> Iterator[Violation]:
         )
 
 
-@template(scope="object")
+@template(scope="object", params={
+    "root": {"type": "string", "pattern": "^/", "default": "/data", "description": "The folder data volumes live under."},
+})
 def hostpath_data_root(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """A PersistentVolume whose ``hostPath``/``local`` path is not under
     ``<root>/<namespace-or-app>/`` (root ``/data`` by default). The namespace comes from the
@@ -150,7 +160,7 @@ def hostpath_data_root(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]
     if obj.kind != "PersistentVolume":
         return
     spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
-    root = "/" + str(params.get("root", "/data")).strip("/")
+    root = "/" + params["root"].strip("/")
     for source in ("hostPath", "local"):
         holder = spec.get(source)
         path = holder.get("path") if isinstance(holder, dict) else None

@@ -24,7 +24,7 @@ def _selector_text(selector: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(selector.items(), key=lambda kv: str(kv[0])))
 
 
-@template(scope="render")
+@template(scope="render", params={})
 def service_selector(index, params: dict, ctx) -> Iterator[Violation]:
     """A Service's selector matches the pod-template labels of at least one workload."""
     pods = workload_labels(index, ctx)
@@ -89,7 +89,7 @@ def _port_matches(port: object, ports: list[dict]) -> bool:
     return any(p.get("name") == port for p in ports)
 
 
-@template(scope="render")
+@template(scope="render", params={})
 def ingress_backend(index, params: dict, ctx) -> Iterator[Violation]:
     """An Ingress backend names a Service in the render, with a port that Service exposes."""
     if not index.by_kind.get("Service"):
@@ -139,7 +139,7 @@ def _cpu_metric(hpa: K8sObject) -> tuple | None:
     return None
 
 
-@template(scope="render")
+@template(scope="render", params={})
 def hpa_target(index, params: dict, ctx) -> Iterator[Violation]:
     """An HPA's scaleTargetRef exists in the render; a CPU-utilization HPA's target sets CPU requests."""
     has_workloads = bool(len(workload_labels(index, ctx)))
@@ -174,12 +174,15 @@ def hpa_target(index, params: dict, ctx) -> Iterator[Violation]:
             )
 
 
-@template(scope="render")
+@template(scope="render", params={
+    "label": {"type": "string", "minLength": 1, "default": "release", "description": "The label Prometheus selects its rules and monitors by."},
+    "release": {"type": "string", "minLength": 1, "default": "kube-prometheus-stack", "description": "Its value: the Prometheus release."},
+})
 def servicemonitor_wiring(index, params: dict, ctx) -> Iterator[Violation]:
     """ServiceMonitors and PrometheusRules carry the Prometheus release label; a ServiceMonitor
     selects a Service of the render and scrapes a port that Service names."""
-    label = params.get("label", "release")
-    release = params.get("release", "kube-prometheus-stack")
+    label = params["label"]
+    release = params["release"]
     services = service_labels(index, ctx)
     for kind in ("ServiceMonitor", "PrometheusRule"):
         for obj in index.by_kind.get(kind, ()):
