@@ -66,8 +66,9 @@ def _check_folder(rule_id: str, side: str, folder: Path) -> list[dict]:
     result = lint(target, cwd=folder, env=env, repo_root=str(folder))
     assert result.code in (0, 1), f"{name}: {result.err}"
     report = result.report
-    # a target with nothing rendered is the finding's own (a render-error; an Application whose source is wrong)
-    its_own = {label for f in report.findings if f.rule == rule_id for label in [f.target, *(t for t, _ in f.targets)]}
+    # a target with nothing rendered must say why in a finding of its own (a render-error; an Application
+    # whose source is wrong, or that deploys another repository and syncs production automatically)
+    its_own = {label for f in report.findings for label in [f.target, *(t for t, _ in f.targets)]}
     assert report.targets and all(t.objects and not t.failed or t.label in its_own for t in report.targets) \
         or rule_id == "render-error" or report.targets == [] and RULES[rule_id].scope == "repo", \
         f"{name}: nothing rendered ({report.targets})"
