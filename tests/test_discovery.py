@@ -25,6 +25,7 @@ WHOLE = {
     "charts/api [values-dev.yaml]": "development",  # charts/<name>/, once per values-<env>.yaml
     "charts/api [values-prod.yaml]": "production",
     "manifests/argocd": "unknown",            # Argo CD objects no unit includes
+    "api (Application manifests/argocd/app.yaml)": "unknown",  # what it deploys: charts/api with values.yaml alone
     "overlays/production": "production",
 }
 
