@@ -83,6 +83,23 @@ def test_one_small_file_with_a_valid_config_loads_no_heavy_module(tmp_path):
         assert heavy not in loaded, f"{heavy} imported for a check of one plain file"
     assert "jsonschema_rs" in loaded  # the schema rule and the config verdict
     assert not {"k8slint.render.kustomize", "k8slint.render.helm"} & modules
+    # built-in formatters and templates come from k8slint itself: no installed package's metadata is read
+    assert "importlib.metadata" not in modules and "importlib_metadata" not in loaded
+
+
+def test_builtin_formatter_table_is_what_the_package_registers():
+    """formatters.BUILTIN (read without scanning metadata) and the entry points pyproject.toml
+    registers name the same classes; an unknown name still finds a plugin (test_formats)."""
+    from importlib.metadata import entry_points
+
+    from k8slint import formatters
+
+    registered = {ep.name: ep.value for ep in entry_points(group="k8slint.formatters") if ep.value.startswith("k8slint.")}
+    assert registered == formatters.BUILTIN
+    for name in formatters.BUILTIN:
+        assert issubclass(formatters.get(name), formatters.Formatter)
+    with pytest.raises(KeyError, match=r"unknown format 'nope' \(installed: concise, github, json, junit, markdown, sarif, text"):
+        formatters.get("nope")
 
 
 def test_an_invalid_config_still_gets_jsonschemas_wording(tmp_path):
