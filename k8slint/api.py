@@ -34,7 +34,8 @@ def lint(paths: list[str] | tuple[str, ...] | str = (), **options: Any) -> Repor
     Keywords are :class:`k8slint.plan.Options` fields, named like ``k8slint check``'s flags:
     env, values, set_values, release_name, namespace, config, repo_root, fail_on, select, skip,
     allow_empty, allow_remote, jobs, changed, kubernetes_version, crds, baseline,
-    write_baseline, max_file_size, max_objects, render_timeout, and stdin (bytes for ``-``).
+    write_baseline, max_file_size, max_objects, render_timeout, diff_base, repository_rules, and
+    stdin (bytes for ``-``).
     """
     report, _ = run(_options(paths, options))
     return report
@@ -75,15 +76,21 @@ def run(options: Options, watchdog: bool = False, before_render=None) -> tuple[R
     """The run behind :func:`lint`; also returns what it built (renders, checker), which a caller
     about to exit can keep alive instead of paying to free it (see ``cli.run``).
 
-    The run is bounded by ``limits.deadline``: renders get what is left of it, renderers still
-    running when it passes are killed, and the run ends with a K8slintError. ``watchdog`` (the
-    command line) also ends the process, exit 2, if the run has not stopped shortly after.
-    ``before_render(plan)`` runs once the plan is made (the command line checks its outputs there)."""
+    The run is bounded by ``limits.deadline``: renders get what is left of it (the --diff-base run's
+    included), renderers still running when it passes are killed, and the run ends with a
+    K8slintError. ``watchdog`` (the command line) also ends the process, exit 2, if the run has not
+    stopped shortly after. ``before_render(plan)`` runs once the plan is made (the command line
+    checks its outputs there)."""
     import threading
     import time
 
-    from .render import process, render
+    from . import formatters
+    from .errors import K8slintError
+    from .render import process
+    from .report import passes
 
+    if options.diff_base and options.write_baseline:
+        raise K8slintError("--write-baseline records every finding: it does not combine with --diff-base")
     started = time.monotonic()
     with collector_paused():
         plan = make_plan(options)
@@ -99,17 +106,15 @@ def run(options: Options, watchdog: bool = False, before_render=None) -> tuple[R
             timer.daemon = True
             timer.start()
         try:
-            targets = plan.targets
-            jobs = settings.jobs or min(len(targets), os.cpu_count() or 2)
-            if jobs > 1 and len(targets) > 1:
-                with ThreadPoolExecutor(max_workers=jobs) as pool:
-                    renders = list(pool.map(lambda t: _render(render, t, settings), targets))
-            else:
-                renders = [_render(render, t, settings) for t in targets]
+            renders = _render_all(plan)
             _within_deadline(settings)
-            result = _check(plan, renders, options)
+            report, built = _check(plan, renders, options)
+            if options.diff_base:
+                _against_base(report, plan, options)
             _within_deadline(settings)
-            return result
+            report.passed = passes(report.findings, settings.fail_on) or bool(options.write_baseline)
+            report.summary = formatters.summarize(report.findings, report, report.passed)
+            return report, built
         finally:
             for timer in timers:
                 timer.cancel()
@@ -195,17 +200,32 @@ def _hard_stop(deadline: float) -> None:
         os._exit(2)
 
 
-def _check(plan: Plan, renders: list, options: Options) -> tuple[Report, Any]:
+def _render_all(plan: Plan) -> list:
+    from .render import render
+
+    settings = plan.settings
+    targets = plan.targets if plan.rendered else []
+    jobs = settings.jobs or min(len(targets), os.cpu_count() or 2)
+    if jobs > 1 and len(targets) > 1:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(lambda t: _render(render, t, settings), targets))
+    return [_render(render, t, settings) for t in targets]
+
+
+def _check(plan: Plan, renders: list, options: Options, base: bool = False) -> tuple[Report, Any]:
+    """Check the renders (and the repository tree): the report's findings, merged across targets,
+    with ignore entries and baselines applied. ``base``: the run over --diff-base, whose findings
+    are only compared with (no baseline; repository-tree findings anywhere)."""
     from . import formatters, suppress
     from .check import Checker, Policy
     from .errors import K8slintError
-    from .report import passes
 
     settings = plan.settings
     policy = Policy(plan.rules, settings, plan.only)
     checker = Checker(policy, settings)
     findings = []
-    report = Report(__version__, rules=plan.rules, repo_root=str(settings.repo_root), fail_on=settings.fail_on)
+    report = Report(__version__, rules=plan.rules, repo_root=str(settings.repo_root), fail_on=settings.fail_on,
+                    repository=plan.repo_rules, rendered=plan.rendered)
     unknown_envs = []
     empty = []
     for result in renders:
@@ -236,7 +256,9 @@ def _check(plan: Plan, renders: list, options: Options) -> tuple[Report, Any]:
     for label in empty:
         report.notes.append(f"{label} rendered no objects")
     if plan.repo_rules:
-        findings.extend(checker.check_repo(settings.repo_root, settings.unknown_env))
+        found = checker.check_repo(settings.repo_root, settings.unknown_env)
+        scope = None if base else repository_scope(plan, options)
+        findings.extend(found if scope is None else [f for f in found if scope(f.location.file)])
 
     # a target that failed to render is a render-error finding (exit 1), never a stop: the other targets,
     # the repository rules and every output still come; only input with nothing in it at all cannot be checked
@@ -250,10 +272,125 @@ def _check(plan: Plan, renders: list, options: Options) -> tuple[Report, Any]:
     used: set[int] = set()
     findings = suppress.apply_config_ignores(findings, settings, used)
     ran = {item.rule.id for env in {r.target.env for r in renders} | {settings.unknown_env}
-           for item in policy.active(env if env in envs.ENVIRONMENTS else settings.unknown_env)}
+           for item in policy.active(env if env in envs.ENVIRONMENTS else settings.unknown_env)
+           if (item.rule.scope == "repo" and plan.repo_rules) or (item.rule.scope != "repo" and plan.rendered)}
     findings = suppress.finalize(findings + suppress.config_ignore_findings(settings, policy, used, plan.whole_repo, ran))
-    findings = suppress.baseline(findings, settings, options.write_baseline, options.baseline, report.notes)
+    findings = suppress.merge(findings)
+    if not base:
+        findings = suppress.baseline(findings, settings, options.write_baseline, options.baseline, report.notes)
     report.findings = findings
-    report.passed = passes(findings, settings.fail_on) or bool(options.write_baseline)
-    report.summary = formatters.summarize(findings, report, report.passed)
     return report, (renders, checker)
+
+
+def repository_scope(plan: Plan, options: Options):
+    """Which files the repository-tree rules report on: None for all of them (a run over the whole
+    repository, or a change to the configuration), else a test of a repo-relative path - inside a
+    path given, read by a target checked (what its renderer reads: the same list --changed uses),
+    or, with --changed, one of the changed files."""
+    from pathlib import Path
+
+    from .plan.changed import CONFIG_FILES
+    from .render import Unit, renderer
+
+    if not options.paths:
+        return None
+    settings = plan.settings
+    root = settings.repo_root.resolve()
+    given = [Path(p).resolve() for p in options.paths if p != "-"]
+    if options.changed and any(p.name in CONFIG_FILES and p.parent == root for p in given):
+        return None
+    inputs = []
+    for target in plan.targets:
+        if target.kind == "stdin":
+            continue
+        env_file = next((v for v in target.values if v.parent == target.path and v.name.startswith("values-")), None)
+        inputs.append(renderer(target.kind).inputs(Unit(target.kind, target.path, env_file), settings))
+
+    def inside(rel: str) -> bool:
+        path = (root / rel).resolve()
+        return (any(path == p or p in path.parents for p in given)
+                or any(i.fed_by(path) for i in inputs))
+
+    return inside
+
+
+def _against_base(report: Report, plan: Plan, options: Options) -> None:
+    """--diff-base REF: check the repository as it is at REF with the same options and targets, and
+    keep only the findings REF does not have (matched like a baseline, per target)."""
+    from . import suppress
+    from .errors import K8slintError
+    from .plan.gitref import checkout
+
+    ref = options.diff_base
+    root = plan.settings.repo_root.resolve()
+    with checkout(ref, root) as base:
+        if base.root is None:
+            base_findings: list = []
+            report.notes.append(f"--diff-base {ref}: the branch has no commit yet, so every finding is new")
+        else:
+            try:
+                base_findings, failed = _base_findings(plan, options, root, base.root)
+            except K8slintError as exc:
+                raise K8slintError(f"--diff-base {ref} ({base.commit[:12]}) could not be checked: {exc}") from None
+            if failed:
+                report.notes.append(f"--diff-base {ref}: {', '.join(failed)} did not render there, so every finding "
+                                    f"of {'it' if len(failed) == 1 else 'them'} is new")
+        new, unchanged = suppress.compare(report.findings, base_findings)
+        files = {f.location.file for f in new + unchanged}
+        report.changed_files = frozenset(f for f in files if _differs(root, base.root, f))
+    report.findings, report.unchanged, report.diff_base = new, unchanged, ref
+    shown = f"{ref} ({base.commit[:12]})" if base.commit else ref
+    report.notes.append(f"compared with {shown}: {len(new)} new finding(s) shown, {len(unchanged)} that {ref} has too not shown")
+
+
+def _base_findings(plan: Plan, options: Options, root, base_root) -> tuple[list, list[str]]:
+    """The findings of the same targets, with the same options, in the tree of the base revision,
+    and the targets that did not render there. None rendering is a K8slintError."""
+    from .errors import K8slintError
+    from dataclasses import replace
+    from pathlib import Path
+
+    def moved(path: Path) -> Path | None:
+        """A path of the repository, in the base tree (None: not there); other paths unchanged."""
+        try:
+            rel = Path(path).resolve().relative_to(root)
+        except ValueError:
+            return Path(path)
+        there = base_root / rel
+        return there if there.exists() or there.is_symlink() else None
+
+    targets = []
+    for target in plan.targets:
+        path, values = moved(target.path), [moved(v) for v in target.values]
+        if path is not None and None not in values:
+            targets.append(replace(target, path=path, values=values))  # a target REF lacks: all its findings are new
+    config = plan.settings.config.file
+    base_config = moved(config) if config is not None and options.config else None
+    base_options = replace(options, repo_root=str(base_root), config=str(base_config) if base_config else None,
+                           crds=[str(moved(Path(c)) or c) for c in options.crds], baseline=None, write_baseline=None,
+                           diff_base=None, stdin=None)
+    base_plan = make_plan(base_options, targets=targets)
+    renders = _render_all(base_plan)
+    if renders and all(r.failed for r in renders):
+        raise K8slintError("nothing could be rendered: " + "; ".join(p.message for r in renders for p in r.problems[:1]))
+    report, _ = _check(base_plan, renders, base_options, base=True)
+    return report.findings, [r.target.label() for r in renders if r.failed]
+
+
+def _differs(root, base_root, rel: str) -> bool:
+    """Whether a repo-relative file differs from its version in the base tree (new files do)."""
+    from .model import pseudo_file
+
+    if pseudo_file(rel) or rel == ".":
+        return False
+    if base_root is None:
+        return True
+    try:
+        here, there = (root / rel), (base_root / rel)
+        if not there.is_file():
+            return True
+        if here.stat().st_size != there.stat().st_size:
+            return True
+        return here.read_bytes() != there.read_bytes()
+    except OSError:
+        return True

@@ -7,6 +7,7 @@ import re
 
 ENVIRONMENTS = ("production", "staging", "development")
 UNKNOWN = "unknown"
+STRICTNESS = {"production": 0, UNKNOWN: 1, "staging": 2, "development": 3}  # which environment's finding is shown first
 
 ALIASES = {
     "production": "production",

@@ -155,6 +155,11 @@ class Violation:
     part: str = ""  # which part of a composed value it is about ("tag", "repository"), to trace the right values key
 
 
+def pseudo_file(file: str) -> bool:
+    """Locations that are not files of the repository: stdin, a rendered stream."""
+    return file.startswith("<") or file.endswith("(rendered)")
+
+
 MAX_MESSAGE = 1000  # characters of one finding's message; the middle of a longer one is cut
 MAX_NAME = 253  # characters of an object's kind, namespace or name shown (Kubernetes' own limit)
 
@@ -181,6 +186,12 @@ def some(items, limit: int = 5, quote: bool = False) -> str:
 
 @dataclass
 class Finding:
+    """One problem to fix. A finding at a source line that several targets render (a base, a
+    shared chart template) stands for all of them: ``occurrences`` holds the per-target findings it
+    merges (the one whose message, object and severity it shows first), and ``target``/``env`` are
+    that first one's. ``fingerprint`` does not depend on the target for such a finding;
+    ``target_fingerprint`` is the per-target one earlier versions wrote to baselines."""
+
     rule: str
     severity: str
     message: str
@@ -192,6 +203,16 @@ class Finding:
     fingerprint: str = ""
     extra: dict = field(default_factory=dict)
     related: list = field(default_factory=list)  # other Locations on the way (the template line that reads a value)
+    target_fingerprint: str = ""  # per target (k8slint-baseline/v1); empty: the same as fingerprint
+    occurrences: list = field(default_factory=list)  # the per-target findings merged into this one (first: this one's)
+    state: str = ""  # compared with --diff-base: "new" or "unchanged" (SARIF baselineState)
+
+    @property
+    def targets(self) -> list[tuple[str, str]]:
+        """(target, env) of every target this finding is in, the shown one first."""
+        if self.occurrences:
+            return [(o.target, o.env) for o in self.occurrences]
+        return [(self.target, self.env)]
 
     def __post_init__(self) -> None:
         self.message = shorten(str(self.message))
@@ -201,7 +222,7 @@ class Finding:
     def sort_key(self) -> tuple:
         obj = self.object or {}
         return (
-            self.target,
+            tuple(sorted(t for t, _ in self.targets)) if self.occurrences else (self.target,),
             self.location.file,
             self.location.line,
             self.rule,
@@ -220,12 +241,15 @@ class Finding:
             "location": {"file": self.location.file, "line": self.location.line},
             "env": self.env,
             "target": self.target,
+            "targets": [{"target": t, "env": e} for t, e in self.targets],
             "fingerprint": self.fingerprint,
         }
         if self.rendered is not None:
             out["rendered"] = {"file": self.rendered.file, "line": self.rendered.line}
         if self.related:
             out["related"] = [{"file": r.file, "line": r.line} for r in self.related]
+        if self.state:
+            out["baselineState"] = self.state
         return out
 
 

@@ -4,13 +4,23 @@
   ``k8slint.io/ignore-reason``); one that suppressed nothing where its rule ran is an
   ``unused-suppression`` finding, one without a reason an ``ignore-without-reason`` finding;
 - **config** ``ignore:`` entries (rules x paths/kind/namespace/name/env), reported the same way;
-- **baselines**: ``k8slint check --write-baseline FILE`` records the fingerprint of every current
-  finding; ``--baseline FILE`` (or ``baseline:`` in the config) hides findings whose fingerprint
-  is recorded. Each recorded fingerprint hides one finding: a second identical problem is new;
-- **fingerprints**: made of the rule, the target, the object's kind/namespace/name and a stable
-  key (container name, key name, path with list items named) - never line numbers - so they
-  survive lines moving and unrelated edits;
-- :func:`finalize`: deduplicate and sort, so output never depends on input order or threads.
+- **baselines**: ``k8slint check --write-baseline FILE`` records every current finding (its
+  fingerprint and the targets it is in); ``--baseline FILE`` (or ``baseline:`` in the config)
+  hides each recorded finding in the targets it was recorded for, so a base's old problem that
+  a new overlay starts to deploy is new there. Each record hides one finding: a second identical
+  problem is new. Baselines written before findings were merged across targets
+  (``k8slint-baseline/v1``: one fingerprint per target) still hide the same findings;
+- **fingerprints**: made of the rule, the object's kind/namespace/name and a stable key
+  (container name, key name, path with list items named) - never line numbers - so they survive
+  lines moving and unrelated edits. At a source line several targets render (a base, a chart
+  template) the object is named as the source writes it and the target is left out, so the
+  fingerprint is the same in every target; elsewhere the target is part of it;
+- :func:`finalize`: deduplicate and sort, so output never depends on input order or threads;
+- :func:`merge`: one finding per source location - the findings of several targets with the same
+  rule, source file and line, object (as the source writes it) and key are one finding that lists
+  every target, with the severity of the strictest environment;
+- :func:`compare`: ``--diff-base REF`` - which findings the checked base already has (matched
+  like a baseline, per target), and which a change introduces.
 """
 
 from __future__ import annotations
@@ -19,15 +29,16 @@ import fnmatch
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import envs
 from .errors import BaselineError
-from .model import Finding, K8sObject, Location
+from .model import SEVERITY_RANK, Finding, K8sObject, Location
 
-FORMAT = "k8slint-baseline/v1"
+FORMAT = "k8slint-baseline/v2"
+FORMAT_V1 = "k8slint-baseline/v1"  # one entry per finding per target, before findings were merged
 IGNORE_ANNOTATION = "k8slint.io/ignore"
 IGNORE_REASON_ANNOTATION = "k8slint.io/ignore-reason"
 
@@ -201,6 +212,111 @@ def finalize(findings: list[Finding]) -> list[Finding]:
     return sorted(unique.values(), key=Finding.sort_key)
 
 
+# -- one finding per source location -------------------------------------------------------------
+def merge(findings: list[Finding]) -> list[Finding]:
+    """The findings of several targets at one source location as one finding each, sorted.
+
+    Same location means the same rule, fingerprint (rule, object as its source writes it, key,
+    source file - the target is not part of it at a shared source line), file and line. A finding
+    whose fingerprint has the target in it (the rendered stream, a target's own file) stays alone.
+    Two findings of one target are never merged: where a template renders several objects from
+    one line, they are told apart by their rendered namespace, name and message."""
+    groups: dict[object, list[Finding]] = {}
+    for finding in findings:
+        key = (finding.rule, finding.fingerprint, finding.location.file, finding.location.line) if finding.fingerprint else id(finding)
+        groups.setdefault(key, []).append(finding)
+    out = []
+    for items in groups.values():
+        if len({f.target for f in items}) < len(items):
+            parts: dict[tuple, list[Finding]] = {}
+            for f in items:
+                obj = f.object or {}
+                parts.setdefault((obj.get("namespace") or "", obj.get("name") or "", f.message), []).append(f)
+            for part in parts.values():
+                if len({f.target for f in part}) < len(part):
+                    out.extend(part)  # cannot be told apart: never merged
+                else:
+                    out.append(combine(part))
+        else:
+            out.append(combine(items))
+    return sorted(out, key=Finding.sort_key)
+
+
+def combine(occurrences: list[Finding]) -> Finding:
+    """One finding for per-target findings of one source location: the strictest first (its
+    message, object and severity are shown; ties by environment, production first, then by
+    target), the others by target."""
+    items = [o for f in occurrences for o in (f.occurrences or [f])]
+    if len(items) == 1:
+        return items[0]
+    first = min(items, key=lambda f: (-SEVERITY_RANK[f.severity], envs.STRICTNESS.get(f.env, len(envs.STRICTNESS)), f.target))
+    rest = sorted((f for f in items if f is not first), key=lambda f: f.target)
+    return replace(first, occurrences=[first, *rest])
+
+
+# -- matching recorded findings (baselines, --diff-base) -------------------------------------------
+@dataclass
+class Recorded:
+    """Findings recorded elsewhere (a baseline file, the run over --diff-base): each record hides one
+    finding in one target (``pairs``: (fingerprint, target) -> count), or, from a v1 baseline,
+    per fingerprint (``prints``: the per-target fingerprint -> count)."""
+
+    pairs: Counter = field(default_factory=Counter)
+    prints: Counter = field(default_factory=Counter)
+    version: str = FORMAT
+
+    @classmethod
+    def of(cls, findings: list[Finding]) -> Recorded:
+        pairs: Counter = Counter()
+        for finding in findings:
+            for target, _ in finding.targets:
+                pairs[(finding.fingerprint, target)] += 1
+        return cls(pairs)
+
+
+def match(findings: list[Finding], recorded: Recorded) -> tuple[list[Finding], list[Finding]]:
+    """(what the records leave of the findings, the findings they cover entirely). A finding
+    recorded in some of its targets only is left with the others (a new overlay deploying a base's
+    recorded problem: new there)."""
+    pairs, prints = Counter(recorded.pairs), Counter(recorded.prints)
+    left_over, covered = [], []
+    for finding in findings:
+        occurrences = finding.occurrences or [finding]
+        left, consumed = [], set()
+        for occurrence in occurrences:
+            pair = (finding.fingerprint, occurrence.target)
+            legacy = occurrence.target_fingerprint or occurrence.fingerprint
+            if pairs[pair] > 0:
+                pairs[pair] -= 1
+            elif legacy in consumed:
+                pass  # a v1 record of a finding that was reported once for every target
+            elif legacy and prints[legacy] > 0:
+                prints[legacy] -= 1
+                consumed.add(legacy)
+            else:
+                left.append(occurrence)
+        if not left:
+            covered.append(finding)
+        elif len(left) == len(occurrences):
+            left_over.append(finding)
+        else:
+            left_over.append(combine(left))
+    return left_over, covered
+
+
+def compare(findings: list[Finding], base: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """--diff-base: (the findings the change introduces, those the base already has), with
+    ``state`` new / unchanged. A finding the base has in fewer targets is new, in the others.
+    ``render-error`` is always new: a target that does not render is not checked, whatever the base."""
+    new, unchanged = match([f for f in findings if f.rule != "render-error"], Recorded.of(base))
+    new = sorted(new + [f for f in findings if f.rule == "render-error"], key=Finding.sort_key)
+    for finding in new:
+        finding.state = "new"
+    for finding in unchanged:
+        finding.state = "unchanged"
+    return new, unchanged
+
+
 # -- baselines -------------------------------------------------------------------------------------
 def baseline(findings: list[Finding], settings, write: str | None, given: str | None, notes: list[str]) -> list[Finding]:
     """``write``: record every finding (--write-baseline); else hide the findings recorded in
@@ -214,19 +330,23 @@ def baseline(findings: list[Finding], settings, write: str | None, given: str | 
         path = str(settings.baseline)
     if path is None:
         return findings
-    kept, hidden = apply_baseline(findings, load_baseline(Path(path)))
+    recorded = load_baseline(Path(path))
+    kept, hidden = apply_baseline(findings, recorded)
     if hidden:
         notes.append(f"{hidden} finding(s) recorded in the baseline {path} not shown")
+    if recorded.version == FORMAT_V1:
+        notes.append(f"the baseline {path} records each finding once per target ({FORMAT_V1}); it still hides the same "
+                     f"findings: rewrite it with --write-baseline {path} to record one entry per source line")
     return kept
 
 
 def write_baseline(path: Path, findings: list[Finding]) -> None:
     entries = sorted(
-        ({"fingerprint": f.fingerprint, "rule": f.rule, "target": f.target, "file": f.location.file,
+        ({"fingerprint": f.fingerprint, "rule": f.rule, "targets": sorted(t for t, _ in f.targets), "file": f.location.file,
           "object": (f"{f.object['kind']} {f.object['namespace'] + '/' if f.object.get('namespace') else ''}{f.object['name']}"
                      if f.object else None),
           "message": f.message} for f in findings),
-        key=lambda e: (e["target"], e["file"], e["rule"], e["fingerprint"]),
+        key=lambda e: (e["file"], e["rule"], e["fingerprint"], e["targets"]),
     )
     text = json.dumps({"format": FORMAT, "findings": entries}, indent=2, ensure_ascii=False) + "\n"
     from .outputs import atomic
@@ -238,7 +358,7 @@ def write_baseline(path: Path, findings: list[Finding]) -> None:
         raise BaselineError(f"cannot write baseline {path}: {exc.strerror}") from None
 
 
-def load_baseline(path: Path) -> Counter:
+def load_baseline(path: Path) -> Recorded:
     from .load import load_json
 
     try:
@@ -249,19 +369,23 @@ def load_baseline(path: Path) -> Counter:
         raise BaselineError(f"baseline {path} is not a k8slint baseline ({exc})") from None
     if error is not None:
         raise BaselineError(f"baseline {path} is not a k8slint baseline ({error.message}, line {error.line})")
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("findings"), list):
+    version = data.get("format") if isinstance(data, dict) else None
+    if version not in (FORMAT, FORMAT_V1) or not isinstance(data.get("findings"), list):
         raise BaselineError(f"baseline {path} is not a k8slint baseline (format {FORMAT} expected)")
-    return Counter(e.get("fingerprint") for e in data["findings"] if isinstance(e, dict) and e.get("fingerprint"))
+    entries = [e for e in data["findings"] if isinstance(e, dict) and isinstance(e.get("fingerprint"), str) and e["fingerprint"]]
+    if version == FORMAT_V1:
+        return Recorded(prints=Counter(e["fingerprint"] for e in entries), version=FORMAT_V1)
+    pairs: Counter = Counter()
+    for entry in entries:
+        targets = entry.get("targets")
+        for target in targets if isinstance(targets, list) else []:
+            if isinstance(target, str):
+                pairs[(entry["fingerprint"], target)] += 1
+    return Recorded(pairs)
 
 
-def apply_baseline(findings: list[Finding], known: Counter) -> tuple[list[Finding], int]:
-    """The findings that are new, and how many the baseline hid."""
-    left = Counter(known)
-    kept, hidden = [], 0
-    for finding in findings:
-        if finding.fingerprint and left[finding.fingerprint] > 0:
-            left[finding.fingerprint] -= 1
-            hidden += 1
-        else:
-            kept.append(finding)
-    return kept, hidden
+def apply_baseline(findings: list[Finding], recorded: Recorded) -> tuple[list[Finding], int]:
+    """The findings that are new (in the targets the baseline does not record them for), and how
+    many the baseline hid entirely."""
+    kept, covered = match(findings, recorded)
+    return kept, len(covered)

@@ -116,6 +116,9 @@ def test_example_workflow_passes_actionlint_and_lints_every_overlay_in_a_matrix(
     assert lint["permissions"]["security-events"] == "write"
     uses = lint["steps"][-1]
     assert uses["with"]["paths"] == "${{ matrix.target.path }}" and "sarif-file" in uses["with"]
+    assert uses["with"]["repository-rules"] == "skip"  # the tree is checked once, by a job of its own
+    tree = flow["jobs"]["repository"]["steps"][-1]["with"]
+    assert tree["repository-rules"] == "only" and "paths" not in tree and tree["sarif-category"] != uses["with"]["sarif-category"]
     bad = tmp_path / "bad.yml"  # actionlint really checks: an injected PR title is reported
     bad.write_text(WORKFLOW.read_text().replace('run: echo "targets=', 'run: echo "${{ github.event.pull_request.title }}" && echo "targets='))
     refused = subprocess.run([tool("actionlint"), "-no-color", str(bad)], capture_output=True, text=True, env=env, timeout=120)
@@ -135,7 +138,7 @@ def run_step(name: str, cwd: Path, tmp_path: Path, **inputs: str) -> tuple[subpr
         if match:
             env[key] = inputs.get(match.group(1).replace("-", "_"), meta_inputs[match.group(1)].get("default", ""))
         else:
-            env[key] = inputs[key]
+            env[key] = inputs.get(key, "")  # ${{ github.* }}: as on a push event unless given
     proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=300)
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)

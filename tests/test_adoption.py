@@ -57,8 +57,9 @@ def test_baseline_survives_moved_lines_and_unrelated_edits_and_shows_only_new_fi
     written = cli("check", "--write-baseline", str(baseline), "--format", "json", cwd=repo)
     assert written.code == 0, written.err
     recorded = json.loads(baseline.read_text())
-    assert recorded["format"] == "k8slint-baseline/v1"
-    assert [(e["rule"], e["object"]) for e in recorded["findings"]] == [("readiness-probe", "Deployment prj-01/observer")]
+    assert recorded["format"] == "k8slint-baseline/v2"
+    assert [(e["rule"], e["object"], e["targets"]) for e in recorded["findings"]] == [
+        ("readiness-probe", "Deployment prj-01/observer", ["infra/k8s/overlays/production"])]
     assert cli("check", "--baseline", str(baseline), cwd=repo).code == 0
 
     # Legacy edits: lines move (a header comment, keys reordered), an unrelated object is added...
@@ -96,12 +97,15 @@ def test_baseline_survives_moved_lines_and_unrelated_edits_and_shows_only_new_fi
 
 
 def test_baseline_counts_each_recorded_finding_once(tmp_path):
-    from k8slint.suppress import apply_baseline
-    from k8slint.model import Finding, Location
     from collections import Counter
 
+    from k8slint.model import Finding, Location
+    from k8slint.suppress import FORMAT_V1, Recorded, apply_baseline
+
     make = lambda: Finding("r", "error", "m", Location("f", 1), "t", "production", fingerprint="abc")  # noqa: E731
-    kept, hidden = apply_baseline([make(), make()], Counter({"abc": 1}))
+    kept, hidden = apply_baseline([make(), make()], Recorded(Counter({("abc", "t"): 1})))
+    assert hidden == 1 and len(kept) == 1
+    kept, hidden = apply_baseline([make(), make()], Recorded(prints=Counter({"abc": 1}), version=FORMAT_V1))
     assert hidden == 1 and len(kept) == 1
 
 

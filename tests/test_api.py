@@ -57,8 +57,8 @@ def test_repository_rules_read_no_file_through_a_symlink_or_over_the_size_limit(
     values = "image: {tag: v1}\ndb:\n  password: hunter2-but-long\n"
     (repo / "values.yaml").write_text(values)
 
-    def check(**options):
-        return k8slint.lint([str(repo / "cm.yaml")], env="production", select=["helm-values-plaintext-secret"], **options)
+    def check(**options):  # the folder: repository rules report on the files of the paths given
+        return k8slint.lint([str(repo)], env="production", select=["helm-values-plaintext-secret"], **options)
 
     report = check()
     assert located(report) == [("helm-values-plaintext-secret", "values.yaml", 3)]

@@ -155,9 +155,11 @@ def test_a_file_in_a_folder_without_a_repository_does_not_make_the_cwd_the_repos
     assert [(f.rule, f.location.file) for f in report.findings] == []  # no Dockerfile, no app.py: not given
     plan = make_plan(Options(paths=["deploy/cm.yaml"], env="dev"))
     assert plan.settings.sources.files() == ["deploy/cm.yaml"]
-    # with a repository around it, the repository rules cover the repository
+    # with a repository around it, a check of the whole repository covers the repository; a path given
+    # still reports only the files it holds or reads (issue 11: no Dockerfile in every overlay's job)
     (tmp_path / ".git").mkdir()
-    report = k8slint.lint(["deploy/cm.yaml"], env="dev")
+    assert [(f.rule, f.location.file) for f in k8slint.lint(["deploy/cm.yaml"], env="dev").findings] == []
+    report = k8slint.lint([], env="dev")
     assert {(f.rule, f.location.file) for f in report.findings} >= {("no-dockerfile", "Dockerfile"),
                                                                       ("no-app-source", "src/app.py")}
 

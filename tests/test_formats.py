@@ -74,14 +74,28 @@ def assert_consistent(data: dict, sarif: dict, junit: ET.Element) -> None:
     rule_ids = [r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]]
     assert all(r["ruleId"] in rule_ids and rule_ids[r["ruleIndex"]] == r["ruleId"] for r in results)
     suites = {s.get("name"): s for s in junit.iter("testsuite")}
-    assert [t["target"] for t in data["targets"]] == [n for n in suites if n != "."]
+
+    def properties(suite, name):
+        return [p.get("value") for p in suite.iter("property") if p.get("name") == name]
+
+    # a suite per target, then the repository's, then one per set of targets sharing findings
+    assert [t["target"] for t in data["targets"]] == [n for n, s in suites.items() if properties(s, "env")]
+    shared = {frozenset(properties(s, "target")): s for s in suites.values() if properties(s, "target")}
     failed_cases = sum(int(s.get("failures")) + int(s.get("errors")) for s in suites.values())
-    groups = {(f["target"], f["rule"], json.dumps(f["object"], sort_keys=True) if f["object"] else f["location"]["file"])
+    groups = {(tuple(sorted(t["target"] for t in f["targets"])), f["rule"],
+               json.dumps(f["object"], sort_keys=True) if f["object"] else f["location"]["file"])
               for f in data["findings"]}
     assert failed_cases == len(groups)
     for f in data["findings"]:
-        bodies = [node.text for node in suites[f["target"]].iter() if node.tag in ("failure", "error")]
+        assert f["targets"][0] == {"target": f["target"], "env": f["env"]}
+        if len(f["targets"]) > 1:
+            suite = shared[frozenset(f"{t['target']} ({t['env']})" for t in f["targets"])]
+        else:
+            suite = suites[f["target"]]
+        bodies = [node.text for node in suite.iter() if node.tag in ("failure", "error")]
         assert any(f"{f['location']['file']}:{f['location']['line']}: {f['severity']}: {f['message']}" in b for b in bodies)
+    for result in results:  # one SARIF result per finding, naming every target
+        assert result["properties"]["targets"][0] == {"target": result["properties"]["target"], "env": result["properties"]["env"]}
 
 
 @needs_schemas
@@ -232,7 +246,7 @@ def test_markdown_is_truncated_with_a_count_of_what_was_left_out():
     assert len(rows) == 7
     assert "PVC data-0 \\| is &lt;bad&gt;" in rows[0]
     assert "_… and 23 more findings not shown (16 error, 7 warning);" in text
-    small = render(run, findings, summarize(findings, run, False), max_chars=1500)
+    small = render(run, findings, summarize(findings, run, False), max_bytes=1500)
     assert len(small) < 1500 + 300 and "more findings not shown" in small
 
 

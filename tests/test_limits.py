@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import assert_clear, bounded_k8slint
-from k8slint.plan.settings import DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_OBJECTS, DEFAULT_RENDER_TIMEOUT
+from k8slint.plan.settings import (DEFAULT_DEADLINE, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_OBJECTS, DEFAULT_RENDER_MEMORY,
+                                   DEFAULT_RENDER_TIMEOUT)
 
 CM = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  namespace: prj-01\ndata:\n  PADDING: \"{pad}\"\n"
 
@@ -32,13 +33,16 @@ def test_safe_defaults_apply_and_are_the_documented_ones(tmp_path: Path):
     big = repo / "big.yaml"
     big.write_bytes(b"# " + b"x" * (DEFAULT_MAX_FILE_SIZE - 2) + b"\n")  # one byte over
     settings = make_plan(Options(paths=[str(big)], env="dev")).settings
-    assert (settings.max_file_size, settings.max_objects, settings.render_timeout) == (
-        DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_OBJECTS, DEFAULT_RENDER_TIMEOUT)
+    assert (settings.max_file_size, settings.max_objects, settings.render_timeout, settings.deadline,
+            settings.render_memory) == (DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_OBJECTS, DEFAULT_RENDER_TIMEOUT,
+                                        DEFAULT_DEADLINE, DEFAULT_RENDER_MEMORY)
     readme = (ROOT / "README.md").read_text()
     documented = re.findall(r"^\| .* \| `--[a-z-]+ [^`]*` \| `limits\.([a-z-]+)` \| (\d+)", readme, re.M)
     sizes = re.search(r"`limits\.max-file-size` \| (\d+) MiB", readme)
     assert dict(documented) == {"max-file-size": str(DEFAULT_MAX_FILE_SIZE >> 20), "max-objects": str(DEFAULT_MAX_OBJECTS),
-                                "render-timeout": f"{DEFAULT_RENDER_TIMEOUT:g}"}
+                                "render-timeout": f"{DEFAULT_RENDER_TIMEOUT:g}", "deadline": f"{DEFAULT_DEADLINE:g}",
+                                "render-memory": str(DEFAULT_RENDER_MEMORY >> 30)}
+    assert re.search(r"`limits\.render-memory` \| (\d+) GiB", readme).group(1) == str(DEFAULT_RENDER_MEMORY >> 30)
     assert sizes and int(sizes.group(1)) << 20 == DEFAULT_MAX_FILE_SIZE
     (finding,) = lint(str(big), cwd=repo, env="dev").report.findings
     assert finding.rule == "parse-error" and finding.location.file == "big.yaml"

@@ -74,10 +74,10 @@ def test_changed_base_file_rechecks_the_overlays_that_use_it(tmp_path: Path):
     assert result.code == 1, result.err
     data = result.json
     assert [t["target"] for t in data["targets"]] == [PROD, STAGING]
-    assert sorted((f["rule"], f["location"]["file"], f["location"]["line"], f["target"]) for f in data["findings"]) == [
-        # production patches the container's resources, not its probes: both point at the base
-        ("readiness-probe", "infra/k8s/base/deployments/observer.yaml", 25, PROD),
-        ("readiness-probe", "infra/k8s/base/deployments/observer.yaml", 25, STAGING),
+    # production patches the container's resources, not its probes: both point at the base, one finding
+    assert [(f["rule"], f["location"]["file"], f["location"]["line"], [t["target"] for t in f["targets"]])
+            for f in data["findings"]] == [
+        ("readiness-probe", "infra/k8s/base/deployments/observer.yaml", 25, [PROD, STAGING]),
     ]
     assert "container 'observer'" in data["findings"][0]["message"]
     other = cli("check", "--changed", "infra/helm/apps/observer/values-prod.yaml", "--format", "json", cwd=repo)
@@ -94,7 +94,7 @@ def test_changed_dockerfile_runs_the_repository_rules():
 def test_hook_manifest_matches_the_files_it_should_and_installs_the_renderers():
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "k8slint" and hook["language"] == "python" and hook["pass_filenames"] is True
-    assert hook["entry"] == "k8slint check --changed" and hook["require_serial"] is True
+    assert hook["entry"] == "k8slint check --changed --diff-base HEAD" and hook["require_serial"] is True
     files = re.compile(hook["files"])
     for name in ("infra/k8s/base/kustomization.yaml", "charts/api/Chart.yaml", "charts/api/values-prod.yaml", "a/b.yml",
                  "charts/api/templates/_helpers.tpl", "Dockerfile", "build/Dockerfile.dev", "api.dockerfile",
@@ -135,6 +135,9 @@ def demo_copy(tmp_path: Path) -> Path:
 
 def test_hook_entry_refuses_latest_in_production_and_passes_a_clean_change(tmp_path: Path):
     repo = demo_copy(tmp_path)
+    git(repo, "init", "-q", "-b", "main")  # the hook compares with HEAD (--diff-base HEAD)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "demo deploy repo")
     overlay = repo / PROD / "kustomization.yaml"
     clean = overlay.read_text()
     assert "    newTag: v1.4.2\n" in clean
@@ -221,3 +224,39 @@ def test_pre_commit_runs_the_hook_with_its_renderers(tmp_path: Path, hook_source
     assert "checked: " in output and "infra/k8s/overlays/production [production]" in output  # kustomize was found too
     assert "render-error" not in output and "36 object(s) checked" in output, output  # 32 + 4 loose manifests
     assert "Installing environment" not in output  # installed once, by the first run
+
+
+def test_hook_blocks_only_on_what_the_commit_introduces(tmp_path: Path):
+    """A base with old problems under seven overlays: changing its replicas passes the hook, a new
+    literal credential fails it with that finding alone; --no-diff-base (the hook's documented
+    switch, in args:) shows everything again."""
+    repo = tmp_path / "deploy"
+    shutil.copytree(FIXTURES / "shared-base", repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "old problems")
+    api = repo / "infra/k8s/base/deployments/api.yaml"
+    old = api.read_text()
+    api.write_text(old.replace("  replicas: 1\n", "  replicas: 3\n"))
+    git(repo, "add", str(api))
+    changed = [str(api.relative_to(repo))]
+    passed = run_hook_entry(repo, changed)
+    assert passed.code == 0, passed.out + passed.err
+    assert "passed: 0 error(s)" in passed.out, passed.out
+
+    api.write_text(old.replace("          env:\n", "          env:\n            - name: DB_PASSWORD\n              value: s3cr3t-fixture-value\n"))
+    git(repo, "add", str(api))
+    refused = run_hook_entry(repo, changed)
+    output = refused.out + refused.err
+    assert refused.code == 1, output
+    assert re.search(r"\b27\s+error\s+env-literal-secret\s+container 'api' of Deployment api-production/api sets "
+                     r"DB_PASSWORD by a literal value", output), output
+    assert "in 7 targets under infra/k8s/overlays/" in output and "s3cr3t-fixture-value" not in output
+    assert "liveness-probe" not in output and "API_TOKEN" not in output  # HEAD has those
+    assert "failed: 1 error(s), 0 warning(s), 0 info, new since HEAD (6 it has too not shown)" in output  # no root Dockerfile: not changed
+
+    everything = cli("check", "--changed", "--diff-base", "HEAD", "--no-diff-base", str(api), "--format", "json", cwd=repo)
+    assert everything.code == 1
+    assert sorted(f["rule"] for f in everything.json["findings"]) == [
+        "env-literal-secret", "env-literal-secret", "liveness-probe", "pvc-naming", "pvc-storage-class", "resources",
+        "secret-in-configmap"]

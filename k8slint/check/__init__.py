@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from .. import envs
 from ..errors import K8slintError
 from ..locate import Locator
-from ..model import SEVERITY_RANK, Finding, K8sObject, Location, Violation
+from ..model import SEVERITY_RANK, Finding, K8sObject, Location, Violation, pseudo_file
 from ..plan.rules import Rule
 from ..plan.settings import Settings
 from ..render import Render, renderer
@@ -40,8 +40,6 @@ class Checker:
         self.cache = settings.sources
         self.notes: list[str] = []
         self._asserts = Asserts()
-        self._sources_reported: set[tuple] = set()
-        self._render_errors: set[tuple] = set()
         self.suppressions = Annotations(policy)
 
     # -- per render --------------------------------------------------------------------
@@ -59,18 +57,28 @@ class Checker:
         locator = Locator(self.cache, target_file)
         findings: list[Finding] = []
 
+        def shared(location: Location) -> bool:
+            # a line of the repository that other targets may render too; the rendered stream and
+            # the target's own fallback place (its kustomization or Chart.yaml, line 1) stay per target
+            return not pseudo_file(location.file) and location != Location(target_file, 1)
+
+        def fingerprints(legacy: str, location: Location, *identity) -> dict:
+            """The finding's fingerprint - without the target at a shared source line - and the
+            per-target one earlier versions recorded in baselines, when they differ."""
+            if not shared(location):
+                return {"fingerprint": legacy}
+            common = fingerprint(*identity)
+            return {"fingerprint": common, "target_fingerprint": legacy if legacy != common else ""}
+
         for problem in render.problems:
             severity = self.policy.severity(problem.rule, policy_env)
             if severity is None:
                 continue
-            if problem.rule == "render-error":  # a base broken for every overlay: one finding, where it is broken
-                seen = (problem.location, problem.message)
-                if seen in self._render_errors:
-                    continue
-                self._render_errors.add(seen)
+            where = problem.location
             findings.append(
-                Finding(problem.rule, severity, problem.message, problem.location, label, env,
-                        fingerprint=fingerprint(problem.rule, label, problem.location.file, problem.message))
+                Finding(problem.rule, severity, problem.message, where, label, env,
+                        **fingerprints(fingerprint(problem.rule, label, where.file, problem.message), where,
+                                       problem.rule, "", where.file, problem.message))
             )
         objects = render.objects
         if len(objects) > self.settings.max_objects:
@@ -108,14 +116,16 @@ class Checker:
             severity = item.severity
             if violation.severity and SEVERITY_RANK[violation.severity] < SEVERITY_RANK[severity]:
                 severity = violation.severity
+            legacy = fingerprint(rule_id, "" if obj is None and violation.location is not None else label,
+                                 ref and ref["kind"], ref and ref["namespace"], ref and ref["name"], identity,
+                                 location.file if obj is None else "")
+            if obj is None:
+                prints = {"fingerprint": legacy}  # a source finding without an object: never had the target
+            else:
+                name, namespace = locator.source_identity(obj)
+                prints = fingerprints(legacy, location, rule_id, "", obj.kind, namespace, name, identity, location.file)
             findings.append(
-                Finding(
-                    rule_id, severity, violation.message, location, label, env, ref, rendered,
-                    fingerprint=fingerprint(rule_id, "" if obj is None and violation.location is not None else label,
-                                            ref and ref["kind"], ref and ref["namespace"], ref and ref["name"], identity,
-                                            location.file if obj is None else ""),
-                    related=list(related),
-                )
+                Finding(rule_id, severity, violation.message, location, label, env, ref, rendered, related=list(related), **prints)
             )
 
         object_rules = by_scope.get("object", [])
@@ -132,11 +142,14 @@ class Checker:
             if ignored and not has_reason:
                 meta = self.policy.severity("ignore-without-reason", policy_env)
                 if meta is not None:
+                    at = locator.locate(obj, ("metadata", "annotations", IGNORE_ANNOTATION))
+                    name, namespace = locator.source_identity(obj)
                     findings.append(
                         Finding("ignore-without-reason", meta,
                                 f"{kind} {obj.name} suppresses {', '.join(sorted(ignored))} without a {IGNORE_REASON_ANNOTATION} annotation",
-                                locator.locate(obj, ("metadata", "annotations", IGNORE_ANNOTATION)), label, env, obj.ref(),
-                                fingerprint=fingerprint("ignore-without-reason", label, kind, obj.namespace, obj.name))
+                                at, label, env, obj.ref(),
+                                **fingerprints(fingerprint("ignore-without-reason", label, kind, obj.namespace, obj.name), at,
+                                               "ignore-without-reason", "", kind, namespace, name, "", at.file))
                     )
             for item in object_rules:
                 if item.rule.kinds and kind not in item.rule.kinds:
@@ -168,11 +181,6 @@ class Checker:
         for item in by_scope.get("source", []):
             for violation in self._run(item, target, contexts[item.rule.id]):
                 obj = violation.obj  # a source finding about an object honours that object's ignore annotation
-                seen = (item.rule.id, violation.location, violation.key)
-                if obj is None and violation.location is not None:
-                    if seen in self._sources_reported:  # a base shared by several overlays: report it once
-                        continue
-                    self._sources_reported.add(seen)
                 ignored = ignored_rules(obj, index.workload(obj))[0] if obj is not None else set()
                 emit(item, violation, obj, ignored)
         return findings

@@ -36,6 +36,11 @@ class Run:
     rules: dict = field(default_factory=dict)  # id -> Rule, for formatters that describe rules
     repo_root: str = "."
     fail_on: str = "error"
+    repository: bool = False  # the repository-tree rules ran (their findings have target ".")
+    rendered: bool = True  # targets were rendered and checked (not with --repository-rules only)
+    diff_base: str | None = None  # --diff-base REF: findings are those REF does not have
+    unchanged: list = field(default_factory=list)  # with diff_base: findings REF has too (state "unchanged"), not shown
+    changed_files: frozenset | None = None  # with diff_base: repo-relative files that differ from REF
     unchecked_files: list = field(default_factory=list)  # YAML files neither checked nor recognised (repo-relative)
 
 
@@ -70,6 +75,7 @@ def summarize(findings: list[Finding], run: Run, passed: bool) -> dict[str, Any]
         "targets": len(run.targets),
         "objects": sum(t.objects for t in run.targets),
         "failed_targets": sum(1 for t in run.targets if t.failed),
+        **({"unchanged": len(run.unchanged)} if run.diff_base else {}),
         "passed": passed,
         "fail_on": run.fail_on,
         "unchecked_files": list(run.unchecked_files),

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from ..model import Finding
+from ..envs import STRICTNESS
+from ..model import Finding, pseudo_file
 
 RULE_DOCS_URL = "https://github.com/k8slint/k8slint/blob/main/docs/rules/{id}.md"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -42,7 +43,36 @@ def rendered_by(finding: Finding, paths: dict[str, str]) -> str | None:
 
 def is_pseudo(file: str) -> bool:
     """Locations that are not files in the repository (stdin, a rendered stream)."""
-    return file.startswith("<") or file.endswith("(rendered)")
+    return pseudo_file(file)
+
+
+TARGETS_SHOWN = 5  # how many target names a finding in several targets spells out
+
+
+def environments(finding: Finding) -> list[str]:
+    """The distinct environments of a finding's targets, the strictest first."""
+    found = {env for _, env in finding.targets if env not in ("", "-")}
+    return sorted(found, key=lambda e: (STRICTNESS.get(e, len(STRICTNESS)), e))
+
+
+def targets_phrase(finding: Finding, limit: int | None = TARGETS_SHOWN) -> str:
+    """'in 7 targets under infra/k8s/overlays/: dev, dev-eu, production, … (+2 more) [production,
+    staging, development]' - the targets a finding is in (their common folder said once), bounded."""
+    labels = sorted(t for t, _ in finding.targets)
+    prefix = ""
+    if len(labels) > 1:
+        common = labels[0]
+        for label in labels[1:]:
+            while common and not label.startswith(common):
+                common = common[:-1]
+        prefix = common[: common.rfind("/") + 1]
+        if any(label == prefix.rstrip("/") for label in labels):
+            prefix = ""
+    names = [label[len(prefix):] for label in labels]
+    shown = names if limit is None or len(names) <= limit else names[:limit] + [f"… (+{len(names) - limit} more)"]
+    where = f" under {prefix}" if prefix else ""
+    envs = environments(finding)
+    return f"in {len(labels)} targets{where}: {', '.join(shown)}" + (f" [{', '.join(envs)}]" if envs else "")
 
 
 def workspace_file(run, file: str) -> str:

@@ -1,6 +1,7 @@
 """Concise: one line per finding, ``path:line:col: severity rule message``, the form editors,
 terminals and CI problem matchers turn into links. Paths are relative to the current directory
-(absolute when outside it); the column is where the line's text starts. Nothing else is written:
+(absolute when outside it); the column is where the line's text starts; a finding several targets
+share ends in "(in N targets)". Nothing else is written:
 the exit code says whether the run passed.
 """
 
@@ -27,6 +28,8 @@ class ConciseFormatter(Formatter):
             place = f"{shown_path(run, f.location.file)}:{f.location.line}:{self._column(f.location.file, f.location.line)}"
             related = ", ".join(f"{shown_path(run, r.file)}:{r.line}" for r in f.related)
             message = " ".join(f.message.split()) + (f" (via {related})" if related else "")
+            if len(f.targets) > 1:
+                message += f" (in {len(f.targets)} targets)"
             write(f"{terminal(place)}: {f.severity} {terminal(f.rule)} {terminal(message)}\n")
 
     def _column(self, file: str, line: int) -> int:

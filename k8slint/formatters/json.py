@@ -1,5 +1,7 @@
 """JSON: the machine-readable contract (schemas/output.schema.json). Paths are relative to the
-repository root, which ``repo_root`` gives."""
+repository root, which ``repo_root`` gives. A finding several targets render lists them all in
+``targets`` (``target``/``env`` are the first); with ``--diff-base`` the findings are the new ones
+(``baselineState: new``) and ``summary.unchanged`` counts those the base has too."""
 
 from __future__ import annotations
 
@@ -20,4 +22,6 @@ class JsonFormatter(Formatter):
             "notes": run.notes,
             "summary": summary,
         }
+        if run.diff_base:
+            document["diff_base"] = run.diff_base
         write_json(self.out, document)

@@ -3,10 +3,14 @@
 Every rule of the run is described in ``tool.driver.rules`` (id, name, descriptions, help,
 help URI, default level); each finding is a result on the source file and line a person edits
 (repo-relative, ``uriBaseId`` %SRCROOT%), with ``partialFingerprints`` from the finding's
-fingerprint (it never contains a line number, so results survive line moves). The target that
-rendered the object, its environment and the rendered position go into ``properties`` and, when
-they differ from the source location, a ``relatedLocations`` entry; when a values file is the
-primary location, the template line that reads the value is a related physical location.
+fingerprint (it never contains a line number, so results survive line moves, and at a source line
+several targets render it is the same for all of them: one result, one code scanning alert). The
+targets that rendered the object, their environments and the rendered position go into
+``properties`` and, when they differ from the source location, ``relatedLocations`` entries; when
+a values file is the primary location, the template line that reads the value is a related
+physical location. With ``--diff-base`` every result has a ``baselineState``: the new findings,
+and those the base revision has too (``unchanged``, which the other formats leave out), so that a
+pull request's SARIF does not look as if it fixed them.
 """
 
 from __future__ import annotations
@@ -72,6 +76,8 @@ class SarifFormatter(Formatter):
         index = {r.id: i for i, r in enumerate(rules)}
         paths = target_paths(run)
         results = [self._result(f, index, paths) for f in self.findings]
+        if run.diff_base:
+            results += [self._result(f, index, paths) for f in run.unchanged]
         root = Path(run.repo_root).resolve().as_uri().rstrip("/") + "/"
         document = {
             "$schema": SCHEMA_URI,
@@ -126,8 +132,11 @@ class SarifFormatter(Formatter):
                 }
             ],
             "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint or f"{f.rule}:{f.target}:{f.location.file}"},
-            "properties": {"target": f.target, "env": f.env, "source": f"{f.location.file}:{f.location.line}"},
+            "properties": {"target": f.target, "env": f.env, "targets": [{"target": t, "env": e} for t, e in f.targets],
+                           "source": f"{f.location.file}:{f.location.line}"},
         }
+        if self.run.diff_base:
+            result["baselineState"] = f.state or "new"
         if f.rule in index:
             result["ruleIndex"] = index[f.rule]
         if f.object:
@@ -145,15 +154,17 @@ class SarifFormatter(Formatter):
                     "region": {"startLine": place.line},
                 },
             })
-        by = rendered_by(f, paths)
         if f.rendered is not None:
             result["properties"]["rendered"] = f"{f.rendered.file}:{f.rendered.line}"
-        if by is not None or f.rendered is not None:
-            where = f" at {f.rendered.file}:{f.rendered.line}" if f.rendered is not None else ""
+        for occurrence in f.occurrences or [f]:  # each target that rendered it, the shown one first
+            by = rendered_by(occurrence, paths)
+            if by is None and occurrence.rendered is None:
+                continue
+            where = f" at {occurrence.rendered.file}:{occurrence.rendered.line}" if occurrence.rendered is not None else ""
             related.append({
                 "id": len(related) + 1,
-                "message": {"text": f"rendered by {f.target} ({f.env}){where}"},
-                "logicalLocations": [{"fullyQualifiedName": f.target, "kind": "module"}],
+                "message": {"text": f"rendered by {occurrence.target} ({occurrence.env}){where}"},
+                "logicalLocations": [{"fullyQualifiedName": occurrence.target, "kind": "module"}],
             })
         if related:
             result["relatedLocations"] = related

@@ -7,7 +7,7 @@ from itertools import groupby
 
 from ..escape import terminal
 from . import Formatter
-from .common import shown_path
+from .common import shown_path, targets_phrase
 
 _COLORS = {"error": "31", "warning": "33", "info": "36", "dim": "2", "bold": "1", "green": "32"}
 
@@ -22,11 +22,16 @@ class TextFormatter(Formatter):
         for note in run.notes:
             write(self._c(f"note: {terminal(note)}", "dim") + "\n")
         info = {t.label: t for t in run.targets}
-        for target, group in groupby(self.findings, key=lambda f: f.target):
+        # grouped by the targets a finding is in: one target, several (a shared base), the repository
+        for targets, group in groupby(self.findings, key=lambda f: tuple(sorted(t for t, _ in f.targets))):
             group = list(group)
-            t = info.get(target)
-            env = terminal(f" ({t.env}{', ' + t.env_source if t and t.env_source not in ('path',) else ''})") if t else ""
-            write("\n" + self._c(f"{terminal(target)}{env}", "bold") + "\n")
+            if len(targets) > 1:
+                heading = terminal(targets_phrase(group[0]))
+            else:
+                t = info.get(targets[0])
+                env = terminal(f" ({t.env}{', ' + t.env_source if t and t.env_source not in ('path',) else ''})") if t else ""
+                heading = "the repository tree (.)" if targets[0] == "." else f"{terminal(targets[0])}{env}"
+            write("\n" + self._c(heading, "bold") + "\n")
             for file, items in groupby(group, key=lambda f: f.location.file):
                 write(f"  {terminal(shown_path(run, file))}\n")
                 for f in items:
@@ -37,11 +42,15 @@ class TextFormatter(Formatter):
                         write(self._c(f"           via {places}", "dim") + "\n")
                     if f.rendered is not None:
                         write(self._c(f"           rendered at {terminal(shown_path(run, f.rendered.file))}:{f.rendered.line}", "dim") + "\n")
-        checked = terminal(", ".join(f"{t.label} [{t.env}]" for t in run.targets) or "nothing")
+        checked = ", ".join(f"{t.label} [{t.env}]" for t in run.targets)
+        if run.repository:
+            checked = f"{checked}, the repository tree" if checked else "the repository tree"
+        checked = terminal(checked or "nothing")
         write("\n")
         verdict = self._c("passed", "green") if summary["passed"] else self._c("failed", "error")
+        base = f", new since {run.diff_base} ({summary['unchanged']} it has too not shown)" if run.diff_base else ""
         write(
-            f"{verdict}: {summary['errors']} error(s), {summary['warnings']} warning(s), {summary['infos']} info "
+            f"{verdict}: {summary['errors']} error(s), {summary['warnings']} warning(s), {summary['infos']} info{base} "
             f"in {summary['targets']} target(s), {summary['objects']} object(s) checked (fail-on: {summary['fail_on']})\n"
         )
-        write(self._c(f"checked: {checked}", "dim") + "\n")
+        write(self._c(f"checked: {checked or 'nothing'}", "dim") + "\n")

@@ -10,12 +10,15 @@ every finding (:class:`k8slint.sources.SourceCache`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .helm import HelmProvenance
 from .kustomize import KustomizeProvenance
 from ..model import K8sObject, Location
 from ..documents import SourceCache, find_doc, image_name, walk
+
+_GENERATED_HASH = re.compile(r"-[0-9a-z]{10}$")  # kustomize's content-hash suffix of a generated ConfigMap/Secret
 
 __all__ = ["Locator", "Place", "SourceCache", "find_doc", "image_name", "walk"]
 
@@ -51,6 +54,28 @@ class Locator:
         location, related = self._trace(obj, path, part)
         rendered = self.rendered(obj, path)
         return Place(location, None if rendered == location else rendered, related)
+
+    def source_identity(self, obj: K8sObject) -> tuple[str, str | None]:
+        """The object's name and namespace as its source writes them, the same in every target that
+        renders that source: a kustomize object's name before the overlays' namePrefix/nameSuffix
+        (and a generated one's without its content hash) and the namespace its base states, not the
+        overlay's; a Helm object's name (its namespace is the release's, chosen per target)."""
+        if _plain(obj):
+            return obj.name, obj.namespace
+        if obj.helm_template is not None:
+            return obj.name, None
+        if obj.origin_generator:
+            return _GENERATED_HASH.sub("", obj.name), None
+        if obj.origin or obj.transformers:
+            try:
+                names = self.kustomize.names(obj)
+                base = self.kustomize.base(obj, names)
+            except (RecursionError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+                return obj.name, obj.namespace
+            meta = base.get("metadata") if isinstance(base, dict) else None
+            namespace = meta.get("namespace") if isinstance(meta, dict) else None
+            return names[-1], namespace if isinstance(namespace, str) and namespace else None
+        return obj.name, obj.namespace
 
     def _trace(self, obj: K8sObject, path: tuple, part: str) -> tuple[Location, tuple]:
         try:

@@ -48,6 +48,8 @@ class Options:
     max_file_size: int | None = None
     max_objects: int | None = None
     render_timeout: float | None = None
+    diff_base: str | None = None  # a git revision: report only the findings it does not have
+    repository_rules: str = "auto"  # auto: with the targets, on their files | only | skip
     deadline: float | None = None  # seconds the whole run may take
     render_memory: int | None = None  # bytes of data memory one renderer process may use
     stdin: Any = None  # bytes or a binary stream for '-' (default: the process's standard input)
@@ -60,9 +62,10 @@ class Plan:
     only: set[str] | None  # the rules --select/--skip leave (None: all)
     targets: list[Target]
     whole_repo: bool  # no paths given: config ignore: entries that matched nothing are reported
-    repo_rules: bool  # run the repository-tree rules (not for a stream on stdin alone)
+    repo_rules: bool  # run the repository-tree rules (not for a stream on stdin alone, nor with repository_rules=skip)
     allow_empty: bool
     notes: list[str] = field(default_factory=list)
+    rendered: bool = True  # render and check the targets (not with --repository-rules only)
     unchecked: list[str] = field(default_factory=list)  # YAML files discovery neither checked nor recognised
 
 
@@ -110,6 +113,9 @@ def _schema_note(settings: Settings, crds: list[str]) -> str | None:
     return k8s_schema.schema_version(target)[1]
 
 
+REPOSITORY_RULES = ("auto", "only", "skip")
+
+
 def _named_outside(options: Options, root: Path) -> list[Path]:
     """Paths the command line names outside the repository root: the only things outside it a run reads."""
     from ..sources import within
@@ -119,14 +125,22 @@ def _named_outside(options: Options, root: Path) -> list[Path]:
     return [p for p in named if not within(p, top)]
 
 
-def make_plan(options: Options) -> Plan:
+def make_plan(options: Options, targets: list[Target] | None = None) -> Plan:
+    """The plan of a run; ``targets`` given (another plan's, re-rooted for --diff-base) are
+    checked as they are instead of being chosen from the paths."""
     from .targets import build_targets, decide_root
 
+    if options.repository_rules not in REPOSITORY_RULES:
+        raise K8slintError(f"--repository-rules {options.repository_rules!r}: use auto, only or skip")
     located = [p for p in options.paths if Path(p).exists()] if options.changed else list(options.paths)  # changed files may be deleted ones
     root, scope = decide_root(located, options.repo_root)
     if options.changed:
         scope = None  # --changed runs the repository rules over the whole repository
-    start = Path(options.paths[0]).resolve() if options.paths and options.paths[0] != "-" else Path.cwd()
+    cwd = Path.cwd().resolve()
+    if options.paths and options.paths[0] != "-" and targets is None:
+        start = Path(options.paths[0]).resolve()
+    else:  # the configuration of the repository checked, not of wherever the caller stands
+        start = cwd if cwd == root or root in cwd.parents else root
     config = _config(options.config, start, root)
     settings = _settings(root, config, options.config, fail_on=options.fail_on, allow_remote=options.allow_remote,
                          jobs=options.jobs, kubernetes_version=options.kubernetes_version,
@@ -143,11 +157,21 @@ def make_plan(options: Options) -> Plan:
     only = set(options.select) if options.select else None
     if options.skip:
         only = (only if only is not None else set(rules)) - set(options.skip)
-    chosen = build_targets(options, settings)
-    targets = chosen.targets
-    repo_rules = options.changed or any(t.kind != "stdin" for t in targets)
+    repository_only = options.repository_rules == "only"
+    if "-" in options.paths and (repository_only or options.diff_base):
+        raise K8slintError(f"{'--repository-rules only' if repository_only else '--diff-base'} checks files of the "
+                           "repository, not a stream on stdin")
+    unchecked: list[str] = []
+    if targets is not None:
+        allow_empty = True
+    elif repository_only and not options.paths:
+        targets, allow_empty = [], True  # the whole tree: nothing to discover or render
+    else:
+        chosen = build_targets(options, settings)
+        targets, allow_empty, unchecked = chosen.targets, chosen.allow_empty, chosen.unchecked
+    repo_rules = options.repository_rules != "skip" and (options.changed or repository_only or any(t.kind != "stdin" for t in targets))
     notes = [*settings.notes, *([note] if note else [])]
-    if not repo_rules:
+    if not repo_rules and options.repository_rules != "skip":
         notes.append("repository rules not run: only a stream on standard input was checked")
     return Plan(settings, rules, only, targets, whole_repo=not options.paths, repo_rules=repo_rules,
-                allow_empty=chosen.allow_empty, notes=notes, unchecked=chosen.unchecked)
+                allow_empty=allow_empty, notes=notes, rendered=not repository_only, unchecked=unchecked)
