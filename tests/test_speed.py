@@ -360,3 +360,13 @@ def test_loader_prechecks_agree_with_their_regexes(text, indent, run, unit):
         for start, end in ((0, len(sample)), (1, len(sample) - 1), (len(sample) // 2, len(sample))):
             if start <= end:
                 assert load._breaks(sample, start, end) == len(breaks.findall(sample, start, end)), repr(sample)
+
+
+def test_escape_compiles_its_patterns_when_used_not_at_import():
+    """The escaping patterns (two wide Unicode classes: ~16 ms to compile) are paid by the
+    formats that use them, not by every run that imports the module."""
+    code = ("import k8slint.escape as e\n"
+            "assert e._pattern.cache_info().currsize == 0\n"
+            "assert e.xml('a\\x00b') == 'a\\\\x00b' and e._pattern.cache_info().currsize == 1\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
