@@ -19,14 +19,22 @@ from the repository under check may not do to the place it is shown.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # C0 controls, DEL, C1 controls; Unicode line/paragraph separators, bidi embeddings, overrides
 # and isolates, zero-width and invisible formatting that can disguise text; BOM; lone surrogates
 # (an undecodable byte of a file name), which no UTF-8 output can even encode.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
+# Patterns are compiled when first used, not at import: the two wide character classes alone
+# take ~16 ms to compile, paid by every run (even `k8slint --version` of a module importing this).
+@functools.lru_cache(maxsize=None)
+def _pattern(text: str) -> re.Pattern:
+    return re.compile(text)
+
+
+_CONTROLS = "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_XML_ILLEGAL = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 def _visible(match: re.Match) -> str:
@@ -40,7 +48,7 @@ def _visible(match: re.Match) -> str:
 def terminal(text: object) -> str:
     """``text`` with every control character shown as an escape: safe on a terminal, in a log
     and on stderr, and always one line."""
-    shown = _CONTROLS.sub(_visible, str(text))
+    shown = _pattern(_CONTROLS).sub(_visible, str(text))
     if shown.lstrip().startswith("::"):  # a workflow command if it ever starts a line
         shown = shown.replace(":", "\\x3a", 1)
     return shown
@@ -50,7 +58,7 @@ def workflow_data(text: object) -> str:
     """The message of a GitHub workflow command (``::error ...::<data>``): line breaks
     percent-encoded as GitHub decodes them (a multi-line annotation, never a new command), every
     other control character shown as an escape."""
-    text = _CONTROLS.sub(lambda m: m.group(0) if m.group(0) in "\r\n" else _visible(m), str(text))
+    text = _pattern(_CONTROLS).sub(lambda m: m.group(0) if m.group(0) in "\r\n" else _visible(m), str(text))
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -59,9 +67,9 @@ def workflow_property(text: object) -> str:
     return workflow_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#!|~])")
-_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
-_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9+.-])(://)|\b(www)(\.)")
+_MD_SPECIAL = r"([\\`*_\[\]()#!|~])"
+_MENTION = r"@(?=[A-Za-z0-9])"
+_AUTOLINK = r"(?i)(?<=[a-z0-9+.-])(://)|\b(www)(\.)"
 
 
 def markdown(text: object) -> str:
@@ -69,9 +77,9 @@ def markdown(text: object) -> str:
     (links, images, emphasis, tables, headings, raw HTML) escaped; autolinks and @mentions broken
     with a zero-width space, so nothing is linked, fetched or notified."""
     escaped = terminal(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    escaped = _MD_SPECIAL.sub(r"\\\1", escaped)
-    escaped = _MENTION.sub("@\u200b", escaped)
-    return _AUTOLINK.sub(lambda m: f":\u200b//" if m.group(1) else f"{m.group(2)}\u200b.", escaped)
+    escaped = _pattern(_MD_SPECIAL).sub(r"\\\1", escaped)
+    escaped = _pattern(_MENTION).sub("@\u200b", escaped)
+    return _pattern(_AUTOLINK).sub(lambda m: f":\u200b//" if m.group(1) else f"{m.group(2)}\u200b.", escaped)
 
 
 def code(text: object) -> str:
@@ -84,15 +92,15 @@ def code(text: object) -> str:
     return f"{fence}{pad}{body}{pad}{fence}"
 
 
-_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
+_JSON_RAW = "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
 
 
 def json_text(text: str) -> str:
     """JSON text with the control characters ``json`` leaves raw (DEL, C1, Unicode format controls)
     written as ``\\uXXXX`` escapes: the same values, no raw control character in the file."""
-    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return _pattern(_JSON_RAW).sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def xml(text: str) -> str:
     """``text`` without the characters XML 1.0 forbids (shown as escapes instead)."""
-    return _XML_ILLEGAL.sub(_visible, text)
+    return _pattern(_XML_ILLEGAL).sub(_visible, text)

@@ -3,9 +3,9 @@
 ``kubernetes-validate`` ships strict JSON Schemas (unknown fields rejected, like kubeconform
 ``-strict``) for several Kubernetes minor versions. Calling its ``validate()`` per object
 reloads a ~1.8 MB definitions file and rebuilds the validator every time (~20 ms an object).
-Here the definitions of a version are read once per process, and one compiled validator per
-(Kubernetes version, apiVersion, kind) is built on first use and reused (``STATS`` counts the
-builds). Validation uses ``jsonschema-rs`` (Rust): ``bench/schema_bench.py`` measures it
+Here the definitions of a version are indexed once per process and decoded per kind, and one
+compiled validator per (Kubernetes version, apiVersion, kind) is built on first use, from that
+kind's definitions only, and reused (``STATS`` counts the builds). Validation uses ``jsonschema-rs`` (Rust): ``bench/schema_bench.py`` measures it
 against ``jsonschema`` on the same objects with the same verdicts.
 
 Nothing here imports ``kubernetes_validate`` itself: its schema folder is found on disk, so
@@ -98,15 +98,109 @@ def schema_version(target: tuple[int, int]) -> tuple[tuple[int, int] | None, str
     return chosen, f"Kubernetes {fmt(target)}: schemas of {fmt(chosen)} used (the oldest kubernetes-validate ships)"
 
 
-@dataclass
-class Definitions:
-    """One Kubernetes version's definitions: the document, a jsonschema-rs registry, a GVK index."""
+# _definitions.json as kubernetes-validate writes it: each definition starts on its own line,
+# indented 4 spaces under "$defs", and its group-version-kinds are a key indented 6 spaces.
 
-    version: tuple[int, int]
-    defs: dict
-    registry: Any
-    by_gvk: dict[tuple[str, str, str], str]  # (group, version, kind) -> definition name
-    groups: frozenset
+
+class Definitions:
+    """One Kubernetes version's definitions, read per kind: the 1.8 MB file is indexed by a scan
+    of its text (where each definition starts, and every group-version-kind), and a definition
+    is decoded only when a validator needs it (a kind and the definitions it refers to). Parsing
+    the whole document and registering it with jsonschema-rs cost ~25 ms and ~18 MiB per run,
+    even for one object. A file not laid out as expected is decoded whole (``whole``)."""
+
+    def __init__(self, version: tuple[int, int], text: str) -> None:
+        self.version = version
+        self.whole = False
+        self._text = text
+        self._decoded: dict[str, dict] = {}
+        self._starts: dict[str, int] = {}
+        self.by_gvk: dict[tuple[str, str, str], str] = {}  # (group, version, kind) -> definition name
+        if not self._index():
+            self.whole = True
+            document = json.loads(text)
+            self._decoded = dict(document["$defs"])
+            self._starts = dict.fromkeys(self._decoded, -1)
+            self.by_gvk = {}
+            for name, schema in self._decoded.items():
+                for gvk in schema.get("x-kubernetes-group-version-kind", ()):
+                    self._add_gvk(gvk, name)
+        self.groups = frozenset(g for g, _, _ in self.by_gvk)
+
+    def _add_gvk(self, gvk: dict, name: str) -> None:
+        # meta types (DeleteOptions, WatchEvent...) are listed under every group; objects once
+        self.by_gvk.setdefault((gvk["group"], gvk["version"], gvk["kind"]), name)
+
+    def _index(self) -> bool:
+        import bisect
+
+        text = self._text
+        head = '{\n  "$defs": {\n'
+        if not text.startswith(head):
+            return False
+        found: list[tuple[int, str]] = []  # (where the line starts, name) of every definition, in order
+        at = len(head) - 1
+        while True:  # str.find runs in C: a regex over the 1.8 MB text costs more than json.loads
+            at = text.find('\n    "', at)
+            if at < 0:
+                break
+            end = text.find("\n", at + 1)
+            line = text[at + 1:end]
+            if not (line.endswith('": {') and '"' not in line[5:-4] and "\\" not in line):
+                return False
+            found.append((at + 1, line[5:-4]))
+            at = end
+        # consecutive definitions: each but the first starts right after "    }," (its predecessor's end)
+        if not found or found[0][0] != len(head) or any(text[start - 8:start] != "\n    },\n" for start, _ in found[1:]):
+            return False
+        self._starts = {name: start + len(name) + 8 for start, name in found}  # at the definition's "{"
+        if len(self._starts) != len(found):
+            return False
+        offsets = [start for start, _ in found]
+        key, at = '\n      "x-kubernetes-group-version-kind": [', 0
+        try:
+            while True:
+                at = text.find(key, at)
+                if at < 0:
+                    break
+                end = text.find("\n      ]", at)
+                name = found[bisect.bisect_right(offsets, at) - 1][1]
+                for gvk in json.loads(text[at + len(key) - 1:end + 8]):
+                    self._add_gvk(gvk, name)
+                at = end
+        except (ValueError, KeyError, TypeError):
+            return False
+        return True
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._starts
+
+    def schema(self, name: str) -> dict:
+        found = self._decoded.get(name)
+        if found is None:
+            found, _ = json.JSONDecoder().raw_decode(self._text, self._starts[name])
+            self._decoded[name] = found
+        return found
+
+    def closure(self, name: str) -> dict[str, dict]:
+        """``name`` and every definition it refers to, transitively: name -> schema."""
+        out: dict[str, dict] = {}
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in out or current not in self:
+                continue
+            stack = [out.setdefault(current, self.schema(current))]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, dict):
+                    ref = node.get("$ref")
+                    if isinstance(ref, str) and ref.startswith(("#/$defs/", DEFS_URI + "#/$defs/")):
+                        todo.append(ref.partition("#/$defs/")[2])
+                    stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+                elif isinstance(node, list):
+                    stack.extend(v for v in node if isinstance(v, (dict, list)))
+        return out
 
 
 _definitions: dict[tuple[int, int], Definitions] = {}
@@ -118,17 +212,8 @@ def definitions(version: tuple[int, int]) -> Definitions | None:
     folder = dict(shipped_versions()).get(version)
     if folder is None:
         return None
-    import jsonschema_rs
-
     with open(folder / "_definitions.json", encoding="utf-8") as handle:
-        document = json.load(handle)
-    by_gvk: dict[tuple[str, str, str], str] = {}
-    for name, schema in document["$defs"].items():
-        for gvk in schema.get("x-kubernetes-group-version-kind", ()):
-            # meta types (DeleteOptions, WatchEvent...) are listed under every group; objects once
-            by_gvk.setdefault((gvk["group"], gvk["version"], gvk["kind"]), name)
-    registry = jsonschema_rs.Registry([(DEFS_URI, document)])
-    loaded = Definitions(version, document["$defs"], registry, by_gvk, frozenset(g for g, _, _ in by_gvk))
+        loaded = Definitions(version, handle.read())
     _definitions[version] = loaded
     return loaded
 
@@ -165,9 +250,11 @@ def native_validator(version: tuple[int, int], api_version: str, kind: str) -> C
         import jsonschema_rs
 
         schema = {"$ref": f"{DEFS_URI}#/$defs/{name}"}
-        validator = jsonschema_rs.Draft202012Validator(schema, registry=defs.registry, validate_formats=False)
+        document = {"$defs": defs.closure(name)}  # only what this kind refers to, not all 1.8 MB
+        registry = jsonschema_rs.Registry([(DEFS_URI, document)])
+        validator = jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
         STATS["validators_built"] += 1
-        compiled = Compiled(validator, {"$defs": defs.defs}, f"Kubernetes {fmt(version)} {api_version} {kind}")
+        compiled = Compiled(validator, document, f"Kubernetes {fmt(version)} {api_version} {kind}")
     _validators[key] = compiled
     return compiled
 

@@ -14,6 +14,9 @@ import xmlschema
 from xml.etree import ElementTree as ET
 
 from conftest import CORPUS, FIXTURES, ROOT, SHARED, cli, k8slint
+from hypothesis import given, settings, strategies as st
+from k8slint import formatters
+from k8slint.escape import json_text
 from k8slint.plan.targets import discover
 
 SARIF_SCHEMA_FILE = SHARED / "schemas" / "sarif-schema-2.1.0.json"
@@ -54,6 +57,8 @@ def validate_all(validators, texts: dict) -> tuple[dict, dict, ET.Element]:
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
     validators["json"].validate(data)
     validators["junit"].validate(texts["junit"])
+    for name, document in (("json", data), ("sarif", sarif)):  # the C encoder writes json's text, byte for byte
+        assert texts[name] == json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n", name
     return data, sarif, ET.fromstring(texts["junit"])
 
 
@@ -274,3 +279,50 @@ def test_third_party_formatter_package(tmp_path: Path):
     ]
     missing = k8slint("check", "infra/k8s/overlays/production", "--format", "count", cwd=variant)
     assert missing.code == 2 and "unknown format 'count'" in missing.err and "sarif" in missing.err
+
+
+# Reports are written by orjson in batches (formatters.write_json): the text must be what
+# json.dumps(indent=2, ensure_ascii=False) writes, for any value a report can hold, at any depth
+# and batch boundary, including what orjson refuses (lone surrogates, integers past 64 bits).
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2 ** 70), max_value=2 ** 70)
+    | st.text(st.characters(codec=None, exclude_categories=())),
+    lambda inner: st.lists(inner, max_size=9) | st.dictionaries(st.text(max_size=5), inner, max_size=5),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=_json_values, batch=st.integers(min_value=1, max_value=4))
+def test_write_json_is_json_dumps_text(document, batch):
+    import io
+
+    saved, formatters.BATCH = formatters.BATCH, batch
+    try:
+        out = io.StringIO()
+        formatters.write_json(out, document)
+    finally:
+        formatters.BATCH = saved
+    assert out.getvalue() == json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+
+
+def test_write_json_writes_a_large_list_in_bounded_chunks():
+    """87,000 findings are not one string: no single write holds more than a batch of them."""
+    import io
+
+    class Recorder(io.StringIO):
+        largest = 0
+
+        def write(self, text):
+            self.largest = max(self.largest, len(text))
+            return super().write(text)
+
+    finding = {"rule": "r", "message": "m \u00e9 \u2028", "location": {"file": "a.yaml", "line": 3}, "related": [1, 2]}
+    document = {"runs": [{"results": [dict(finding, line=i) for i in range(5 * formatters.BATCH + 7)]}], "n": 1}
+    out = Recorder()
+    formatters.write_json(out, document)
+    count = len(document["runs"][0]["results"])
+    per_item = len(out.getvalue()) / count  # every item is about as long
+    assert out.largest <= 1.05 * formatters.BATCH * per_item < len(out.getvalue()) / 4
+    assert out.getvalue() == json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+    assert json.loads(out.getvalue())["runs"][0]["results"][-1]["line"] == 5 * formatters.BATCH + 6

@@ -135,3 +135,33 @@ def test_malformed_objects_are_findings_not_tracebacks():
     assert {("image-pull-secret", 7), ("no-command-override", 14), ("resources", 16), ("probe-port", 21),
             ("hostpath-data-root", 31)} <= got
     assert not {rule for rule, _ in got} & {"env-literal-secret", "secret-in-configmap", "claim-exists"}
+
+
+def test_a_pattern_that_fails_while_a_rule_runs_names_the_rule():
+    """The check catches a bad pattern once around all rule calls (not per call): the sentence
+    still names the rule that was running, and an error from no template rule is not reworded."""
+    import re
+
+    import pytest
+
+    from k8slint.check import Checker
+    from k8slint.errors import K8slintError
+    from k8slint.plan.rules import Rule
+    from k8slint.regex import PatternError
+
+    def template(subject, params, ctx):
+        yield from ()
+
+    checker = object.__new__(Checker)
+    checker._current = Rule("image-tag-policy", "error", "container", {}, "rules/image-tag-policy.yaml", check=template)
+    with pytest.raises(K8slintError, match=r"^rule image-tag-policy \(rules/image-tag-policy.yaml\): a pattern in its "
+                                           r"params cannot be used: uses backreferences; fix it .* rules.image-tag-policy.params"):
+        with checker._patterns():
+            raise PatternError("uses backreferences")
+    with pytest.raises(K8slintError, match=r"^rule image-tag-policy .*: a pattern in its params is not a valid regular expression"):
+        with checker._patterns():
+            re.compile("(")
+    checker._current = Rule("meta", "error", "repo", {}, "rules/meta.yaml")
+    with pytest.raises(re.error):
+        with checker._patterns():
+            re.compile("(")

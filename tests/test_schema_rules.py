@@ -384,3 +384,35 @@ def test_move_table_agrees_with_shipped_schemas():
                 assert not present, f"{api_version} {kind} is still in the {ver} schemas but the table says removed in {move.removed}"
             elif ver >= move.deprecated:
                 assert present, f"{api_version} {kind} is missing from the {ver} schemas but the table says still served"
+
+
+# -- definitions read per kind (issue 16: not all 1.8 MB for one object) --------------------------------
+def test_definitions_index_reads_what_a_full_parse_reads_for_every_shipped_version():
+    """The text scan finds every definition and group-version-kind a json.load finds, and each
+    definition decodes to the same value; a validator gets its kind's closure only."""
+    for version, folder in k8s_schema.shipped_versions():
+        document = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))["$defs"]
+        defs = k8s_schema.Definitions(version, (folder / "_definitions.json").read_text(encoding="utf-8"))
+        assert not defs.whole, version
+        assert all(name in defs and defs.schema(name) == schema for name, schema in document.items()), version
+        expected = {}
+        for name, schema in document.items():
+            for gvk in schema.get("x-kubernetes-group-version-kind", ()):
+                expected.setdefault((gvk["group"], gvk["version"], gvk["kind"]), name)
+        assert defs.by_gvk == expected, version
+    newest = k8s_schema.definitions(k8s_schema.newest_shipped())
+    closure = newest.closure("io.k8s.api.core.v1.ConfigMap")
+    assert "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" in closure
+    assert "io.k8s.api.core.v1.PodSpec" not in closure and len(closure) < 20
+
+
+def test_definitions_laid_out_otherwise_are_read_whole():
+    """A future kubernetes-validate that writes its file differently (compact, reordered) still
+    gives the same definitions: the index refuses the layout and the document is parsed whole."""
+    version, folder = k8s_schema.shipped_versions()[-1]
+    document = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
+    for text in (json.dumps(document), json.dumps(document, indent=1), json.dumps(document, indent=2, sort_keys=True)):
+        defs = k8s_schema.Definitions(version, text)
+        assert defs.whole or text.startswith('{\n  "$defs"')
+        assert defs.schema("io.k8s.api.apps.v1.Deployment") == document["$defs"]["io.k8s.api.apps.v1.Deployment"]
+        assert defs.by_gvk[("apps", "v1", "Deployment")] == "io.k8s.api.apps.v1.Deployment"

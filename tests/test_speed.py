@@ -83,6 +83,23 @@ def test_one_small_file_with_a_valid_config_loads_no_heavy_module(tmp_path):
         assert heavy not in loaded, f"{heavy} imported for a check of one plain file"
     assert "jsonschema_rs" in loaded  # the schema rule and the config verdict
     assert not {"k8slint.render.kustomize", "k8slint.render.helm"} & modules
+    # built-in formatters and templates come from k8slint itself: no installed package's metadata is read
+    assert "importlib.metadata" not in modules and "importlib_metadata" not in loaded
+
+
+def test_builtin_formatter_table_is_what_the_package_registers():
+    """formatters.BUILTIN (read without scanning metadata) and the entry points pyproject.toml
+    registers name the same classes; an unknown name still finds a plugin (test_formats)."""
+    from importlib.metadata import entry_points
+
+    from k8slint import formatters
+
+    registered = {ep.name: ep.value for ep in entry_points(group="k8slint.formatters") if ep.value.startswith("k8slint.")}
+    assert registered == formatters.BUILTIN
+    for name in formatters.BUILTIN:
+        assert issubclass(formatters.get(name), formatters.Formatter)
+    with pytest.raises(KeyError, match=r"unknown format 'nope' \(installed: concise, github, json, junit, markdown, sarif, text"):
+        formatters.get("nope")
 
 
 def test_an_invalid_config_still_gets_jsonschemas_wording(tmp_path):
@@ -343,3 +360,13 @@ def test_loader_prechecks_agree_with_their_regexes(text, indent, run, unit):
         for start, end in ((0, len(sample)), (1, len(sample) - 1), (len(sample) // 2, len(sample))):
             if start <= end:
                 assert load._breaks(sample, start, end) == len(breaks.findall(sample, start, end)), repr(sample)
+
+
+def test_escape_compiles_its_patterns_when_used_not_at_import():
+    """The escaping patterns (two wide Unicode classes: ~16 ms to compile) are paid by the
+    formats that use them, not by every run that imports the module."""
+    code = ("import k8slint.escape as e\n"
+            "assert e._pattern.cache_info().currsize == 0\n"
+            "assert e.xml('a\\x00b') == 'a\\\\x00b' and e._pattern.cache_info().currsize == 1\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr

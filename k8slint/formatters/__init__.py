@@ -1,5 +1,6 @@
-"""Formatters: how findings are written. Each is one module, registered in the
-``k8slint.formatters`` entry-point group (the built-ins exactly like a plugin would be).
+"""Formatters: how findings are written. Each is one module; the built-ins are found by name
+in ``BUILTIN``, another package's through the ``k8slint.formatters`` entry-point group (read
+only when a name is not built in).
 
 Lifecycle, always in this order: ``start(run)`` once, ``finding(f)`` per finding (sorted),
 ``finish(summary)`` once. ``run`` is a :class:`Run`; the base class keeps the findings so
@@ -81,36 +82,118 @@ def summarize(findings: list[Finding], run: Run, passed: bool) -> dict[str, Any]
     }
 
 
+BATCH = 512  # list items encoded per call: bounds the memory of one chunk, not of the document
+
+
 def write_json(out: IO[str], document: Any) -> None:
-    """``json.dump(document, out, indent=2, ensure_ascii=False)`` plus a newline, in few writes.
+    """``json.dump(document, out, indent=2, ensure_ascii=False)`` plus a newline, written by a C
+    encoder (orjson) in bounded chunks; the text is byte for byte what ``json`` writes, with the
+    control characters ``json`` leaves raw escaped (``escape.json_text``).
 
-    json.dump() writes every token separately (tens of writes per finding: 2 s for 8,700
-    findings), and json.dumps() first holds every token of the document at once (hundreds of
-    MB for 87,000 findings); this writes the same text in joined batches of tokens."""
-    import json
+    Large lists (the findings, SARIF's results) are encoded ``BATCH`` items per call and
+    re-indented to their depth (orjson indents from column 0, and its output holds no raw
+    newline but the indentation's), so memory stays bounded by a batch, not the document.
+    Whatever orjson refuses (a lone surrogate from an undecodable name, an integer past 64
+    bits, a non-string key) is encoded by ``json`` instead, the same text. Reports hold no
+    floats (where the two encoders differ: ``1e-07`` and ``1e-7``)."""
+    for chunk in _chunks(document, 0):
+        out.write(chunk)
+    out.write("\n")
 
+
+def _encode(value: Any, level: int) -> str:
+    """``value`` as indented JSON whose lines after the first start at ``level``, escaped."""
     from ..escape import json_text
 
-    batch: list[str] = []
-    for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(document):
-        batch.append(chunk)
-        if len(batch) >= 8192:
-            out.write(json_text("".join(batch)))
-            batch.clear()
-    batch.append("\n")
-    out.write(json_text("".join(batch)))
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency; json writes the same text
+        orjson = None
+    if orjson is not None:
+        try:
+            data = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+        except TypeError:  # orjson.JSONEncodeError: lone surrogates, huge integers, odd keys
+            data = None
+        if data is not None:
+            if level:
+                data = data.replace(b"\n", b"\n" + b"  " * level)
+            if data.isascii() and b"\x7f" not in data:  # nothing json_text would escape: skip its scan
+                return data.decode("ascii")
+            return json_text(data.decode("utf-8"))
+    import json
+
+    return json_text(json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + "  " * level))
+
+
+def _large(value: Any, depth: int = 0) -> bool:
+    """Is there a list longer than a batch in ``value`` (looked for down to depth 4)?"""
+    if depth > 4:
+        return False
+    if isinstance(value, list):
+        return len(value) > BATCH or any(isinstance(v, (list, dict)) and _large(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return any(isinstance(v, (list, dict)) and _large(v, depth + 1) for v in value.values())
+    return False
+
+
+def _chunks(value: Any, level: int):
+    """The JSON text of ``value`` at indentation ``level``, in pieces of at most a batch."""
+    if not _large(value):
+        yield _encode(value, level)
+        return
+    inner = "\n" + "  " * (level + 1)
+    if isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ("," if i else "") + inner + _encode(key, 0) + ": "  # json's keys are strings here
+            yield from _chunks(item, level + 1)
+        yield "\n" + "  " * level + "}"
+        return
+    yield "["
+    if len(value) <= BATCH:  # a short list with a long one inside
+        for i, item in enumerate(value):
+            yield ("," if i else "") + inner
+            yield from _chunks(item, level + 1)
+    else:  # a long list's items are findings, results: each batch in one call
+        for start in range(0, len(value), BATCH):
+            # "[\n  a,\n  b\n]" at level + 1 is "[" + inner + "a," + inner + "b" + "\n" + indent + "]"
+            text = _encode(value[start:start + BATCH], level)
+            yield ("," if start else "") + text[1:-(2 * level + 2)]
+    yield "\n" + "  " * level + "]"
+
+
+# The built-in formatters, by name: found without scanning installed packages' metadata (reading
+# every distribution's entry points costs ~20 ms of every run). pyproject.toml registers the same
+# in the entry-point group, for tools that list them; a test keeps the two equal.
+BUILTIN = {
+    "text": "k8slint.formatters.text:TextFormatter",
+    "concise": "k8slint.formatters.concise:ConciseFormatter",
+    "json": "k8slint.formatters.json:JsonFormatter",
+    "sarif": "k8slint.formatters.sarif:SarifFormatter",
+    "junit": "k8slint.formatters.junit:JunitFormatter",
+    "github": "k8slint.formatters.github:GithubFormatter",
+    "markdown": "k8slint.formatters.markdown:MarkdownFormatter",
+}
 
 
 @functools.lru_cache(maxsize=1)
 def registry() -> dict[str, Any]:
+    """name -> entry point of every other installed formatter (a built-in name wins)."""
     from importlib.metadata import entry_points
 
-    return {ep.name: ep for ep in entry_points(group="k8slint.formatters")}
+    return {ep.name: ep for ep in entry_points(group="k8slint.formatters") if ep.name not in BUILTIN}
 
 
 def get(name: str):
+    """The formatter class called ``name``: a built-in from the table, else an entry point
+    (installed packages' metadata is read only for a name that is not built in)."""
+    if name in BUILTIN:
+        import importlib
+
+        module, _, attr = BUILTIN[name].partition(":")
+        return getattr(importlib.import_module(module), attr)
     entry = registry().get(name)
     if entry is None:
-        known = ", ".join(sorted(registry()))
+        known = ", ".join(sorted({*BUILTIN, *registry()}))
         raise KeyError(f"unknown format {name!r} (installed: {known})")
     return entry.load()
