@@ -46,6 +46,8 @@ class Run:
 class Formatter:
     """Base class: collects findings; subclasses write in start/finding/finish."""
 
+    quiet = False  # --quiet: a formatter for people writes only the findings (report.write sets it)
+
     def __init__(self, out: IO[str], color: bool = False) -> None:
         self.out = out
         self.color = color

@@ -19,8 +19,10 @@ class TextFormatter(Formatter):
     def finish(self, summary: dict) -> None:
         run = self.run
         write = self.out.write
-        for note in run.notes:
+        wrote = False
+        for note in [] if self.quiet else run.notes:
             write(self._c(f"note: {terminal(note)}", "dim") + "\n")
+            wrote = True
         info = {t.label: t for t in run.targets}
         # grouped by the targets a finding is in: one target, several (a shared base), the repository
         for targets, group in groupby(self.findings, key=lambda f: tuple(sorted(t for t, _ in f.targets))):
@@ -31,7 +33,8 @@ class TextFormatter(Formatter):
                 t = info.get(targets[0])
                 env = terminal(f" ({t.env}{', ' + t.env_source if t and t.env_source not in ('path',) else ''})") if t else ""
                 heading = "the repository tree (.)" if targets[0] == "." else f"{terminal(targets[0])}{env}"
-            write("\n" + self._c(heading, "bold") + "\n")
+            write(("\n" if wrote else "") + self._c(heading, "bold") + "\n")
+            wrote = True
             for file, items in groupby(group, key=lambda f: f.location.file):
                 write(f"  {terminal(shown_path(run, file))}\n")
                 for f in items:
@@ -42,6 +45,8 @@ class TextFormatter(Formatter):
                         write(self._c(f"           via {places}", "dim") + "\n")
                     if f.rendered is not None:
                         write(self._c(f"           rendered at {terminal(shown_path(run, f.rendered.file))}:{f.rendered.line}", "dim") + "\n")
+        if self.quiet:
+            return
         checked = ", ".join(f"{t.label} [{t.env}]" for t in run.targets)
         if run.repository:
             checked = f"{checked}, the repository tree" if checked else "the repository tree"

@@ -606,12 +606,23 @@ class HelmRenderer(Renderer):
         path, env_file = unit.path, unit.env_file
         display = relative(path, root)
         env, source = resolve_env(relative(env_file, root) if env_file else display)
+        if source == "unresolved":  # `-f values-prod.yaml`: the values file names the environment
+            from ..envs import from_path
+
+            env, source = next(((found, "-f file name") for v in options.values if (found := from_path(Path(v).name))),
+                               (env, source))
         if env_file is None and env in ENVIRONMENTS:
             env_file = env_values_file(path, env)
-        values = ([env_file] if env_file else []) + [Path(v).resolve() for v in options.values]
-        for value in values:
-            if not value.is_file():
-                raise TargetError(f"values file {value}: no such file")
+        if env_file is not None and not env_file.is_file():
+            raise TargetError(f"values file {env_file}: no such file")
+        for given in options.values:  # relative to the current directory, as `helm -f` takes them
+            if not Path(given).is_file():
+                beside = path / given
+                hint = (f" (-f paths are taken from the current directory, as with helm; the chart's is {os.path.relpath(beside)})"
+                        if not Path(given).is_absolute() and beside.is_file() else "")
+                raise TargetError(f"values file {given}: no such file{hint}")
+        given = [Path(v).resolve() for v in options.values]
+        values = ([env_file] if env_file and env_file.resolve() not in given else []) + given
         return Target("helm", path, display, env, source, values, list(options.set_values),
                       options.release_name or settings.helm_release_name or chart_name(path, settings),
                       options.namespace or settings.helm_namespace)
