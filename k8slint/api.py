@@ -113,6 +113,7 @@ def run(options: Options, watchdog: bool = False, before_render=None) -> tuple[R
                 _against_base(report, plan, options)
             _within_deadline(settings)
             report.passed = passes(report.findings, settings.fail_on) or bool(options.write_baseline)
+            report.baseline_written = options.write_baseline
             report.summary = formatters.summarize(report.findings, report, report.passed)
             return report, built
         finally:

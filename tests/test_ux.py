@@ -100,3 +100,88 @@ def test_shell_completion_as_documented():
 def test_readme_states_the_python_version_pyproject_requires():
     required = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert required == ">=3.11" and "Python 3.11 or newer" in (ROOT / "README.md").read_text()
+
+
+# -- text output ------------------------------------------------------------------------------------
+
+def _readme_block(after: str, lang: str = "text") -> str:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index(f"```{lang}\n", readme.index(after)) + len(f"```{lang}\n")
+    return readme[start:readme.index("```", start)]
+
+
+def test_readme_demo_output_is_the_real_output():
+    result = cli("check", "fixtures/shared-base", env={"NO_COLOR": "1"})
+    assert result.code == 1
+    assert result.out == _readme_block("## Try it")
+
+
+def test_text_reads_like_ruff_and_yamllint():
+    text = cli("check", "fixtures/shared-base").out
+    assert "rendered at" not in text  # a finding at a source line is that line
+    assert text.startswith("repository\n  fixtures/shared-base/Dockerfile\n        1  error   no-dockerfile  ")
+    assert "(.)" not in text
+    assert text.splitlines()[-1] == (
+        "checked: infra/k8s/overlays/dev [development], infra/k8s/overlays/dev-eu [development], "
+        "infra/k8s/overlays/production [production], infra/k8s/overlays/production-eu [production], "
+        "infra/k8s/overlays/production-us [production], and 2 more targets, the repository")
+
+
+def test_a_stream_finding_is_at_its_line_of_the_stream():
+    deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: prj-01}\nspec:\n" \
+        "  template:\n    spec:\n      containers:\n        - name: api\n          image: ghcr.io/acme/api:v1.2.3\n"
+    text = cli("check", "-", "--env", "production", "--select", "readiness-probe", stdin=deployment).out
+    assert "  <stdin>\n        8  error   readiness-probe  container 'api' of Deployment prj-01/api" in text
+
+
+def test_columns_survive_a_long_rule_id(tmp_path):
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "custom-rules", repo)
+    long_id = "production-deployments-run-at-least-two-replicas"
+    rule = repo / ".k8slint" / "rules" / "production-min-replicas.yaml"
+    rule.write_text(rule.read_text().replace("id: production-min-replicas", f"id: {long_id}"))
+    rule.rename(rule.with_name(f"{long_id}.yaml"))
+    result = cli("check", "k8s/overlays/production", "--skip", "readiness-probe", cwd=repo)
+    rows = [line for line in result.out.splitlines() if re.match(r"\s+\d+  (error|warning|info) ", line)]
+    assert len(rows) >= 2, result.out
+    ids = [re.match(r"\s+\d+  \w+\s+(\S+)", row).group(1) for row in rows]
+    assert long_id in ids
+    for row, rule_id in zip(rows, ids):  # a rule id is always followed by two spaces, never glued to its message
+        assert f" {rule_id}  " in row
+    # the message column fits every id up to 40 characters (the built-in 26 too); a longer one pushes only its own message
+    from k8slint.formatters.text import RULE_COLUMN_MAX
+
+    (column,) = {row.index(rule_id) + RULE_COLUMN_MAX + 2 for row, rule_id in zip(rows, ids) if rule_id != long_id}
+    for row, rule_id in zip(rows, ids):
+        after_id = row.index(rule_id) + len(rule_id)
+        message_at = after_id + len(row[after_id:]) - len(row[after_id:].lstrip())
+        assert message_at == (after_id + 2 if rule_id == long_id else column), row
+
+
+def test_checked_line_is_bounded():
+    from k8slint.formatters import Run, TargetInfo
+    from k8slint.formatters.text import checked_line
+
+    run = Run(version="0", targets=[TargetInfo(f"charts/c{n:03} [values-prod.yaml]", "helm", "production", "path", 1, False)
+                                    for n in range(116)], repository=True)
+    assert checked_line(run) == ("charts/c000 [values-prod.yaml] [production], charts/c001 [values-prod.yaml] [production], "
+                                 "charts/c002 [values-prod.yaml] [production], charts/c003 [values-prod.yaml] [production], "
+                                 "charts/c004 [values-prod.yaml] [production], and 111 more targets, the repository")
+    run.targets = run.targets[:6]
+    assert "and " not in checked_line(run) and checked_line(run).count("[production]") == 6
+
+
+def test_write_baseline_says_in_one_line_what_it_wrote(tmp_path):
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(SHARED_BASE, repo)
+    for _ in range(2):  # and rewriting a baseline is allowed
+        result = cli("check", "--write-baseline", "baseline.json", cwd=repo)
+        assert result.code == 0, result.err
+        assert result.out == ("wrote baseline.json: 7 finding(s) recorded (5 error(s), 2 warning(s), 0 info) from 7 "
+                              "target(s); `--baseline baseline.json` hides them\n")
+    hidden = cli("check", "--baseline", "baseline.json", "-q", cwd=repo)
+    assert hidden.code == 0 and hidden.out == ""

@@ -41,6 +41,7 @@ class Run:
     unchanged: list = field(default_factory=list)  # with diff_base: findings REF has too (state "unchanged"), not shown
     changed_files: frozenset | None = None  # with diff_base: repo-relative files that differ from REF
     unchecked_files: list = field(default_factory=list)  # YAML files neither checked nor recognised (repo-relative)
+    baseline_written: str | None = None  # --write-baseline FILE: the findings were recorded there
 
 
 class Formatter:
