@@ -252,7 +252,7 @@ def _check(plan: Plan, renders: list, options: Options, base: bool = False) -> t
     if unknown_envs:
         report.notes.append(
             f"environment unknown for {', '.join(unknown_envs)}: applying the {settings.unknown_env} policy "
-            "(set --env, or map paths under environments: in .k8slint.yaml)"
+            "(set --env, or map paths under environments: or names under environment-aliases: in .k8slint.yaml)"
         )
     for label in empty:
         report.notes.append(f"{label} rendered no objects")

@@ -185,3 +185,82 @@ def test_write_baseline_says_in_one_line_what_it_wrote(tmp_path):
                               "target(s); `--baseline baseline.json` hides them\n")
     hidden = cli("check", "--baseline", "baseline.json", "-q", cwd=repo)
     assert hidden.code == 0 and hidden.out == ""
+
+
+# -- environment aliases ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("path", "env"), [
+    ("overlays/qa", "development"), ("overlays/uat", "development"), ("overlays/test", "development"),
+    ("clusters/localhost", "development"), ("overlays/integration-eu", "development"),
+    ("overlays/preprod", "staging"), ("overlays/pre-prod", "staging"), ("charts/api/values-pre-prod.yaml", "staging"),
+    ("overlays/load-eu", "staging"), ("overlays/stg-eu", "staging"),
+    ("overlays/integration-prod", "production"),  # a development alias never hides a production name
+    ("overlays/prod/patches", "production"), ("overlays/eu-west", None),
+])
+def test_default_aliases(path, env):
+    from k8slint import envs
+
+    assert envs.from_path(path) == env
+
+
+def test_readme_lists_the_default_aliases():
+    from k8slint import envs
+
+    readme = (ROOT / "README.md").read_text()
+    for policy in envs.ENVIRONMENTS:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| {policy} | `"))
+        assert row == f"| {policy} | " + ", ".join(f"`{name}`" for name, env in envs.DEFAULT_ALIASES.items()
+                                                   if env == policy) + " |"
+
+
+def _alias_repo(tmp_path, config: str):
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "violations" / "image-tag-latest", repo)
+    overlays = repo / "infra" / "k8s" / "overlays"
+    for name in ("qa", "acceptance", "eu-west"):
+        shutil.copytree(overlays / "production", overlays / name)
+    chart = repo / "charts" / "api"
+    shutil.copytree(DEMO / "infra" / "helm" / "apps" / "observer", chart)
+    (chart / "values-qa.yaml").write_text((chart / "values-staging.yaml").read_text())
+    (chart / "values-acceptance.yaml").write_text((chart / "values-staging.yaml").read_text())
+    (repo / ".k8slint.yaml").write_text(config)
+    return repo
+
+
+def test_environment_aliases_map_names_onto_the_three_policies(tmp_path):
+    """Overlays, values-<name>.yaml files and --env all go through the aliases; a name nothing maps
+    stays unknown with the production policy; image-tag-latest (production, staging) shows which."""
+    from conftest import lint
+
+    repo = _alias_repo(tmp_path, "environment-aliases:\n  acceptance: staging\n")
+    listed = {t.label(): (t.env, t.env_source) for t in __import__("k8slint").targets([], repo_root=str(repo))}
+    assert listed["infra/k8s/overlays/qa"] == ("development", "path")
+    assert listed["infra/k8s/overlays/acceptance"] == ("staging", "path")
+    assert listed["infra/k8s/overlays/eu-west"] == ("unknown", "unresolved")
+    assert listed["charts/api [values-qa.yaml]"] == ("development", "path")
+    assert listed["charts/api [values-acceptance.yaml]"] == ("staging", "path")
+    assert {label for label in listed if label.startswith("charts/api")} == {
+        "charts/api [values-prod.yaml]", "charts/api [values-staging.yaml]", "charts/api [values-qa.yaml]",
+        "charts/api [values-acceptance.yaml]"}
+    report = lint(cwd=repo, select=["image-tag-latest"]).report
+    assert sorted((f.location.file, f.location.line, f.targets) for f in report.findings) == [
+        (f"infra/k8s/overlays/{name}/kustomization.yaml", 11, [(f"infra/k8s/overlays/{name}", env)])
+        for name, env in (("acceptance", "staging"), ("eu-west", "unknown"), ("production", "production"))
+    ]  # not qa: development allows latest
+    assert "names under environment-aliases:" in " ".join(report.notes)
+    by_flag = lint("infra/k8s/overlays/eu-west", cwd=repo, env="acceptance", select=["image-tag-latest"]).report
+    assert [t.env for t in by_flag.targets] == ["staging"] and len(by_flag.findings) == 1
+
+
+def test_environment_aliases_are_checked(tmp_path):
+    repo = _alias_repo(tmp_path, "environment-aliases:\n  production: development\n")
+    result = cli("check", cwd=repo)
+    assert result.code == 2 and result.err == ("k8slint: error: .k8slint.yaml: environment-aliases: 'production' is a "
+                                               "policy name and cannot be mapped onto another one (map other names onto it)\n")
+    repo2 = _alias_repo(tmp_path / "2", "environment-aliases:\n  qa: prodution\n")
+    result = cli("check", cwd=repo2)
+    assert result.code == 2 and "environment-aliases.qa" in result.err
+    unknown = cli("check", "--env", "eu-west", cwd=repo2.parent.parent / "repo")
+    assert unknown.code == 2 and "environment-aliases" in unknown.err

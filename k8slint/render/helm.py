@@ -537,12 +537,38 @@ ENV_VALUES_NAMES = {
 }
 
 
-def env_values_file(chart: Path, env: str) -> Path | None:
-    """The chart's values file for an environment (values-prod.yaml, values-staging.yaml, ...)."""
+_VALUES_NAME = re.compile(r"values-(.+)\.ya?ml")
+
+
+def env_values_files(chart: Path, aliases=None) -> list[Path]:
+    """The chart's values files of environments, one target each: the first of ENV_VALUES_NAMES per
+    environment, and every other ``values-<name>.yaml`` whose name is an environment alias
+    (``values-qa.yaml``, ``values-preprod.yaml``, ``environment-aliases:`` of the config)."""
+    from ..envs import normalize
+
+    found = [f for env in ENVIRONMENTS if (f := env_values_file(chart, env))]
+    fixed = {name for names in ENV_VALUES_NAMES.values() for name in names}
+    try:
+        names = sorted(p.name for p in chart.iterdir() if p.name not in fixed and _VALUES_NAME.fullmatch(p.name))
+    except OSError:
+        names = []
+    found += [chart / name for name in names
+              if normalize(_VALUES_NAME.fullmatch(name).group(1), aliases) and (chart / name).is_file()]
+    return found
+
+
+def env_values_file(chart: Path, env: str, aliases=None) -> Path | None:
+    """The chart's values file for an environment (values-prod.yaml, values-staging.yaml, ..., else
+    the first ``values-<alias>.yaml`` of that environment)."""
     for name in ENV_VALUES_NAMES.get(env, ()):
         if (chart / name).is_file():
             return chart / name
-    return None
+    if aliases is None:
+        return None
+    from ..envs import normalize
+
+    return next((f for f in env_values_files(chart, aliases)
+                 if normalize(_VALUES_NAME.fullmatch(f.name).group(1), aliases) == env), None)
 
 
 def _chart_yaml(chart_dir: Path, display: str, settings) -> tuple[object, Problem | None]:
@@ -590,7 +616,7 @@ class HelmRenderer(Renderer):
                 continue
             if "type: library" in head:
                 continue
-            env_files = [f for env in ENVIRONMENTS if (f := env_values_file(chart, env))]
+            env_files = env_values_files(chart, settings.aliases)
             if env_files:
                 units.extend(Unit("helm", chart, f) for f in env_files)
             else:
@@ -609,10 +635,10 @@ class HelmRenderer(Renderer):
         if source == "unresolved":  # `-f values-prod.yaml`: the values file names the environment
             from ..envs import from_path
 
-            env, source = next(((found, "-f file name") for v in options.values if (found := from_path(Path(v).name))),
+            env, source = next(((found, "-f file name") for v in options.values if (found := from_path(Path(v).name, settings.aliases))),
                                (env, source))
         if env_file is None and env in ENVIRONMENTS:
-            env_file = env_values_file(path, env)
+            env_file = env_values_file(path, env, settings.aliases)
         if env_file is not None and not env_file.is_file():
             raise TargetError(f"values file {env_file}: no such file")
         for given in options.values:  # relative to the current directory, as `helm -f` takes them
@@ -634,7 +660,7 @@ class HelmRenderer(Renderer):
         """The chart folder, except the values files of the other environments."""
         chart = unit.path.resolve()
         own = unit.env_file.resolve() if unit.env_file else None
-        others = {f.resolve() for env in ENVIRONMENTS if (f := env_values_file(unit.path, env))} - {own}
+        others = {f.resolve() for f in env_values_files(unit.path, settings.aliases)} - {own}
         return Inputs(dirs={chart}, excluded=others)
 
     def source_file(self, target: Target) -> str:
