@@ -264,3 +264,37 @@ def test_environment_aliases_are_checked(tmp_path):
     assert result.code == 2 and "environment-aliases.qa" in result.err
     unknown = cli("check", "--env", "eu-west", cwd=repo2.parent.parent / "repo")
     assert unknown.code == 2 and "environment-aliases" in unknown.err
+
+
+# -- notes, labels, commands ------------------------------------------------------------------------
+
+def test_meta_schema_id_is_no_false_note_and_the_schema_still_validates(tmp_path):
+    """`"$schema": "http://json-schema.org/schema#"` names the meta-schema (bitnami, prometheus charts):
+    nothing is validated without it, so no note says so; the schema's own constraints still hold."""
+    import json
+    import shutil
+
+    from conftest import lint
+
+    chart = tmp_path / "repo" / "charts" / "observer"
+    shutil.copytree(DEMO / "infra" / "helm" / "apps" / "observer", chart)
+    (tmp_path / "repo" / ".k8slint.yaml").write_text("{}\n")
+    (chart / "values.schema.json").write_text(json.dumps({
+        "$schema": "http://json-schema.org/schema#", "type": "object",
+        "properties": {"replicaCount": {"type": "integer", "minimum": 1}}}))
+    clean = lint(cwd=tmp_path / "repo").report
+    assert clean.findings == [] and [t.objects for t in clean.targets] == [3, 3]
+    assert not any("validated without" in note for note in clean.notes), clean.notes
+    (chart / "values-prod.yaml").write_text((chart / "values-prod.yaml").read_text() + "replicaCount: 0\n")
+    broken = lint(cwd=tmp_path / "repo").report
+    assert [(f.rule, f.target) for f in broken.findings] == [("render-error", "charts/observer [values-prod.yaml]")]
+    assert "replicaCount" in broken.findings[0].message
+    assert not any("validated without" in note for note in broken.notes)
+
+
+def test_k8slint_test_with_nothing_to_test_is_a_note_and_exit_0(tmp_path):
+    (tmp_path / ".k8slint.yaml").write_text("{}\n")
+    result = cli("test", cwd=tmp_path)
+    assert result.code == 0 and result.out == "0 passed, 0 failed\n"
+    assert result.err.startswith("k8slint: note: no custom rules to test (put them in .k8slint/rules/")
+    assert cli("test", cwd=FIXTURES / "custom-rules").out.endswith(" passed, 0 failed\n")

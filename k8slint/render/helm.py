@@ -177,6 +177,11 @@ _METASCHEMAS = {f"{scheme}://json-schema.org/{draft}" + end for scheme in ("http
                 for draft in ("draft-04/schema", "draft-06/schema", "draft-07/schema", "draft/2019-09/schema", "draft/2020-12/schema")}
 
 
+# a $schema naming a JSON Schema meta-schema ("http://json-schema.org/schema#", the latest draft; a
+# draft Helm does not know by its URL): removed so that Helm fetches nothing, and validation is the same
+_META_SCHEMA_ID = re.compile(r"https?://json-schema\.org/(?:draft[\w/.-]*/)?schema#?")
+
+
 def _drop_remote_refs(node, dropped: list[str]):
     """A JSON Schema without references Helm would fetch: $ref/$dynamicRef not inside the document,
     and a $schema that is not a draft Helm knows by heart."""
@@ -415,6 +420,9 @@ def render_chart(target: Target, settings) -> Render:
                 result.notes.append(f"{display}: dependency {alias} taken from {relative(local, root)} (not downloaded)")
             for schema, dropped in _strip_remote_schemas(render_dir):
                 inner = schema.relative_to(render_dir).as_posix()
+                dropped = [d for d in dropped if not _META_SCHEMA_ID.fullmatch(d)]  # removed, but nothing is lost
+                if not dropped:
+                    continue
                 result.notes.append(f"{_under(display, inner)}: values validated without {', '.join(dropped[:3])} "
                                     "(k8slint fetches nothing)")
         binary = _helm_binary()
