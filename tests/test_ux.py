@@ -298,3 +298,18 @@ def test_k8slint_test_with_nothing_to_test_is_a_note_and_exit_0(tmp_path):
     assert result.code == 0 and result.out == "0 passed, 0 failed\n"
     assert result.err.startswith("k8slint: note: no custom rules to test (put them in .k8slint/rules/")
     assert cli("test", cwd=FIXTURES / "custom-rules").out.endswith(" passed, 0 failed\n")
+
+
+def test_set_values_appear_in_target_labels_without_secret_values():
+    from conftest import lint
+
+    chart = "infra/helm/apps/observer"
+    one = lint(chart, cwd=DEMO, env="production", set_values=["replicaCount=2"]).report
+    two = lint(chart, cwd=DEMO, env="production", set_values=["replicaCount=3", "auth.password=hunter2-x"]).report
+    assert [t.label for t in one.targets] == [f"{chart} [values-prod.yaml] [--set replicaCount=2]"]
+    (label,) = [t.label for t in two.targets]
+    assert re.fullmatch(rf"{re.escape(chart)} \[values-prod.yaml\] \[--set replicaCount=3,auth.password,#[0-9a-f]{{8}}\]",
+                        label)
+    other = lint(chart, cwd=DEMO, env="production", set_values=["replicaCount=3", "auth.password=other"]).report
+    assert other.targets[0].label != label  # another secret, another label; neither printed
+    assert "hunter2" not in cli("check", chart, "--env", "production", "--set", "auth.password=hunter2-x", cwd=DEMO).out

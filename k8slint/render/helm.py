@@ -657,9 +657,11 @@ class HelmRenderer(Renderer):
                 raise TargetError(f"values file {given}: no such file{hint}")
         given = [Path(v).resolve() for v in options.values]
         values = ([env_file] if env_file and env_file.resolve() not in given else []) + given
+        from ..sensitive import shown_set_values
+
         return Target("helm", path, display, env, source, values, list(options.set_values),
                       options.release_name or settings.helm_release_name or chart_name(path, settings),
-                      options.namespace or settings.helm_namespace)
+                      options.namespace or settings.helm_namespace, set_shown=shown_set_values(options.set_values))
 
     def render(self, target: Target, settings) -> Render:
         return render_chart(target, settings)
