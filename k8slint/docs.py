@@ -16,8 +16,15 @@ SOURCE_DOCS = {
 }
 
 
-def _envs(rule: Rule) -> str:
+def envs_text(rule: Rule) -> str:
+    """The environments column of `k8slint rules`, README's table and the rule pages: repository
+    rules run once on the repository tree, whatever the targets' environments."""
+    if rule.scope == "repo":
+        return "repo tree"
     return ", ".join(sorted(rule.envs)) if rule.envs else "all"
+
+
+_envs = envs_text
 
 
 def list_rules(rules: dict[str, Rule], fmt: str) -> str:
@@ -157,6 +164,9 @@ def _yaml(data) -> str:
     return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=1000)
 
 
+POD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "ReplicationController"})
+
+
 def _suppress_text(rule: Rule) -> str:
     if rule.scope in ("repo", "meta"):
         how = (
@@ -164,10 +174,13 @@ def _suppress_text(rule: Rule) -> str:
             "    reason: why this is acceptable\n```\n"
         )
     else:
+        kinds = sorted(rule.kinds)
+        kind = "Deployment" if not kinds or "Deployment" in kinds else kinds[0]  # an example on the rule's own kinds
+        pods = not kinds or set(kinds) <= POD_KINDS  # a workload rule: the annotation may sit on the pod template
         how = (
-            "On the object (or its pod template):\n\n```yaml\nmetadata:\n  annotations:\n"
+            f"On the {kind}{' (or its pod template)' if pods else ''}:\n\n```yaml\nkind: {kind}\nmetadata:\n  annotations:\n"
             f"    k8slint.io/ignore: \"{rule.id}\"\n    k8slint.io/ignore-reason: why this is acceptable\n```\n\n"
-            "or in `.k8slint.yaml`:\n\n```yaml\nignore:\n  - rules: [" + rule.id + "]\n    kind: Deployment\n    name: legacy-*\n"
+            "or in `.k8slint.yaml`:\n\n```yaml\nignore:\n  - rules: [" + rule.id + f"]\n    kind: {kind}\n    name: legacy-*\n"
             "    reason: why this is acceptable\n```\n"
         )
     return "## How to suppress\n\n" + how + f"\nTo turn it off: `rules: {{{rule.id}: {{enabled: false}}}}`.\n"

@@ -313,3 +313,19 @@ def test_set_values_appear_in_target_labels_without_secret_values():
     other = lint(chart, cwd=DEMO, env="production", set_values=["replicaCount=3", "auth.password=other"]).report
     assert other.targets[0].label != label  # another secret, another label; neither printed
     assert "hunter2" not in cli("check", chart, "--env", "production", "--set", "auth.password=hunter2-x", cwd=DEMO).out
+
+
+# -- rule documentation -----------------------------------------------------------------------------
+
+def test_rules_and_readme_agree_on_repository_rules():
+    listed = {line.split()[0]: line for line in cli("rules").out.splitlines()[1:] if line.strip()}
+    readme = (ROOT / "README.md").read_text()
+    assert "  repo tree  " in listed["helm-values-plaintext-secret"]
+    assert "| [`helm-values-plaintext-secret`](docs/rules/helm-values-plaintext-secret.md) | error | repo tree |" in readme
+
+
+def test_explain_suppresses_on_the_rules_own_kind():
+    pvc = cli("explain", "pvc-naming").out
+    assert "On the PersistentVolumeClaim:\n\n```yaml\nkind: PersistentVolumeClaim\nmetadata:" in pvc
+    assert "kind: Deployment" not in pvc and "    kind: PersistentVolumeClaim\n    name: legacy-*" in pvc
+    assert "On the Deployment (or its pod template):" in cli("explain", "liveness-probe").out
