@@ -15,6 +15,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from k8slint.formatters.markdown import cell
+
 import k8slint
 from conftest import FIXTURES
 from k8slint import formatters
@@ -136,7 +138,7 @@ def test_every_format_shows_each_mistake_once_with_its_targets(whole, tmp_path, 
     assert "%0Ain 7 targets under infra/k8s/overlays/: dev, dev-eu" in live
 
     markdown = outputs["markdown"]
-    assert markdown.count(f"#### {phrase}") == 1 and markdown.count("liveness-probe`]") == 1
+    assert markdown.count(f"#### {cell(phrase)}") == 1 and markdown.count("liveness-probe`]") == 1
     assert "| `infra/k8s/overlays/dev` | development | 5 | 4 | 2 | 0 |" in markdown  # each target counts what it deploys
     summary = (tmp_path / "summary.md").read_text()
     assert summary.count("liveness-probe`]") == 1 and "#### repository files" in summary

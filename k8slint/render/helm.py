@@ -19,6 +19,7 @@ from pathlib import Path
 from ..envs import ENVIRONMENTS
 from ..errors import RendererMissing
 from ..load import YMap, decode, load_json, load_text
+from ..locate.helm_expr import merge as deep_merge  # Helm's coalescing of values files, one definition
 from ..model import HelmSources, K8sObject, Location, Target
 from ..sources import relative
 from . import Inputs, Problem, Render, Renderer, Unit, helm_errors
@@ -28,17 +29,6 @@ from .stream import parse_stream
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.M)
 
 
-def deep_merge(base: dict, override: dict) -> dict:
-    """Helm's coalescing of values files: maps merge, everything else replaces, null deletes."""
-    out = dict(base)
-    for key, value in override.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def _under(display: str, name: str) -> str:
