@@ -327,5 +327,63 @@ def test_rules_and_readme_agree_on_repository_rules():
 def test_explain_suppresses_on_the_rules_own_kind():
     pvc = cli("explain", "pvc-naming").out
     assert "On the PersistentVolumeClaim:\n\n```yaml\nkind: PersistentVolumeClaim\nmetadata:" in pvc
-    assert "kind: Deployment" not in pvc and "    kind: PersistentVolumeClaim\n    name: legacy-*" in pvc
+    suppress = pvc.split("## How to suppress", 1)[1]
+    assert "kind: Deployment" not in suppress and "    kind: PersistentVolumeClaim\n    name: legacy-*" in suppress
     assert "On the Deployment (or its pod template):" in cli("explain", "liveness-probe").out
+
+
+# -- pvc-naming suggestions -------------------------------------------------------------------------
+
+PVC_SPEC = "spec: {accessModes: [ReadWriteOnce], storageClassName: local-path, resources: {requests: {storage: 1Gi}}}\n"
+
+
+def test_pvc_naming_suggests_the_app_then_the_mounting_workload_then_the_namespace(tmp_path):
+    """The app part of the suggested name: the claim's app label, else the workload that mounts it
+    (its app label, else its name; a StatefulSet's own claim templates), else the namespace; the
+    purpose is what the name says; never the app part twice (`data-data-pvc`)."""
+    from conftest import lint
+
+    def claim(name, meta=""):
+        return f"apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: {name}{meta}}}\n{PVC_SPEC}"
+
+    cart = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart, namespace: shop}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: cart-app}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: cart-app}}
+    spec:
+      containers: [{name: cart, image: "cart:1.0"}]
+      volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+"""
+    ledger = """apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: ledger, namespace: shop}
+spec:
+  selector: {matchLabels: {tier: db}}
+  serviceName: ledger
+  template:
+    metadata: {labels: {tier: db}}
+    spec:
+      containers: [{name: ledger, image: "ledger:1.0"}]
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec: {accessModes: [ReadWriteOnce], storageClassName: local-path, resources: {requests: {storage: 1Gi}}}
+"""
+    docs = [claim("data", ", namespace: shop"), cart, claim("cache", ", namespace: shop"),
+            claim("data", ", labels: {app: data}"), claim("data"), ledger]
+    (tmp_path / "app.yaml").write_text("---\n".join(docs))
+    (tmp_path / ".k8slint.yaml").write_text("{}\n")
+    findings = lint(".", cwd=tmp_path, env="production", select=["pvc-naming"]).report.findings
+    got = [(f.location.file, f.location.line, f.message.split(": PVC names follow ")[-1].split(": claim names follow ")[-1])
+           for f in findings]
+    assert got == [
+        ("app.yaml", 3, "{app}-{purpose}-pvc, e.g. 'cart-app-data-pvc' (app from Deployment cart, which mounts it)"),
+        ("app.yaml", 19, "{app}-{purpose}-pvc, e.g. 'shop-cache-pvc' (app from its namespace)"),
+        ("app.yaml", 24, "{app}-{purpose}-pvc, e.g. 'data-storage-pvc'"),
+        ("app.yaml", 29, "{app}-{purpose}-pvc, e.g. '<app>-data-pvc'"),
+        ("app.yaml", 43, "{app}-{purpose}-pvc, e.g. 'ledger-data-pvc'"),
+    ]
+    assert not any("data-data-pvc" in f.message for f in findings)
+    assert findings[0].message.startswith("PersistentVolumeClaim shop/data does not end in '-pvc'")
