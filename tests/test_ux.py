@@ -324,6 +324,58 @@ def test_rules_and_readme_agree_on_repository_rules():
     assert "| [`helm-values-plaintext-secret`](docs/rules/helm-values-plaintext-secret.md) | error | repo tree |" in readme
 
 
+def test_explain_and_rule_pages_cite_sources_a_user_can_open():
+    """`explain` links to the rule's page and its invariant in docs/invariants.md (both in this
+    repository, at the anchors it names); nothing cites a document users do not have."""
+    from k8slint.docs import DOCS_URL
+    from k8slint.docs_gen import builtin_rules, invariant_anchors
+    from k8slint.formatters.common import RULE_DOCS_URL
+
+    assert RULE_DOCS_URL == DOCS_URL + "rules/{id}.md"  # SARIF's helpUri and explain agree
+    anchors = invariant_anchors((ROOT / "docs" / "invariants.md").read_text(encoding="utf-8"))
+    pvc = cli("explain", "pvc-naming").out
+    sources = pvc.split("Sources:\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert sources == [
+        f"- This rule's page: {DOCS_URL}rules/pvc-naming.md",
+        f"- The invariant in k8slint's rule catalog: {DOCS_URL}invariants.md#pvc-naming (distilled from ARCH 1.3 "
+        '"Data lifecycle, k3s storage layout", ARCH 3.3 "Storage (PersistentVolumeClaim)")',
+    ]
+    assert "#suppression" in cli("explain", "unused-suppression").out
+    for rule in builtin_rules().values():
+        text = cli("explain", rule.id).out
+        for url in re.findall(re.escape(DOCS_URL) + r"(\S+)", text):
+            page, _, anchor = url.partition("#")
+            assert (ROOT / "docs" / page).is_file(), (rule.id, url)
+            assert not anchor or anchor in anchors, (rule.id, url)
+        assert text.count(DOCS_URL) == 2, rule.id
+    page = (ROOT / "docs" / "rules" / "pvc-naming.md").read_text(encoding="utf-8")
+    assert "[docs/invariants.md#pvc-naming](../invariants.md#pvc-naming) (distilled from ARCH 1.3" in page
+    shipped = [ROOT / "docs" / "invariants.md", *(ROOT / "docs" / "rules").glob("*.md")]
+    for path in shipped:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"k8s_\w*architecture\.md|\.\./shared|seeds/", text), path.name
+    assert "| ARCH | ARCH-DEPLOY-001: App/Deploy split" in shipped[0].read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "INVARIANTS.md").is_file(), reason="the rule catalog is not beside this checkout")
+def test_docs_invariants_is_the_catalogs_copy(tmp_path):
+    from k8slint.docs_gen import invariants_page, main, pages
+
+    catalog = ROOT.parent / "shared" / "INVARIANTS.md"
+    assert invariants_page(catalog.read_text(encoding="utf-8")) == (ROOT / "docs" / "invariants.md").read_text(
+        encoding="utf-8"), "run `python -m k8slint.docs_gen --invariants <INVARIANTS.md>`"
+    out = tmp_path / "docs" / "rules"
+    out.mkdir(parents=True)
+    for name, text in pages().items():
+        (out / name).write_text(text)
+    args = ["--out", str(out), "--readme", "", "--invariants", str(catalog)]
+    assert main([*args, "--check"]) == 1  # no docs/invariants.md beside it yet
+    assert main(args) == 0 and main([*args, "--check"]) == 0
+    stale = catalog.read_text(encoding="utf-8").replace("| `pvc-naming` |", "| `pvc-names` |")
+    (tmp_path / "catalog.md").write_text(stale)
+    assert main([*args[:-1], str(tmp_path / "catalog.md"), "--check"]) == 1  # stale, and pvc-naming has no invariant
+
+
 def test_explain_suppresses_on_the_rules_own_kind():
     pvc = cli("explain", "pvc-naming").out
     assert "On the PersistentVolumeClaim:\n\n```yaml\nkind: PersistentVolumeClaim\nmetadata:" in pvc
