@@ -191,8 +191,17 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
             for option, path in files:
                 written.refuse_inputs(path, option, reads)
 
+        from . import progress as shown
+
+        machine = any(out in (None, "-") and fmt not in ("text", "concise") for fmt, out in pairs)
+        line = shown.Progress(sys.stderr) if shown.wanted(sys.stderr, os.environ, quiet, machine) else None
         with api.collector_paused():
-            result, _retained = api.run(options, watchdog=True, before_render=before_render)  # kept: run() exits without freeing what the check built
+            try:
+                result, _retained = api.run(options, watchdog=True, before_render=before_render,  # kept: run() exits without
+                                            progress=line)                                      # freeing what the check built
+            finally:
+                if line is not None:
+                    line.clear()
             report.write(result, pairs, color, quiet=quiet)
     except K8slintError as exc:
         raise UsageProblem(str(exc)) from None

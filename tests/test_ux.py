@@ -439,3 +439,83 @@ spec:
     ]
     assert not any("data-data-pvc" in f.message for f in findings)
     assert findings[0].message.startswith("PersistentVolumeClaim shop/data does not end in '-pvc'")
+
+
+# -- progress on long runs --------------------------------------------------------------------------
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_is_for_a_terminal_only():
+    from k8slint.progress import wanted
+
+    assert wanted(_Terminal(), {}, quiet=False, machine_on_stdout=False)
+    assert not wanted(io.StringIO(), {}, quiet=False, machine_on_stdout=False)  # a log file, a pipe
+    assert not wanted(_Terminal(), {"CI": "true"}, quiet=False, machine_on_stdout=False)
+    assert wanted(_Terminal(), {"CI": ""}, quiet=False, machine_on_stdout=False)
+    assert not wanted(_Terminal(), {}, quiet=True, machine_on_stdout=False)
+    assert not wanted(_Terminal(), {}, quiet=False, machine_on_stdout=True)
+
+
+def test_progress_counts_the_renders_and_is_cleared(tmp_path):
+    """Through the run itself: one call per finished render (7 targets of the shared-base repo,
+    rendered on threads), drawn only after DELAY, at most every INTERVAL, the last one always, then
+    erased to the width it reached."""
+    import contextlib
+
+    from k8slint import api
+    from k8slint.progress import DELAY, INTERVAL, Progress
+
+    ticks = iter([0.0, DELAY / 2, *(DELAY + n * INTERVAL * 0.75 for n in range(1, 100))])
+    stream = _Terminal()
+    line = Progress(stream, clock=lambda: next(ticks))
+    with contextlib.chdir(SHARED_BASE):
+        report, _ = api.run(api.Options(paths=[]), progress=line)
+    assert len(report.targets) == 7
+    drawn = stream.getvalue().split("\r")[1:]
+    # 1/7 falls in the delay; then every other call (3/4 of an interval apart); 7/7 always
+    assert drawn == [f"rendering {n}/7 targets…" for n in (2, 4, 6, 7)]
+    line.clear()
+    assert stream.getvalue().endswith("\r" + " " * len("rendering 7/7 targets…") + "\r")
+    quiet = _Terminal()
+    Progress(quiet).clear()  # never shown: nothing to erase
+    assert quiet.getvalue() == ""
+
+
+def test_check_on_a_terminal_shows_progress_on_stderr_and_clears_it(tmp_path):
+    """The command line on a real pseudo-terminal (stderr); stdout stays the report. With CI set, or
+    a machine format on stdout, stderr carries no progress."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    start = "import sys, k8slint.progress as p; p.DELAY = 0; sys.argv[0] = 'k8slint'; from k8slint.cli import run; run()"
+
+    def on_terminal(*args, **env):
+        leader, follower = pty.openpty()
+        full = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS")}
+        proc = subprocess.run([sys.executable, "-c", start, "check", *args], cwd=SHARED_BASE, stdout=subprocess.PIPE,
+                              stderr=follower, env={**full, **env}, timeout=120)
+        os.close(follower)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+        os.close(leader)
+        return proc.returncode, proc.stdout.decode(), err.decode()
+
+    code, out, err = on_terminal()
+    assert code == 1 and "failed: 5 error(s)" in out and "\r" not in out
+    assert "rendering 7/7 targets…" in err
+    assert err.endswith("\r" + " " * len("rendering 7/7 targets…") + "\r")  # cleared before the process ends
+    assert "rendering" not in on_terminal(CI="true")[2]
+    code, out, err = on_terminal("--format", "json")
+    assert code == 1 and out.startswith("{") and "rendering" not in err
