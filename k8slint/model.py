@@ -134,12 +134,15 @@ class Target:
     namespace: str | None = None
     stdin_data: bytes | None = None
     files: list = field(default_factory=list)  # dir found by discovery: only these loose manifests (Paths)
+    set_shown: str = ""  # helm: the --set expressions as a label may show them (sensitive.shown_set_values)
 
     def label(self) -> str:
+        label = self.display
         if self.kind == "helm" and self.values:
-            names = ",".join(p.name for p in self.values)
-            return f"{self.display} [{names}]"
-        return self.display
+            label += f" [{','.join(p.name for p in self.values)}]"
+        if self.kind == "helm" and self.set_shown:
+            label += f" [--set {self.set_shown}]"
+        return label
 
 
 @dataclass
