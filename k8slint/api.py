@@ -72,7 +72,7 @@ def collector_paused():
             gc.enable()
 
 
-def run(options: Options, watchdog: bool = False, before_render=None) -> tuple[Report, Any]:
+def run(options: Options, watchdog: bool = False, before_render=None, progress=None) -> tuple[Report, Any]:
     """The run behind :func:`lint`; also returns what it built (renders, checker), which a caller
     about to exit can keep alive instead of paying to free it (see ``cli.run``).
 
@@ -80,7 +80,8 @@ def run(options: Options, watchdog: bool = False, before_render=None) -> tuple[R
     included), renderers still running when it passes are killed, and the run ends with a
     K8slintError. ``watchdog`` (the command line) also ends the process, exit 2, if the run has not
     stopped shortly after. ``before_render(plan)`` runs once the plan is made (the command line
-    checks its outputs there)."""
+    checks its outputs there). ``progress(done, total)`` is called as renders finish (from the
+    render threads)."""
     import threading
     import time
 
@@ -106,13 +107,14 @@ def run(options: Options, watchdog: bool = False, before_render=None) -> tuple[R
             timer.daemon = True
             timer.start()
         try:
-            renders = _render_all(plan)
+            renders = _render_all(plan, progress)
             _within_deadline(settings)
             report, built = _check(plan, renders, options)
             if options.diff_base:
                 _against_base(report, plan, options)
             _within_deadline(settings)
             report.passed = passes(report.findings, settings.fail_on) or bool(options.write_baseline)
+            report.baseline_written = options.write_baseline
             report.summary = formatters.summarize(report.findings, report, report.passed)
             return report, built
         finally:
@@ -204,19 +206,33 @@ def _hard_stop(deadline: float) -> None:
         os._exit(2)
 
 
-def _render_all(plan: Plan) -> list:
+def _render_all(plan: Plan, progress=None) -> list:
     """Every target rendered, then what only all the renders together show added to them
-    (``render.finish``: two Applications deploying one object)."""
+    (``render.finish``: two Applications deploying one object). ``progress(done, total)`` is
+    called after each render."""
+    import threading
+
     from .render import finish, render
 
     settings = plan.settings
     targets = plan.targets if plan.rendered else []
     jobs = settings.jobs or min(len(targets), os.cpu_count() or 2)
+    counted, lock = [0], threading.Lock()
+
+    def one(target):
+        result = _render(render, target, settings)
+        if progress is not None:
+            with lock:
+                counted[0] += 1
+                done = counted[0]
+            progress(done, len(targets))
+        return result
+
     if jobs > 1 and len(targets) > 1:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            renders = list(pool.map(lambda t: _render(render, t, settings), targets))
+            renders = list(pool.map(one, targets))
     else:
-        renders = [_render(render, t, settings) for t in targets]
+        renders = [one(t) for t in targets]
     finish(renders, settings)
     return renders
 
@@ -260,7 +276,7 @@ def _check(plan: Plan, renders: list, options: Options, base: bool = False) -> t
     if unknown_envs:
         report.notes.append(
             f"environment unknown for {', '.join(unknown_envs)}: applying the {settings.unknown_env} policy "
-            "(set --env, or map paths under environments: in .k8slint.yaml)"
+            "(set --env, or map paths under environments: or names under environment-aliases: in .k8slint.yaml)"
         )
     for label in empty:
         report.notes.append(f"{label} rendered no objects")

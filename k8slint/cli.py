@@ -29,6 +29,36 @@ class UsageProblem(click.ClickException):
         click.echo(f"k8slint: error: {terminal(self.format_message())}", err=True)
 
 
+BUILTIN_FORMATS = {  # name -> what it is, for --help (installed plugins are listed after these)
+    "text": "the default, for people",
+    "concise": "path:line:col: severity rule message, one line per finding",
+    "json": "schemas/output.schema.json",
+    "sarif": "SARIF 2.1.0, for code scanning",
+    "junit": "JUnit XML, one suite per target",
+    "github": "GitHub Actions annotations and job summary",
+    "markdown": "a report for a pull request comment",
+    "auto": "github inside GitHub Actions, text elsewhere",
+}
+
+
+class FormatOption(click.Option):
+    """--format: its help lists the built-in formats and the installed plugins, looked up only
+    when the help is shown (the entry-point scan costs start-up time otherwise)."""
+
+    def get_help_record(self, ctx):
+        names, help_text = super().get_help_record(ctx)
+        plugins = sorted(set(_installed_formats()) - set(BUILTIN_FORMATS))
+        listed = [f"{name} ({what})" for name, what in BUILTIN_FORMATS.items()]
+        listed += [f"{name} (installed plugin)" for name in plugins]
+        return names, f"{help_text} {'; '.join(listed)}."
+
+
+def _installed_formats() -> list[str]:
+    from . import formatters
+
+    return list(formatters.registry())  # the installed plugins (built-ins are in formatters.BUILTIN)
+
+
 class ByteSize(click.ParamType):
     """A byte count: 1048576, 512K, 16M, 1G (binary multiples)."""
 
@@ -64,25 +94,30 @@ def main() -> None:
     Examples:
       k8slint check                                  # every overlay and chart of this repo
       k8slint check infra/k8s/overlays/production
-      k8slint check infra/helm/apps/api -f values-prod.yaml
+      k8slint check infra/helm/apps/api --env production     # values.yaml + values-prod.yaml
+      k8slint check infra/helm/apps/api -f infra/helm/apps/api/values-prod.yaml
       kustomize build overlays/prod | k8slint check - --env production
       k8slint rules                                  # the rule catalog
       k8slint explain image-tag-policy
 
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 could not check.
+
+    \b
+    Shell completion (bash; zsh_source, fish_source for the others):
+      eval "$(_K8SLINT_COMPLETE=bash_source k8slint)"
     """
 
 
 @main.command()
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("--env", "-e", metavar="ENV", help="Environment of every target (production|prod|staging|stg|development|dev). Default: from config globs, then from the path.")
-@click.option("-f", "--values", "values", multiple=True, metavar="FILE", help="Helm values file, applied after values.yaml and values-<env>.yaml (repeatable).")
+@click.option("-f", "--values", "values", multiple=True, metavar="FILE", help="Helm values file, applied after values.yaml and values-<env>.yaml (repeatable). A relative FILE is taken from the current directory, as with helm -f.")
 @click.option("--set", "set_values", multiple=True, metavar="KEY=VAL", help="Helm --set expression (repeatable).")
 @click.option("--release-name", metavar="NAME", help="Helm release name (default: the chart name).")
 @click.option("--namespace", "-n", metavar="NS", help="Helm release namespace (default: from config, else 'default').")
 @click.option("--config", "-c", "config_path", metavar="FILE", help="Config file (default: nearest .k8slint.yaml or [tool.k8slint] in pyproject.toml).")
 @click.option("--repo-root", metavar="DIR", help="Deploy repository root (default: nearest folder with .k8slint.yaml or .git).")
-@click.option("--format", "-o", "formats", multiple=True, metavar="NAME", help="Output format: text, concise (path:line:col: severity rule message, one line per finding), json, sarif, junit, github, markdown, or an installed plugin; repeatable, each paired with an --output.")
+@click.option("--format", "-o", "formats", multiple=True, metavar="NAME", cls=FormatOption, help="Output format (repeatable, each paired with an --output):")
 @click.option("--output", "outputs", multiple=True, metavar="FILE", help="Where the matching --format writes ('-' = stdout).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), help="Lowest severity that fails the run (default: error).")
 @click.option("--select", "select", multiple=True, metavar="RULE", help="Run only these rules (repeatable).")
@@ -90,7 +125,8 @@ def main() -> None:
 @click.option("--allow-empty", is_flag=True, help="An input that renders no objects is not an error.")
 @click.option("--allow-remote", is_flag=True, default=None, help="Let kustomize fetch remote bases (off by default: no network).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Targets rendered in parallel (default: CPU count).")
-@click.option("--color/--no-color", default=None, help="Colour text output (default: only on a TTY; NO_COLOR is honoured).")
+@click.option("--color/--no-color", default=None, help="Colour text output (default: on a terminal; a non-empty NO_COLOR turns it off, a non-empty FORCE_COLOR on, NO_COLOR winning; TERM=dumb is off).")
+@click.option("--quiet", "-q", is_flag=True, help="Text output: only the findings (and errors on stderr); no notes, no summary. Machine formats are unchanged.")
 @click.option("--changed", is_flag=True, help="PATHs are changed files (pre-commit): check only the overlays and charts they feed, plus the repository rules.")
 @click.option("--list-targets", is_flag=True, help="Print the targets that would be checked and stop (--format json: a list for a CI matrix).")
 @click.option("--kubernetes-version", metavar="X.Y", help="Kubernetes version to validate against (schema, deprecated-api; default: the newest kubernetes-validate ships).")
@@ -108,7 +144,7 @@ def main() -> None:
 def check(paths, env, values, set_values, release_name, namespace, config_path, repo_root, formats, outputs, fail_on,
           select, skip, allow_empty, allow_remote, jobs, color, changed, list_targets, kubernetes_version, crds,
           baseline, write_baseline, max_file_size, max_objects, render_timeout, render_memory, deadline, diff_base,
-          no_diff_base, repository_rules) -> None:
+          no_diff_base, repository_rules, quiet) -> None:
     """Render and check deploy-repo targets.
 
     \b
@@ -140,7 +176,7 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
         if list_targets:
             plan = api.make_plan(options)
             report.write_targets(plan.targets, pairs, plan.settings.repo_root)
-            if plan.unchecked:  # the same picture as a check: stdout stays a list of targets
+            if plan.unchecked and not quiet:  # the same picture as a check: stdout stays a list of targets
                 click.echo(f"k8slint: note: {api.unchecked_note(plan.unchecked)}", err=True)
             sys.exit(EXIT_OK)
         files = [("--output", out) for _, out in pairs if out not in (None, "-")]
@@ -155,9 +191,18 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
             for option, path in files:
                 written.refuse_inputs(path, option, reads)
 
+        from . import progress as shown
+
+        machine = any(out in (None, "-") and fmt not in ("text", "concise") for fmt, out in pairs)
+        line = shown.Progress(sys.stderr) if shown.wanted(sys.stderr, os.environ, quiet, machine) else None
         with api.collector_paused():
-            result, _retained = api.run(options, watchdog=True, before_render=before_render)  # kept: run() exits without freeing what the check built
-            report.write(result, pairs, color)
+            try:
+                result, _retained = api.run(options, watchdog=True, before_render=before_render,  # kept: run() exits without
+                                            progress=line)                                      # freeing what the check built
+            finally:
+                if line is not None:
+                    line.clear()
+            report.write(result, pairs, color, quiet=quiet)
     except K8slintError as exc:
         raise UsageProblem(str(exc)) from None
     sys.exit(result.exit_code)
@@ -241,8 +286,11 @@ def test_command(config_path: str | None, builtin: bool) -> None:
     except K8slintError as exc:
         raise UsageProblem(str(exc)) from None
     chosen = [r for r in rules.values() if builtin or not r.builtin]
-    if not chosen:
-        raise UsageProblem("no custom rules found (put them in .k8slint/rules/ or list them under custom-rules:)")
+    if not chosen:  # nothing to test is not a failure (a pre-commit or CI step may run before any rule exists)
+        click.echo("k8slint: note: no custom rules to test (put them in .k8slint/rules/ or list them under custom-rules:; "
+                   "--builtin tests the built-in rules' examples)", err=True)
+        click.echo("0 passed, 0 failed")
+        sys.exit(EXIT_OK)
     failures, total = run_examples(chosen, rules)
     for line in failures:
         click.echo(_printable_line(line))

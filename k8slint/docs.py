@@ -7,17 +7,29 @@ import textwrap
 
 from .plan.rules import Rule
 
-SOURCE_DOCS = {
-    "ARCH": "k8s_architecture.md (ARCH-DEPLOY-001)",
-    "DEPLOY": "k8s_sub_architecture.md (ARCH-DEPLOY-SUB-001)",
-    "LAYOUT": "generic k8s project layout",
-    "REFACTOR": "petclinic manifest refactor",
-    "HELMFAIL": "Helm + Argo CD failure post-mortem",
+DOCS_URL = "https://github.com/k8slint/k8slint/blob/main/docs/"
+# Where a built-in rule's invariant stands in docs/invariants.md: its own row (anchor = rule id),
+# unless listed here (rules the catalog covers in a section rather than a row).
+INVARIANT_ANCHORS = {
+    "ignore-without-reason": "suppression",
+    "unused-suppression": "suppression",
+    "parse-error": "g-schema",
 }
 
 
-def _envs(rule: Rule) -> str:
+def invariant_anchor(rule: Rule) -> str:
+    return INVARIANT_ANCHORS.get(rule.id, rule.id)
+
+
+def envs_text(rule: Rule) -> str:
+    """The environments column of `k8slint rules`, README's table and the rule pages: repository
+    rules run once on the repository tree, whatever the targets' environments."""
+    if rule.scope == "repo":
+        return "repo tree"
     return ", ".join(sorted(rule.envs)) if rule.envs else "all"
+
+
+_envs = envs_text
 
 
 def list_rules(rules: dict[str, Rule], fmt: str) -> str:
@@ -40,17 +52,35 @@ def list_rules(rules: dict[str, Rule], fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _sources(rule: Rule) -> list[str]:
-    out = []
+def _cited(rule: Rule) -> str:
+    """The rule file's sources: sections of the documents the catalog was distilled from, by
+    their short names (docs/invariants.md lists them), e.g. ``ARCH 1.3 "Data lifecycle"``."""
+    cited = []
     for source in rule.data.get("sources", []):
-        doc = SOURCE_DOCS.get(source["doc"], source["doc"])
-        title = f" — {source['title']}" if source.get("title") else ""
-        out.append(f"{doc}, section {source['section']}{title}")
-    return out
+        title = ' "%s"' % source["title"] if source.get("title") else ""
+        cited.append(f"{source['doc']} {source['section']}{title}")
+    return ", ".join(cited)
 
 
-def render_markdown(rule: Rule) -> str:
-    """docs/rules/<id>.md, generated; tests keep the committed files equal to this."""
+def _sources(rule: Rule, links: str) -> list[str]:
+    """Sources a reader can open. ``links``: "relative" for the pages under docs/rules/,
+    "url" for `k8slint explain` in a terminal (the same pages on the project's site). Built-in
+    rules point at their page and their invariant in docs/invariants.md; a custom rule's sources
+    are its own documents, cited as its rule file writes them."""
+    cited = _cited(rule)
+    if not rule.builtin:
+        return [cited] if cited else []
+    anchor = invariant_anchor(rule)
+    where = f" (distilled from {cited})" if cited else ""
+    if links == "relative":
+        return [f"The invariant in k8slint's rule catalog: [docs/invariants.md#{anchor}](../invariants.md#{anchor}){where}"]
+    return [f"This rule's page: {DOCS_URL}rules/{rule.id}.md",
+            f"The invariant in k8slint's rule catalog: {DOCS_URL}invariants.md#{anchor}{where}"]
+
+
+def render_markdown(rule: Rule, links: str = "relative") -> str:
+    """docs/rules/<id>.md, generated; tests keep the committed files equal to this. ``links``:
+    "relative" for the page in docs/rules/, "url" for `k8slint explain`."""
     data = rule.data
     parts = [
         f"# `{rule.id}`\n",
@@ -62,7 +92,7 @@ def render_markdown(rule: Rule) -> str:
         "## Why\n",
         data["rationale"].strip() + "\n",
     ]
-    sources = _sources(rule)
+    sources = _sources(rule, links)
     if sources:
         parts.append("Sources:\n\n" + "\n".join(f"- {s}" for s in sources) + "\n")
     examples = data.get("examples", {})
@@ -157,6 +187,9 @@ def _yaml(data) -> str:
     return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=1000)
 
 
+POD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "ReplicationController"})
+
+
 def _suppress_text(rule: Rule) -> str:
     if rule.scope in ("repo", "meta"):
         how = (
@@ -164,17 +197,20 @@ def _suppress_text(rule: Rule) -> str:
             "    reason: why this is acceptable\n```\n"
         )
     else:
+        kinds = sorted(rule.kinds)
+        kind = "Deployment" if not kinds or "Deployment" in kinds else kinds[0]  # an example on the rule's own kinds
+        pods = not kinds or set(kinds) <= POD_KINDS  # a workload rule: the annotation may sit on the pod template
         how = (
-            "On the object (or its pod template):\n\n```yaml\nmetadata:\n  annotations:\n"
+            f"On the {kind}{' (or its pod template)' if pods else ''}:\n\n```yaml\nkind: {kind}\nmetadata:\n  annotations:\n"
             f"    k8slint.io/ignore: \"{rule.id}\"\n    k8slint.io/ignore-reason: why this is acceptable\n```\n\n"
-            "or in `.k8slint.yaml`:\n\n```yaml\nignore:\n  - rules: [" + rule.id + "]\n    kind: Deployment\n    name: legacy-*\n"
+            "or in `.k8slint.yaml`:\n\n```yaml\nignore:\n  - rules: [" + rule.id + f"]\n    kind: {kind}\n    name: legacy-*\n"
             "    reason: why this is acceptable\n```\n"
         )
     return "## How to suppress\n\n" + how + f"\nTo turn it off: `rules: {{{rule.id}: {{enabled: false}}}}`.\n"
 
 
 def explain_rule(rule: Rule) -> str:
-    text = render_markdown(rule)
+    text = render_markdown(rule, links="url")
     return text if text.endswith("\n") else text + "\n"
 
 

@@ -138,14 +138,17 @@ class Target:
     # id); the gitops renderer renders the target with that object's options
     deployed_by: str = ""
     title: str = ""  # the label when the path alone does not say what is checked (gitops: the Application)
+    set_shown: str = ""  # helm: the --set expressions as a label may show them (sensitive.shown_set_values)
 
     def label(self) -> str:
         if self.title:
             return self.title
+        label = self.display
         if self.kind == "helm" and self.values:
-            names = ",".join(p.name for p in self.values)
-            return f"{self.display} [{names}]"
-        return self.display
+            label += f" [{','.join(p.name for p in self.values)}]"
+        if self.kind == "helm" and self.set_shown:
+            label += f" [--set {self.set_shown}]"
+        return label
 
 
 @dataclass

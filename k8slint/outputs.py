@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import K8slintError
 
 CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml", "pyproject.toml")
-BASELINE_FORMAT = "k8slint-baseline/v1"
+BASELINE_FORMAT = "k8slint-baseline/"  # any version: v1 (per target) or v2
 
 
 def _real(path: str | Path) -> Path:

@@ -61,15 +61,17 @@ def pair_outputs(formats: list[str], outputs: list[str]) -> list[tuple[str, str 
     for name, _ in pairs:
         try:
             formatters.get(name)
-        except KeyError as exc:
-            raise K8slintError(str(exc.args[0])) from None
+        except KeyError:
+            known = ", ".join(sorted({*formatters.BUILTIN, *formatters.registry(), "auto"}))
+            raise K8slintError(f"unknown format {name!r} (known: {known})") from None
     return pairs
 
 
-def write(report: Report, pairs: list[tuple[str, str | None]], color: bool | None = None) -> None:
+def write(report: Report, pairs: list[tuple[str, str | None]], color: bool | None = None, quiet: bool = False) -> None:
     """Write the report once per (format, output) pair; a file is written atomically (a temporary
     file renamed over it when complete). Each format shows at most MAX_OUTPUT bytes of findings
-    (estimated up front, so every document stays well-formed); a note says when findings are left out."""
+    (estimated up front, so every document stays well-formed); a note says when findings are left out.
+    ``color`` None: see :func:`use_color`; ``quiet``: formatters for people leave out notes and summary."""
     from . import formatters
 
     shown = _fitting(report.findings)
@@ -78,12 +80,33 @@ def write(report: Report, pairs: list[tuple[str, str | None]], color: bool | Non
                             f"is capped at about {MAX_OUTPUT >> 20} MiB per format (the summary counts them all)")
     for name, output in pairs:
         with open_output(output) as stream:
-            use_color = color if color is not None else (stream.isatty() and "NO_COLOR" not in os.environ)
-            formatter = formatters.get(name)(stream, color=use_color)
+            formatter = formatters.get(name)(stream, color=use_color(color, stream, to_stdout=output in (None, "-")))
+            formatter.quiet = quiet
             formatter.start(report)
             for finding in report.findings[:shown]:
                 formatter.finding(finding)
             formatter.finish(report.summary)
+
+
+def use_color(color: bool | None, stream, to_stdout: bool = True, environ=None) -> bool:
+    """--color/--no-color decide; else, on stdout, a non-empty NO_COLOR turns colour off
+    (no-color.org), then a non-empty FORCE_COLOR turns it on, then TERM=dumb off, then a terminal
+    on (the order of Python's own REPL); a file gets colour only from --color."""
+    if color is not None:
+        return color
+    if not to_stdout:
+        return False
+    environ = os.environ if environ is None else environ
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    if environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return False
 
 
 MAX_OUTPUT = 32 << 20  # bytes of findings one format writes

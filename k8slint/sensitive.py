@@ -213,3 +213,28 @@ def inner_credentials(text: str) -> list[tuple[str, int]]:
         if sensitive_name(leaf) and literal_value(value) and not _PLACEHOLDER.fullmatch(value):
             found.append((".".join([k for _, k in parents] + [key]), number))
     return found
+
+
+# -- --set expressions in a target's label -------------------------------------------------------
+_SHOWN_VALUE = re.compile(r"[\w.:/@+-]{0,40}")
+
+
+def shown_set_values(expressions) -> str:
+    """Helm ``--set`` expressions as a target label shows them: ``image.tag=v1.2.3`` when neither the
+    key nor the value looks like a credential, else only the key, and then one short hash of the
+    hidden values (two runs with different secrets get different labels; no value is printed)."""
+    import hashlib
+
+    shown, hidden = [], []
+    for expression in expressions:
+        for item in re.split(r"(?<!\\),", expression):
+            key, sep, value = item.partition("=")
+            last = re.split(r"[.\[\]]", key.strip())
+            plain = (sep and _SHOWN_VALUE.fullmatch(value) and not _random_looking(value)
+                     and not any(sensitive_name(part) for part in last if part) and credential_value(value) is None)
+            shown.append(item if plain else key.strip())
+            if not plain:
+                hidden.append(item)
+    if hidden:
+        shown.append("#" + hashlib.sha256("\0".join(hidden).encode("utf-8", "surrogatepass")).hexdigest()[:8])
+    return ",".join(shown)

@@ -60,10 +60,17 @@ def cli(*args: str, cwd: Path | str | None = None, stdin: str | bytes | None = N
 
     from k8slint import cli as command
 
+    import signal
+
     full_env = {"GITHUB_ACTIONS": None, **(env or {})}
-    with contextlib.chdir(cwd or ROOT):
-        outcome = CliRunner().invoke(command.main, list(args), input=stdin if stdin is not None else b"", env=full_env,
-                                     catch_exceptions=False, prog_name="k8slint")
+    handlers = {name: signal.getsignal(getattr(signal, name)) for name in ("SIGTERM", "SIGINT", "SIGHUP")}
+    try:
+        with contextlib.chdir(cwd or ROOT):
+            outcome = CliRunner().invoke(command.main, list(args), input=stdin if stdin is not None else b"", env=full_env,
+                                         catch_exceptions=False, prog_name="k8slint")
+    finally:  # `check` sets its own (it stops the renderers): the next test gets this process's handlers back
+        for name, handler in handlers.items():
+            signal.signal(getattr(signal, name), handler)
     return Result(subprocess.CompletedProcess(args, outcome.exit_code, outcome.stdout, outcome.stderr))
 
 

@@ -277,7 +277,7 @@ def test_repository_rules_only_or_skipped_for_a_ci_matrix():
     junit = ET.fromstring(write(skipped, "junit"))
     assert [s.get("name") for s in junit.iter("testsuite")] == [OVERLAYS + "production"]  # no "." suite
     text = write(only, "text")
-    assert "checked: the repository tree" in text
+    assert "checked: the repository\n" in text
     with pytest.raises(k8slint.K8slintError, match="--repository-rules only checks files of the repository, not a stream"):
         k8slint.lint(["-"], stdin=b"", repository_rules="only")
 

@@ -277,6 +277,7 @@ def test_third_party_formatter_package(tmp_path: Path):
         "image-tag-latest infra/k8s/overlays/production/kustomization.yaml:11",
         "total=1 targets=1",
     ]
+    assert "count (installed plugin)" in " ".join(k8slint("check", "--help", env=env).out.split())
     missing = k8slint("check", "infra/k8s/overlays/production", "--format", "count", cwd=variant)
     assert missing.code == 2 and "unknown format 'count'" in missing.err and "sarif" in missing.err
 

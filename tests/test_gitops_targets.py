@@ -112,12 +112,12 @@ def test_a_wrong_path_is_reported_at_its_line_with_the_overlay_it_means(demo: Pa
 
 
 def test_an_overlay_no_application_deploys_is_checked_bare_and_named(demo: Path):
-    shutil.copytree(demo / "infra/k8s/overlays/staging", demo / "infra/k8s/overlays/sandbox")
+    shutil.copytree(demo / "infra/k8s/overlays/staging", demo / "infra/k8s/overlays/canary")
     report = k8slint.lint()
     assert found(report, "gitops-unmanaged") == [
-        ("infra/k8s/overlays/sandbox/kustomization.yaml", 1,
-         "overlay infra/k8s/overlays/sandbox is deployed by no Application or Flux Kustomization of this repository")]
-    assert labels(report)["infra/k8s/overlays/sandbox"] == ("kustomize", "infra/k8s/overlays/sandbox", "unknown")
+        ("infra/k8s/overlays/canary/kustomization.yaml", 1,
+         "overlay infra/k8s/overlays/canary is deployed by no Application or Flux Kustomization of this repository")]
+    assert labels(report)["infra/k8s/overlays/canary"] == ("kustomize", "infra/k8s/overlays/canary", "unknown")
 
 
 def test_application_options_are_applied_by_real_kustomize_and_helm(monkeypatch):

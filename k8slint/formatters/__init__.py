@@ -42,10 +42,13 @@ class Run:
     unchanged: list = field(default_factory=list)  # with diff_base: findings REF has too (state "unchanged"), not shown
     changed_files: frozenset | None = None  # with diff_base: repo-relative files that differ from REF
     unchecked_files: list = field(default_factory=list)  # YAML files neither checked nor recognised (repo-relative)
+    baseline_written: str | None = None  # --write-baseline FILE: the findings were recorded there
 
 
 class Formatter:
     """Base class: collects findings; subclasses write in start/finding/finish."""
+
+    quiet = False  # --quiet: a formatter for people writes only the findings (report.write sets it)
 
     def __init__(self, out: IO[str], color: bool = False) -> None:
         self.out = out

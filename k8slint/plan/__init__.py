@@ -149,8 +149,13 @@ def make_plan(options: Options, targets: list[Target] | None = None) -> Plan:
                          render_memory=options.render_memory, scope=scope)
     settings.named = _named_outside(options, root)
     note = _schema_note(settings, options.crds)
-    if options.env and envs.normalize(options.env) is None:
-        raise K8slintError(f"--env {options.env!r}: not an environment (use production, staging or development, or prod/stg/dev)")
+    fixed = sorted(set(config.get("environment-aliases") or {}) & set(envs.ENVIRONMENTS))
+    if fixed:
+        raise K8slintError(f"{settings.config_rel}: environment-aliases: {fixed[0]!r} is a policy name and cannot be "
+                           "mapped onto another one (map other names onto it)")
+    if options.env and envs.normalize(options.env, settings.aliases) is None:
+        raise K8slintError(f"--env {options.env!r}: not an environment (use production, staging or development, an alias "
+                           "such as prod, stg, dev, qa, preprod, or one of environment-aliases: in the config)")
     rules = _rules(settings)
     check_selection(rules, options.select, options.skip)
     check_configuration(settings, rules)

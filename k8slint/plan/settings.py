@@ -109,6 +109,15 @@ class Settings:
         return self.config.get("environments", {})
 
     @property
+    def aliases(self):
+        """Environment names and globs -> environment: ``environment-aliases:`` over the built-in ones."""
+        from ..envs import Aliases
+
+        if "environment-aliases" not in self.cache:
+            self.cache["environment-aliases"] = Aliases(self.config.get("environment-aliases") or None)
+        return self.cache["environment-aliases"]
+
+    @property
     def exclude(self) -> list[str]:
         """Globs of discovered targets not to check (``exclude:``)."""
         return self.config.get("exclude", [])

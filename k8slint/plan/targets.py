@@ -99,10 +99,10 @@ def build_targets(options, settings) -> Targets:
     unchecked: list[str] = []
     notes: list[str] = []
     excluded = settings.exclude
-    env = envs.normalize(options.env) if options.env else None
+    env = envs.normalize(options.env, settings.aliases) if options.env else None
 
     def resolve_env(display: str) -> tuple[str, str]:
-        return envs.resolve(display, options.env, settings.environments)
+        return envs.resolve(display, options.env, settings.environments, settings.aliases)
 
     def is_excluded(display: str, inside: bool = False) -> bool:
         """``display`` matches an ``exclude:`` glob (``inside``: or one of its folders does)."""
@@ -218,5 +218,5 @@ def _stdin_target(options, settings) -> Target:
         data = bytes(stream[: settings.max_file_size + 1])
     else:
         data = stream.read(settings.max_file_size + 1) if stream is not None else b""
-    env, source = (envs.normalize(options.env) or options.env, "--env") if options.env else (envs.UNKNOWN, "unresolved")
+    env, source = (envs.normalize(options.env, settings.aliases) or options.env, "--env") if options.env else (envs.UNKNOWN, "unresolved")
     return Target("stdin", Path.cwd(), "<stdin>", env, source, stdin_data=data)

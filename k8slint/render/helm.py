@@ -167,6 +167,11 @@ _METASCHEMAS = {f"{scheme}://json-schema.org/{draft}" + end for scheme in ("http
                 for draft in ("draft-04/schema", "draft-06/schema", "draft-07/schema", "draft/2019-09/schema", "draft/2020-12/schema")}
 
 
+# a $schema naming a JSON Schema meta-schema ("http://json-schema.org/schema#", the latest draft; a
+# draft Helm does not know by its URL): removed so that Helm fetches nothing, and validation is the same
+_META_SCHEMA_ID = re.compile(r"https?://json-schema\.org/(?:draft[\w/.-]*/)?schema#?")
+
+
 def _drop_remote_refs(node, dropped: list[str]):
     """A JSON Schema without references Helm would fetch: $ref/$dynamicRef not inside the document,
     and a $schema that is not a draft Helm knows by heart."""
@@ -409,6 +414,9 @@ def render_chart(target: Target, settings, extra_values: tuple = ()) -> Render:
                 result.notes.append(f"{display}: dependency {alias} taken from {relative(local, root)} (not downloaded)")
             for schema, dropped in _strip_remote_schemas(render_dir):
                 inner = schema.relative_to(render_dir).as_posix()
+                dropped = [d for d in dropped if not _META_SCHEMA_ID.fullmatch(d)]  # removed, but nothing is lost
+                if not dropped:
+                    continue
                 result.notes.append(f"{_under(display, inner)}: values validated without {', '.join(dropped[:3])} "
                                     "(k8slint fetches nothing)")
         binary = _helm_binary()
@@ -531,12 +539,38 @@ ENV_VALUES_NAMES = {
 }
 
 
-def env_values_file(chart: Path, env: str) -> Path | None:
-    """The chart's values file for an environment (values-prod.yaml, values-staging.yaml, ...)."""
+_VALUES_NAME = re.compile(r"values-(.+)\.ya?ml")
+
+
+def env_values_files(chart: Path, aliases=None) -> list[Path]:
+    """The chart's values files of environments, one target each: the first of ENV_VALUES_NAMES per
+    environment, and every other ``values-<name>.yaml`` whose name is an environment alias
+    (``values-qa.yaml``, ``values-preprod.yaml``, ``environment-aliases:`` of the config)."""
+    from ..envs import normalize
+
+    found = [f for env in ENVIRONMENTS if (f := env_values_file(chart, env))]
+    fixed = {name for names in ENV_VALUES_NAMES.values() for name in names}
+    try:
+        names = sorted(p.name for p in chart.iterdir() if p.name not in fixed and _VALUES_NAME.fullmatch(p.name))
+    except OSError:
+        names = []
+    found += [chart / name for name in names
+              if normalize(_VALUES_NAME.fullmatch(name).group(1), aliases) and (chart / name).is_file()]
+    return found
+
+
+def env_values_file(chart: Path, env: str, aliases=None) -> Path | None:
+    """The chart's values file for an environment (values-prod.yaml, values-staging.yaml, ..., else
+    the first ``values-<alias>.yaml`` of that environment)."""
     for name in ENV_VALUES_NAMES.get(env, ()):
         if (chart / name).is_file():
             return chart / name
-    return None
+    if aliases is None:
+        return None
+    from ..envs import normalize
+
+    return next((f for f in env_values_files(chart, aliases)
+                 if normalize(_VALUES_NAME.fullmatch(f.name).group(1), aliases) == env), None)
 
 
 def _chart_yaml(chart_dir: Path, display: str, settings) -> tuple[object, Problem | None]:
@@ -584,7 +618,7 @@ class HelmRenderer(Renderer):
                 continue
             if "type: library" in head:
                 continue
-            env_files = [f for env in ENVIRONMENTS if (f := env_values_file(chart, env))]
+            env_files = env_values_files(chart, settings.aliases)
             if env_files:
                 units.extend(Unit("helm", chart, f) for f in env_files)
             else:
@@ -600,15 +634,28 @@ class HelmRenderer(Renderer):
         path, env_file = unit.path, unit.env_file
         display = relative(path, root)
         env, source = resolve_env(relative(env_file, root) if env_file else display)
+        if source == "unresolved":  # `-f values-prod.yaml`: the values file names the environment
+            from ..envs import from_path
+
+            env, source = next(((found, "-f file name") for v in options.values if (found := from_path(Path(v).name, settings.aliases))),
+                               (env, source))
         if env_file is None and env in ENVIRONMENTS:
-            env_file = env_values_file(path, env)
-        values = ([env_file] if env_file else []) + [Path(v).resolve() for v in options.values]
-        for value in values:
-            if not value.is_file():
-                raise TargetError(f"values file {value}: no such file")
+            env_file = env_values_file(path, env, settings.aliases)
+        if env_file is not None and not env_file.is_file():
+            raise TargetError(f"values file {env_file}: no such file")
+        for given in options.values:  # relative to the current directory, as `helm -f` takes them
+            if not Path(given).is_file():
+                beside = path / given
+                hint = (f" (-f paths are taken from the current directory, as with helm; the chart's is {os.path.relpath(beside)})"
+                        if not Path(given).is_absolute() and beside.is_file() else "")
+                raise TargetError(f"values file {given}: no such file{hint}")
+        given = [Path(v).resolve() for v in options.values]
+        values = ([env_file] if env_file and env_file.resolve() not in given else []) + given
+        from ..sensitive import shown_set_values
+
         return Target("helm", path, display, env, source, values, list(options.set_values),
                       options.release_name or settings.helm_release_name or chart_name(path, settings),
-                      options.namespace or settings.helm_namespace)
+                      options.namespace or settings.helm_namespace, set_shown=shown_set_values(options.set_values))
 
     def render(self, target: Target, settings) -> Render:
         return render_chart(target, settings)
@@ -617,7 +664,7 @@ class HelmRenderer(Renderer):
         """The chart folder, except the values files of the other environments."""
         chart = unit.path.resolve()
         own = unit.env_file.resolve() if unit.env_file else None
-        others = {f.resolve() for env in ENVIRONMENTS if (f := env_values_file(unit.path, env))} - {own}
+        others = {f.resolve() for f in env_values_files(unit.path, settings.aliases)} - {own}
         return Inputs(dirs={chart}, excluded=others)
 
     def source_file(self, target: Target) -> str:

@@ -6,23 +6,66 @@ import re
 from typing import Iterator
 
 from ..model import K8sObject, Violation, some
-from ..workloads import app_name, workload_of
+from ..workloads import POD_SPEC_PATHS, app_name, workload_of
 from . import template
 from .lookup import unreadable_hint
 
 _LABEL = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-def suggest(name: str, app: str | None, suffix: str, purpose: str = "data") -> str:
-    """A compliant name close to ``name``."""
+def suggest(name: str, app: str | None, suffix: str, owner: str | None = None) -> str:
+    """A compliant name close to ``name``: ``{app}-{purpose}{suffix}``.
+
+    ``app`` is the claim's own app (its label); when it has none, ``owner`` (the app of the
+    workload that mounts it, else its namespace) supplies the app part if the name has only a
+    purpose. The purpose is what the name already says, never the app repeated: a claim
+    ``data`` of app ``data`` becomes ``data-storage-pvc``, not ``data-data-pvc``."""
     stem = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
     if stem.endswith(suffix):
-        stem = stem[: -len(suffix)]
-    if app and not stem.startswith(app + "-"):
-        stem = f"{app}-{stem}" if stem and stem != app else f"{app}-{purpose}"
-    if "-" not in stem:
-        stem = f"{stem}-{purpose}"
-    return stem + suffix
+        stem = stem[: -len(suffix)].strip("-")
+    prefix = app or owner
+    if app and stem.startswith(app + "-") and len(stem) > len(app) + 1:
+        return stem + suffix
+    if not app and "-" in stem:
+        return stem + suffix  # already an app part and a purpose part; nothing says which app
+    if app and stem.startswith(app + "-"):
+        stem = stem[len(app) + 1:]
+    if not prefix:
+        prefix = "<app>"
+    purpose = stem if stem and stem != prefix else ("storage" if prefix == "data" else "data")
+    return f"{prefix}-{purpose}{suffix}"
+
+
+def _mounted_by(index, claim: K8sObject) -> K8sObject | None:
+    """The first workload of the render (in render order) whose pod mounts ``claim``."""
+
+    def build(idx) -> dict[tuple, K8sObject]:
+        mounts: dict[tuple, K8sObject] = {}
+        for obj in idx.objects:
+            workload = idx.workload(obj) if obj.kind in POD_SPEC_PATHS else None
+            volumes = workload.spec.get("volumes") if workload is not None else None
+            for volume in volumes if isinstance(volumes, list) else ():
+                source = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
+                name = source.get("claimName") if isinstance(source, dict) else None
+                if isinstance(name, str):
+                    mounts.setdefault((obj.namespace, name), obj)
+        return mounts
+
+    if index is None:
+        return None
+    return index.cached("claim-mounted-by", build).get((claim.namespace, claim.name))
+
+
+def _owner(obj: K8sObject, ctx) -> tuple[str | None, str]:
+    """The app part for a claim without an app label, and where it came from (for the message):
+    the app (else the name) of the workload that mounts it, else its namespace."""
+    workload = _mounted_by(getattr(ctx, "index", None), obj)
+    if workload is not None:
+        app = app_name(workload, workload_of(workload))
+        return app or workload.name, f"{workload.kind} {workload.name}, which mounts it"
+    if obj.namespace:
+        return obj.namespace, "its namespace"
+    return None, "nothing names its app"
 
 
 def _problem(name: str, app: str | None, suffix: str) -> str | None:
@@ -49,9 +92,13 @@ def pvc_naming(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         problem = _problem(obj.name, app, suffix)
         if problem:
             ns = f"{obj.namespace}/" if obj.namespace else ""
+            labelled = app or app_name(obj)
+            owner, why = (None, "") if labelled else _owner(obj, ctx)
+            example = suggest(obj.name, labelled, suffix, owner)
+            source = f" (app from {why})" if owner and example.startswith(owner + "-") and not labelled else ""
             yield Violation(
                 f"PersistentVolumeClaim {ns}{obj.name} {problem}: PVC names follow {{app}}-{{purpose}}{suffix}, "
-                f"e.g. '{suggest(obj.name, app, suffix)}'",
+                f"e.g. '{example}'{source}",
                 ("metadata", "name"),
             )
     elif obj.kind == "StatefulSet":
@@ -59,7 +106,9 @@ def pvc_naming(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         if not isinstance(templates, list):
             return
         workload = workload_of(obj)
-        app = app_name(obj, workload) if params["require-app-prefix"] else None
+        labelled = app_name(obj, workload)
+        app = labelled if params["require-app-prefix"] else None
+        owner = labelled or obj.name  # the StatefulSet mounts the claims it creates
         for index, item in enumerate(templates):
             meta = item.get("metadata") if isinstance(item, dict) else None
             name = meta.get("name") if isinstance(meta, dict) else None
@@ -69,7 +118,7 @@ def pvc_naming(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
             if problem:
                 yield Violation(
                     f"volumeClaimTemplates '{name}' of StatefulSet {obj.namespace + '/' if obj.namespace else ''}{obj.name} "
-                    f"{problem}: claim names follow {{app}}-{{purpose}}{suffix}, e.g. '{suggest(name, app, suffix)}'",
+                    f"{problem}: claim names follow {{app}}-{{purpose}}{suffix}, e.g. '{suggest(name, labelled, suffix, owner)}'",
                     ("spec", "volumeClaimTemplates", index, "metadata", "name"),
                     key=name,
                 )

@@ -6,20 +6,13 @@ Argo CD folder per environment) -- in that order."""
 from __future__ import annotations
 
 import fnmatch
-import re
 
 from ... import envs
 from .model import Deployment
 
-_WORD = re.compile(r"[a-z0-9]+")
 
-
-def _alias(value: str | None) -> str | None:
-    for word in _WORD.findall((value or "").lower()):
-        env = envs.ALIASES.get(word)
-        if env:
-            return env
-    return None
+def _alias(value: str | None, aliases=None) -> str | None:
+    return (aliases or envs.default_aliases()).in_text(value or "")
 
 
 def _subjects(unit: Deployment) -> list[tuple[str, str]]:
@@ -37,29 +30,30 @@ def _manifest(unit: Deployment) -> str:
     return unit.generated.file if unit.generated else unit.file
 
 
-def environment(unit: Deployment, globs: dict[str, str] | None = None) -> tuple[str, str]:
-    """(environment, how it was decided); ``unknown`` when nothing names one."""
+def environment(unit: Deployment, globs: dict[str, str] | None = None, aliases=None) -> tuple[str, str]:
+    """(environment, how it was decided); ``unknown`` when nothing names one. ``aliases``: the
+    run's (``settings.aliases``: environment-aliases: over the built-in ones)."""
     subjects = _subjects(unit)
     for pattern, env in (globs or {}).items():
         for what, value in subjects:
             if fnmatch.fnmatchcase(value, pattern):
-                return envs.normalize(env) or env, f"config environments[{pattern!r}] on its {what}"
-    env = _alias(unit.name)
+                return envs.normalize(env, aliases) or env, f"config environments[{pattern!r}] on its {what}"
+    env = _alias(unit.name, aliases)
     if env:
         return env, "its name"
-    env = _alias(unit.destination.namespace)
+    env = _alias(unit.destination.namespace, aliases)
     if env:
         return env, "its destination namespace"
     for source in unit.followed_sources():
-        env = envs.from_path(source.path) if source.path else None
+        env = envs.from_path(source.path, aliases) if source.path else None
         if env:
             return env, "its source path"
     for source in unit.sources:
         for value_file in source.helm.value_files if source.helm else ():
-            env = envs.from_path(value_file.path or value_file.text)
+            env = envs.from_path(value_file.path or value_file.text, aliases)
             if env:
                 return env, "its values file"
-    env = envs.from_path(_manifest(unit).rpartition("/")[0])
+    env = envs.from_path(_manifest(unit).rpartition("/")[0], aliases)
     if env:
         return env, "its manifest's folder"
     return envs.UNKNOWN, "unresolved"

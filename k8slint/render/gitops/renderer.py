@@ -522,9 +522,9 @@ class GitOpsRenderer(Renderer):
         else:
             kind, path, display = _kind(first), root / first.path, first.path
         if options.env:
-            env, how = envs.normalize(options.env) or options.env, "--env"
+            env, how = envs.normalize(options.env, settings.aliases) or options.env, "--env"
         elif deployment is not None:
-            env, how = environment(deployment, settings.environments)
+            env, how = environment(deployment, settings.environments, settings.aliases)
         else:
             env, how = resolve_env(entry.file)
         helm = first.helm if first is not None and first.kind == "helm" else None
