@@ -258,8 +258,9 @@ def test_example_listing_step_fails_on_exit_2_and_never_hands_the_matrix_an_empt
     assert proc.returncode == 0, proc.stderr
     (line,) = written.splitlines()  # one line: GITHUB_OUTPUT's name=value form
     targets = json.loads(line.removeprefix("targets="))
-    assert {"target": "infra/helm/apps/observer [values-prod.yaml]", "path": "infra/helm/apps/observer"}.items() <= \
-        next(t for t in targets if t["target"] == "infra/helm/apps/observer [values-prod.yaml]").items()
+    helm_app = "observer-helm (Application infra/argocd/applications/observer-helm.yaml)"  # the chart as Argo CD deploys it
+    assert {"target": helm_app, "path": "infra/argocd/applications/observer-helm.yaml", "kind": "helm"}.items() <= \
+        next(t for t in targets if t["target"] == helm_app).items()
 
 
 @pytest.mark.parametrize("upload, event, head, actor, expected, notice", [
