@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import os
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -207,6 +206,8 @@ def _render_all(plan: Plan) -> list:
     targets = plan.targets if plan.rendered else []
     jobs = settings.jobs or min(len(targets), os.cpu_count() or 2)
     if jobs > 1 and len(targets) > 1:
+        from concurrent.futures import ThreadPoolExecutor  # not for one target (its import: logging, threads)
+
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             return list(pool.map(lambda t: _render(render, t, settings), targets))
     return [_render(render, t, settings) for t in targets]

@@ -48,9 +48,11 @@ with open(os.environ["K8SLINT_MODULES"], "w") as handle:
 HEAVY = ("jsonschema", "kubernetes_validate", "helm_python", "referencing", "rpds", "attrs")
 
 
-def _imported(tmp_path: Path, *args: str, cwd: Path = ROOT) -> tuple[int, set[str]]:
+def _imported(tmp_path: Path, *args: str, cwd: Path = ROOT, cache: Path | None = None) -> tuple[int, set[str]]:
     report = tmp_path / "modules.json"
     env = dict(os.environ, K8SLINT_ARGS=json.dumps(list(args)), K8SLINT_MODULES=str(report))
+    if cache is not None:
+        env["XDG_CACHE_HOME"] = str(cache)
     proc = subprocess.run([sys.executable, "-c", DRIVER], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     assert "Traceback" not in proc.stderr, proc.stderr
     data = json.loads(report.read_text())
@@ -75,9 +77,11 @@ def test_version_loads_click_and_nothing_of_the_checker(tmp_path):
 def test_one_small_file_with_a_valid_config_loads_no_heavy_module(tmp_path):
     repo = FIXTURES / "deploy-repo"
     assert (repo / ".k8slint.yaml").is_file(), "the check must read and validate a config"
-    code, modules = _imported(tmp_path, "check", "infra/k8s/base/deployments/api.yaml", "--env", "production",
-                              "--format", "json", cwd=repo)
-    assert code == 1  # the demo's placeholder tag: findings, so every rule really ran
+    args = ("check", "infra/k8s/base/deployments/api.yaml", "--env", "production", "--format", "json")
+    cold_code, cold = _imported(tmp_path, *args, cwd=repo, cache=tmp_path / "cache")
+    code, modules = _imported(tmp_path, *args, cwd=repo, cache=tmp_path / "cache")
+    assert code == cold_code == 1  # the demo's placeholder tag: findings, so every rule really ran
+    assert list((tmp_path / "cache" / "k8slint" / "rules").glob("*.json")), "the rule catalogue is cached"
     loaded = _top(modules)
     for heavy in HEAVY:
         assert heavy not in loaded, f"{heavy} imported for a check of one plain file"
@@ -85,6 +89,11 @@ def test_one_small_file_with_a_valid_config_loads_no_heavy_module(tmp_path):
     assert not {"k8slint.render.kustomize", "k8slint.render.helm"} & modules
     # built-in formatters and templates come from k8slint itself: no installed package's metadata is read
     assert "importlib.metadata" not in modules and "importlib_metadata" not in loaded
+    # one target renders in this thread: no thread pool (logging, threading plumbing)
+    assert "concurrent.futures" not in modules and "logging" not in modules
+    # the cached catalogue names its templates' modules: no package walk, no rule file parsed again
+    assert "pkgutil" not in modules
+    assert "pkgutil" in cold  # the first run walks k8slint.templates to build the catalogue
 
 
 def test_builtin_formatter_table_is_what_the_package_registers():
