@@ -162,11 +162,10 @@ def _template(module: Any, function: Any, template: Any, scope: str) -> Callable
     return fn
 
 
-def _load(data: bytes, files: list[tuple[str, bool, bytes]]) -> dict:
+def _load(data: bytes, files: list[tuple[str, bool, bytes]], Rule: type) -> dict:  # noqa: N803 - the class
     import orjson
 
     from .params import with_defaults
-    from .rules import Rule
 
     top = orjson.loads(data)
     if type(top) is not dict or top.get("format") != FORMAT or top.get("version") != __version__:
@@ -174,7 +173,7 @@ def _load(data: bytes, files: list[tuple[str, bool, bytes]]) -> dict:
     entries = top["rules"]
     if type(entries) is not list or len(entries) != len(files):
         raise Stale("rule count")
-    rules: dict[str, Rule] = {}
+    rules: dict[str, Any] = {}
     for entry, (display, builtin, _) in zip(entries, files):
         if type(entry) is not dict or entry.get("file") != display or entry.get("builtin") is not builtin:
             raise Stale("rule file")
@@ -193,14 +192,15 @@ def _load(data: bytes, files: list[tuple[str, bool, bytes]]) -> dict:
     return rules
 
 
-def cached(files: list[tuple[str, bool, bytes]], validate_builtin: bool, build: Callable[[], dict]) -> dict:
-    """The rules of ``files`` (display, built-in, exact bytes) from the cache, else ``build()``
-    (which parses those same bytes) stored for the next run."""
+def cached(files: list[tuple[str, bool, bytes]], validate_builtin: bool, build: Callable[[], dict], rule: type) -> dict:
+    """The rules of ``files`` (display, built-in, exact bytes) from the cache (made with the class
+    ``rule``, :class:`k8slint.plan.rules.Rule`), else ``build()`` (which parses those same bytes)
+    stored for the next run."""
     name = key(files, validate_builtin) + ".json"
     data = cache.read(KIND, name)
     if data is not None:
         try:
-            return _load(data, files)
+            return _load(data, files, rule)
         except (Stale, ValueError, TypeError, KeyError, IndexError, AttributeError, ImportError, RecursionError):
             pass  # corrupt or stale: rebuilt below
     rules = build()

@@ -231,7 +231,7 @@ def load_rules(custom_paths: list[Path] = (), root: Path | None = None, validate
         return build()
     from .catalogue import cached
 
-    return cached([(display, builtin, raw) for _, display, builtin, raw in files], validate_builtin, build)
+    return cached([(display, builtin, raw) for _, display, builtin, raw in files], validate_builtin, build, Rule)
 
 
 def _display(path: Path, root: Path | None) -> str:
