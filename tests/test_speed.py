@@ -206,7 +206,9 @@ def _count_parses(monkeypatch) -> Counter:
 def test_every_yaml_text_is_parsed_once_per_run(tmp_path, monkeypatch):
     """A kustomize overlay: the rendered stream, the kustomization files (read by discovery, the
     preflight, the locator and the source rules alike), the base manifests the locator reads, the
-    config and the rule files - each text goes through the loader once."""
+    config and the rule files - each text goes through the loader once; with the rule catalogue
+    cached, the rule files not at all."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # cold: the catalogue is built here
     seen = _count_parses(monkeypatch)
     repo = FIXTURES / "violations" / "readiness-probe"  # its finding is located in a base manifest
     code = _execute(repo, repo, tmp_path / "out.json")
@@ -220,6 +222,13 @@ def test_every_yaml_text_is_parsed_once_per_run(tmp_path, monkeypatch):
     assert len(kustomizations) >= 2, "the overlay's and the base's kustomization"
     twice = {text[:80]: n for text, n in seen.items() if n > 1}
     assert not twice, twice
+    rule_texts = {p.read_text(encoding="utf-8") for p in (ROOT / "rules").glob("*.yaml")}
+    assert len(rule_texts & set(seen)) == rule_files
+    seen.clear()
+    assert _execute(repo, repo, tmp_path / "warm.json") == 1
+    assert (tmp_path / "warm.json").read_bytes() == (tmp_path / "out.json").read_bytes()
+    assert not rule_texts & set(seen), "the cached catalogue is read, not the rule files"
+    assert len(seen) >= 4 and not {text[:80]: n for text, n in seen.items() if n > 1}
 
 
 def test_a_chart_yaml_is_parsed_once_for_every_environment(tmp_path, monkeypatch):
