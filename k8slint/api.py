@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import os
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -229,6 +228,8 @@ def _render_all(plan: Plan, progress=None) -> list:
         return result
 
     if jobs > 1 and len(targets) > 1:
+        from concurrent.futures import ThreadPoolExecutor  # not for one target (its import: logging, threads)
+
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             renders = list(pool.map(one, targets))
     else:

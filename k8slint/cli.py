@@ -141,10 +141,11 @@ def main() -> None:
 @click.option("--diff-base", "diff_base", metavar="REF", help="Also check the git revision REF (same targets and options) and report only the findings it does not have: what a change introduces.")
 @click.option("--no-diff-base", "no_diff_base", is_flag=True, help="Report every finding, also those --diff-base REF has (overrides --diff-base; e.g. in the pre-commit hook's args).")
 @click.option("--repository-rules", "repository_rules", type=click.Choice(["auto", "only", "skip"]), default="auto", show_default=True, help="Repository-tree rules (Dockerfiles, compose files, stray secrets...): auto runs them once, on the files of the PATHs and of what their targets read (every file without PATH); only runs just them; skip leaves them out (a CI matrix job per target).")
+@click.option("--no-cache", "no_cache", is_flag=True, help="Do not read or write the user's cache folder (also K8SLINT_NO_CACHE=1).")
 def check(paths, env, values, set_values, release_name, namespace, config_path, repo_root, formats, outputs, fail_on,
           select, skip, allow_empty, allow_remote, jobs, color, changed, list_targets, kubernetes_version, crds,
           baseline, write_baseline, max_file_size, max_objects, render_timeout, render_memory, deadline, diff_base,
-          no_diff_base, repository_rules, quiet) -> None:
+          no_diff_base, repository_rules, quiet, no_cache) -> None:
     """Render and check deploy-repo targets.
 
     \b
@@ -167,7 +168,7 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
         kubernetes_version=kubernetes_version, crds=list(crds), baseline=baseline, write_baseline=write_baseline,
         max_file_size=max_file_size, max_objects=max_objects, render_timeout=render_timeout,
         diff_base=None if no_diff_base else diff_base, repository_rules=repository_rules,
-        render_memory=render_memory, deadline=deadline,
+        render_memory=render_memory, deadline=deadline, cache=not no_cache,
     )
     global _retained  # noqa: PLW0603
     _stop_children_on_signals()

@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 
+# The tests' own cache folder (the compiled rule catalogue): never the user's, shared by this
+# session's runs (so the suite runs with the cache warm as a user does) and emptied with the system's temp.
+import tempfile  # noqa: E402
+
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="k8slint-test-cache-")
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 SHARED = ROOT.parent / "shared"

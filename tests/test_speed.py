@@ -48,9 +48,11 @@ with open(os.environ["K8SLINT_MODULES"], "w") as handle:
 HEAVY = ("jsonschema", "kubernetes_validate", "helm_python", "referencing", "rpds", "attrs")
 
 
-def _imported(tmp_path: Path, *args: str, cwd: Path = ROOT) -> tuple[int, set[str]]:
+def _imported(tmp_path: Path, *args: str, cwd: Path = ROOT, cache: Path | None = None) -> tuple[int, set[str]]:
     report = tmp_path / "modules.json"
     env = dict(os.environ, K8SLINT_ARGS=json.dumps(list(args)), K8SLINT_MODULES=str(report))
+    if cache is not None:
+        env["XDG_CACHE_HOME"] = str(cache)
     proc = subprocess.run([sys.executable, "-c", DRIVER], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     assert "Traceback" not in proc.stderr, proc.stderr
     data = json.loads(report.read_text())
@@ -75,9 +77,11 @@ def test_version_loads_click_and_nothing_of_the_checker(tmp_path):
 def test_one_small_file_with_a_valid_config_loads_no_heavy_module(tmp_path):
     repo = FIXTURES / "deploy-repo"
     assert (repo / ".k8slint.yaml").is_file(), "the check must read and validate a config"
-    code, modules = _imported(tmp_path, "check", "infra/k8s/base/deployments/api.yaml", "--env", "production",
-                              "--format", "json", cwd=repo)
-    assert code == 1  # the demo's placeholder tag: findings, so every rule really ran
+    args = ("check", "infra/k8s/base/deployments/api.yaml", "--env", "production", "--format", "json")
+    cold_code, cold = _imported(tmp_path, *args, cwd=repo, cache=tmp_path / "cache")
+    code, modules = _imported(tmp_path, *args, cwd=repo, cache=tmp_path / "cache")
+    assert code == cold_code == 1  # the demo's placeholder tag: findings, so every rule really ran
+    assert list((tmp_path / "cache" / "k8slint" / "rules").glob("*.json")), "the rule catalogue is cached"
     loaded = _top(modules)
     for heavy in HEAVY:
         assert heavy not in loaded, f"{heavy} imported for a check of one plain file"
@@ -85,6 +89,11 @@ def test_one_small_file_with_a_valid_config_loads_no_heavy_module(tmp_path):
     assert not {"k8slint.render.kustomize", "k8slint.render.helm"} & modules
     # built-in formatters and templates come from k8slint itself: no installed package's metadata is read
     assert "importlib.metadata" not in modules and "importlib_metadata" not in loaded
+    # one target renders in this thread: no thread pool (logging, threading plumbing)
+    assert "concurrent.futures" not in modules and "logging" not in modules
+    # the cached catalogue names its templates' modules: no package walk, no rule file parsed again
+    assert "pkgutil" not in modules
+    assert "pkgutil" in cold  # the first run walks k8slint.templates to build the catalogue
 
 
 def test_builtin_formatter_table_is_what_the_package_registers():
@@ -197,7 +206,9 @@ def _count_parses(monkeypatch) -> Counter:
 def test_every_yaml_text_is_parsed_once_per_run(tmp_path, monkeypatch):
     """A kustomize overlay: the rendered stream, the kustomization files (read by discovery, the
     preflight, the locator and the source rules alike), the base manifests the locator reads, the
-    config and the rule files - each text goes through the loader once."""
+    config and the rule files - each text goes through the loader once; with the rule catalogue
+    cached, the rule files not at all."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # cold: the catalogue is built here
     seen = _count_parses(monkeypatch)
     repo = FIXTURES / "violations" / "readiness-probe"  # its finding is located in a base manifest
     code = _execute(repo, repo, tmp_path / "out.json")
@@ -211,6 +222,13 @@ def test_every_yaml_text_is_parsed_once_per_run(tmp_path, monkeypatch):
     assert len(kustomizations) >= 2, "the overlay's and the base's kustomization"
     twice = {text[:80]: n for text, n in seen.items() if n > 1}
     assert not twice, twice
+    rule_texts = {p.read_text(encoding="utf-8") for p in (ROOT / "rules").glob("*.yaml")}
+    assert len(rule_texts & set(seen)) == rule_files
+    seen.clear()
+    assert _execute(repo, repo, tmp_path / "warm.json") == 1
+    assert (tmp_path / "warm.json").read_bytes() == (tmp_path / "out.json").read_bytes()
+    assert not rule_texts & set(seen), "the cached catalogue is read, not the rule files"
+    assert len(seen) >= 4 and not {text[:80]: n for text, n in seen.items() if n > 1}
 
 
 def test_a_chart_yaml_is_parsed_once_for_every_environment(tmp_path, monkeypatch):

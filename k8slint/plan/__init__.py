@@ -53,6 +53,7 @@ class Options:
     deadline: float | None = None  # seconds the whole run may take
     render_memory: int | None = None  # bytes of data memory one renderer process may use
     stdin: Any = None  # bytes or a binary stream for '-' (default: the process's standard input)
+    cache: bool = True  # use the user's cache folder (the compiled rule catalogue); K8SLINT_NO_CACHE=1 also turns it off
 
 
 @dataclass
@@ -86,10 +87,10 @@ def _settings(root: Path, config, config_path: str | None, **flags) -> Settings:
         raise K8slintError(f"invalid configuration: {exc}") from None
 
 
-def _rules(settings: Settings) -> dict[str, Rule]:
+def _rules(settings: Settings, cache: bool = True) -> dict[str, Rule]:
     paths = settings.custom_rule_paths()
     try:
-        return load_rules(paths, settings.repo_root)
+        return load_rules(paths, settings.repo_root, cache=cache)
     except RuleError as exc:
         raise K8slintError(f"invalid rule file {exc}") from None
 
@@ -156,7 +157,7 @@ def make_plan(options: Options, targets: list[Target] | None = None) -> Plan:
     if options.env and envs.normalize(options.env, settings.aliases) is None:
         raise K8slintError(f"--env {options.env!r}: not an environment (use production, staging or development, an alias "
                            "such as prod, stg, dev, qa, preprod, or one of environment-aliases: in the config)")
-    rules = _rules(settings)
+    rules = _rules(settings, options.cache)
     check_selection(rules, options.select, options.skip)
     check_configuration(settings, rules)
     only = set(options.select) if options.select else None

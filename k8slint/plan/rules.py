@@ -95,11 +95,15 @@ def load_template(name: str, where: str) -> Callable:
     return fn
 
 
-def _read_rule_file(path: Path, display: str) -> dict:
+def _read_bytes(path: Path, display: str) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise RuleError(f"{display}: cannot be read ({exc.strerror})") from None
+
+
+def _read_rule_file(path: Path, display: str, raw: bytes | None = None) -> dict:
+    raw = _read_bytes(path, display) if raw is None else raw
     text, error = decode(raw)
     if error:
         raise RuleError(f"{display}:{error.line}: {error.message}")
@@ -111,8 +115,9 @@ def _read_rule_file(path: Path, display: str) -> dict:
     return docs[0].data
 
 
-def parse_rule(path: Path, display: str, builtin: bool, validate: bool = True) -> Rule:
-    data = _read_rule_file(path, display)
+def parse_rule(path: Path, display: str, builtin: bool, validate: bool = True, raw: bytes | None = None) -> Rule:
+    """One rule file (``raw``: its bytes, already read)."""
+    data = _read_rule_file(path, display, raw)
     if validate:
         from ..validate import errors
 
@@ -197,21 +202,36 @@ def builtin_rule_files() -> list[Path]:
     return sorted(rules_dir().glob("*.yaml"))
 
 
-def load_rules(custom_paths: list[Path] = (), root: Path | None = None, validate_builtin: bool = False) -> dict[str, Rule]:
-    """All rules by id: built-ins, then custom rule files (which may not reuse an id)."""
-    rules: dict[str, Rule] = {}
-    for path in builtin_rule_files():
-        rule = parse_rule(path, f"rules/{path.name}", builtin=True, validate=validate_builtin)
-        rules[rule.id] = rule
+def rule_files(custom_paths: list[Path] = (), root: Path | None = None) -> list[tuple[Path, str, bool]]:
+    """(path, display name, built-in) of every rule file, built-ins first."""
+    files = [(path, f"rules/{path.name}", True) for path in builtin_rule_files()]
     for base in custom_paths:
-        files = sorted(base.glob("*.yaml")) + sorted(base.glob("*.yml")) if base.is_dir() else [base]
-        for path in files:
-            display = _display(path, root)
-            rule = parse_rule(path, display, builtin=False, validate=True)
+        found = sorted(base.glob("*.yaml")) + sorted(base.glob("*.yml")) if base.is_dir() else [base]
+        files += [(path, _display(path, root), False) for path in found]
+    return files
+
+
+def load_rules(custom_paths: list[Path] = (), root: Path | None = None, validate_builtin: bool = False,
+               cache: bool = False) -> dict[str, Rule]:
+    """All rules by id: built-ins, then custom rule files (which may not reuse an id). ``cache``:
+    the compiled catalogue of these exact files is read from (or written to) the user's cache
+    folder (:mod:`k8slint.plan.catalogue`)."""
+    files = [(path, display, builtin, _read_bytes(path, display)) for path, display, builtin in rule_files(custom_paths, root)]
+
+    def build() -> dict[str, Rule]:
+        rules: dict[str, Rule] = {}
+        for path, display, builtin, raw in files:
+            rule = parse_rule(path, display, builtin=builtin, validate=validate_builtin or not builtin, raw=raw)
             if rule.id in rules:
                 raise RuleError(f"{display}: rule id {rule.id!r} is already defined by {rules[rule.id].file}")
             rules[rule.id] = rule
-    return rules
+        return rules
+
+    if not cache:
+        return build()
+    from .catalogue import cached
+
+    return cached([(display, builtin, raw) for _, display, builtin, raw in files], validate_builtin, build, Rule)
 
 
 def _display(path: Path, root: Path | None) -> str:
