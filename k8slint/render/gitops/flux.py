@@ -228,16 +228,28 @@ def _destination(spec: dict, namespace: str | None) -> Destination:
 # ---------------------------------------------------------------- Kustomization
 
 
-def kustomization(doc: Doc, c: Collector, sources: Sources) -> Deployment | None:
+def _unit(doc: Doc, kind: str, default_namespace: bool) -> tuple[Deployment, dict, str | None] | None:
+    """The deployment unit of a Flux object (None without a name), its spec and its
+    targetNamespace; ``default_namespace``: the object's own namespace is the destination when
+    no targetNamespace is set (a HelmRelease's release namespace)."""
     data = doc.data
     name, namespace = _meta(data)
     if not name:
         return None
     spec = _map(data, "spec")
-    meta = _map(data, "metadata")
     target_ns = text(spec.get("targetNamespace"))
-    unit = Deployment("flux", "Kustomization", name, namespace, doc.file, line_of(meta, "name"),
-                      destination=_destination(spec, target_ns))
+    destination = _destination(spec, target_ns or (namespace if default_namespace else None))
+    unit = Deployment("flux", kind, name, namespace, doc.file, line_of(_map(data, "metadata"), "name"),
+                      destination=destination)
+    return unit, spec, target_ns
+
+
+def kustomization(doc: Doc, c: Collector, sources: Sources) -> Deployment | None:
+    made = _unit(doc, "Kustomization", default_namespace=False)
+    if made is None:
+        return None
+    unit, spec, target_ns = made
+    name, namespace = unit.name, unit.namespace
     raw_path = text(spec.get("path")) or "./"
     line = line_of(spec, "path") if "path" in spec else line_of(spec, "sourceRef")
     ref = _map(spec, "sourceRef")
@@ -380,15 +392,11 @@ def _values_from(spec: dict, name: str, namespace: str, file: str, c: Collector,
 
 
 def helmrelease(doc: Doc, c: Collector, sources: Sources) -> Deployment | None:
-    data = doc.data
-    name, namespace = _meta(data)
-    if not name:
+    made = _unit(doc, "HelmRelease", default_namespace=True)
+    if made is None:
         return None
-    spec = _map(data, "spec")
-    meta = _map(data, "metadata")
-    target_ns = text(spec.get("targetNamespace"))
-    unit = Deployment("flux", "HelmRelease", name, namespace, doc.file, line_of(meta, "name"),
-                      destination=_destination(spec, target_ns or namespace))
+    unit, spec, target_ns = made
+    name, namespace = unit.name, unit.namespace
     chart_spec = _map(_map(spec, "chart"), "spec")
     chart_file, chart_node = doc.file, chart_spec
     if not chart_spec and _map(spec, "chartRef"):
