@@ -110,7 +110,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
-@click.option("--env", "-e", metavar="ENV", help="Environment of every target (production|prod|staging|stg|development|dev). Default: from config globs, then from the path.")
+@click.option("--env", "-e", metavar="ENV", help="Environment of every target (production|prod|staging|stg|development|dev, or a name of environment-aliases: such as qa or preprod). Default: from config globs, then from the path or the Application.")
 @click.option("-f", "--values", "values", multiple=True, metavar="FILE", help="Helm values file, applied after values.yaml and values-<env>.yaml (repeatable). A relative FILE is taken from the current directory, as with helm -f.")
 @click.option("--set", "set_values", multiple=True, metavar="KEY=VAL", help="Helm --set expression (repeatable).")
 @click.option("--release-name", metavar="NAME", help="Helm release name (default: the chart name).")
@@ -152,10 +152,13 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
     PATH can be:
       a kustomize directory     (kustomization.yaml / .yml / Kustomization)
       a Helm chart directory    (Chart.yaml; with -f/--set/--release-name/--namespace)
-      a YAML file or a directory of plain YAML files
+      a YAML file or a directory of plain YAML files (an Argo CD Application or Flux file:
+                                also what it deploys)
       -                         a rendered stream on stdin (use --env)
-    With no PATH, every overlay (kustomization no other kustomization includes) and every
-    chart x values-<env>.yaml of the repository is checked, or the config's `targets:`.
+    With no PATH, the whole repository is checked (or the config's `targets:`): each Argo CD
+    Application and Flux object as it deploys its source, every other overlay (a kustomization
+    no other includes), every chart x values-<env>.yaml, and every folder of loose manifests;
+    YAML that is none of these is named in a note. --list-targets shows the picture.
     """
     from . import api, report
     from . import outputs as written
