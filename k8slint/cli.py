@@ -219,13 +219,15 @@ def rules_command(fmt: str, config_path: str | None) -> None:
     """List every rule: id, severity, environments and summary."""
     from .docs import list_rules
     from .errors import K8slintError
+    from .escape import terminal_text
     from .plan import load_all_rules
 
     try:
         rules = load_all_rules(config_path, Path.cwd())
     except K8slintError as exc:
         raise UsageProblem(str(exc)) from None
-    click.echo(list_rules(rules, fmt), nl=False)
+    listed = list_rules(rules, fmt)
+    click.echo(listed if fmt == "json" else terminal_text(listed), nl=False)  # custom rules' text is the repository's
 
 
 @main.command()
@@ -235,6 +237,7 @@ def explain(rule_id: str, config_path: str | None) -> None:
     """Explain a rule: what it checks, why, examples, how to fix and suppress it."""
     from .docs import explain_rule
     from .errors import K8slintError
+    from .escape import terminal_text
     from .plan import load_all_rules
 
     try:
@@ -247,7 +250,7 @@ def explain(rule_id: str, config_path: str | None) -> None:
         close = difflib.get_close_matches(rule_id, list(rules), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else " (see `k8slint rules`)"
         raise UsageProblem(f"no rule {rule_id!r}{hint}")
-    click.echo(explain_rule(rules[rule_id]), nl=False)
+    click.echo(terminal_text(explain_rule(rules[rule_id])), nl=False)  # a custom rule's text is the repository's
 
 
 @main.command("templates")

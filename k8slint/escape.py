@@ -54,6 +54,12 @@ def terminal(text: object) -> str:
     return shown
 
 
+def terminal_text(text: object) -> str:
+    """Multi-line ``text`` safe on a terminal: its lines kept, each shown as :func:`terminal`
+    shows it (a custom rule's own summary or examples printed by `rules`/`explain`)."""
+    return "\n".join(terminal(line) for line in str(text).split("\n"))
+
+
 def workflow_data(text: object) -> str:
     """The message of a GitHub workflow command (``::error ...::<data>``): line breaks
     percent-encoded as GitHub decodes them (a multi-line annotation, never a new command), every

@@ -513,6 +513,25 @@ def test_repository_strings_cannot_inject_into_any_output(tmp_path):
     assert json.loads(texts["json"])["findings"][0]["location"]["file"].startswith(os.path.normpath(HOSTILE))  # JSON keeps it
 
 
+def test_a_custom_rules_own_text_is_escaped_by_rules_and_explain(tmp_path):
+    """`k8slint rules` and `explain` print a custom rule's summary, description and examples: text
+    of the repository, shown with its control characters escaped and no workflow command."""
+    rule = (ROOT / "fixtures/custom-rules/.k8slint/rules/production-min-replicas.yaml").read_text()
+    shown = r"Replicas \x1b]8;;https://evil.example\x07here\x1b[2J"  # YAML's escapes, and how k8slint shows them
+    rule = rule.replace("summary: Production Deployments run at least 2 replicas.", f'summary: "{shown}"')
+    rule = rule.replace("description: |\n", "description: |\n  ::error file=README.md::INJECTED\n", 1)
+    (tmp_path / ".k8slint" / "rules").mkdir(parents=True)
+    (tmp_path / ".k8slint" / "rules" / "production-min-replicas.yaml").write_text(rule)
+    (tmp_path / ".k8slint.yaml").write_text("{}\n")
+    for args in (("rules",), ("rules", "--format", "markdown"), ("explain", "production-min-replicas")):
+        result = k8slint(*args, cwd=tmp_path)
+        assert result.code == 0, result.err
+        assert "\x1b" not in result.out and "\x07" not in result.out, args
+        assert shown in result.out, args
+        assert not any(line.lstrip().startswith("::") for line in result.out.splitlines()), args
+    assert "INJECTED" in k8slint("explain", "production-min-replicas", cwd=tmp_path).out  # shown, defused
+
+
 def outside_code_spans(markdown: str) -> str:
     """The Markdown text with its code spans (rendered literally) removed, as a renderer reads them."""
     import re
