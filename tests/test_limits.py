@@ -69,6 +69,27 @@ def test_max_file_size_flag_and_config(tmp_path: Path):
     assert flag_wins.code == 0
 
 
+def test_max_file_size_applies_to_helm_values_files(tmp_path: Path):
+    """k8slint reads a chart's values files itself (values.yaml, values-<env>.yaml, -f): over the
+    limit, one is a render-error at its first line, unread."""
+    from conftest import lint
+
+    repo = _repo(tmp_path)
+    chart = repo / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: chart\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("a: 1\n")
+    (chart / "templates" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ns}\n")
+    (chart / "values-prod.yaml").write_text("padding: '" + "x" * 4000 + "'\n")
+    size = (chart / "values-prod.yaml").stat().st_size
+    report = lint("chart", cwd=repo, max_file_size=2048).report
+    errors = [(f.rule, f.location.file, f.location.line, f.message) for f in report.findings if f.rule == "render-error"]
+    assert errors == [("render-error", "chart/values-prod.yaml", 1,
+                       f"chart/values-prod.yaml ({size:,} bytes) is over limits.max-file-size (2,048 bytes): not read; "
+                       "raise it with --max-file-size or limits.max-file-size")]
+    assert lint("chart", cwd=repo).code == 0  # under the default limit it renders
+
+
 def test_max_file_size_caps_a_rendered_stream(tmp_path: Path):
     repo = _repo(tmp_path)
     (repo / "app").mkdir()

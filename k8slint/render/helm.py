@@ -36,8 +36,15 @@ def _under(display: str, name: str) -> str:
     return name if display in ("", ".") else f"{display}/{name}"
 
 
-def _read_yaml_file(path: Path, display: str) -> tuple[object, Problem | None]:
+def _read_yaml_file(path: Path, display: str, limit: int | None = None) -> tuple[object, Problem | None]:
+    """The first document of a YAML file k8slint reads itself (values files, Chart.yaml), else why
+    not; ``limit``: limits.max-file-size (a values file named by -f may lie outside the repository,
+    so this is not a read through the run's sources)."""
     try:
+        size = path.stat().st_size
+        if limit is not None and size > limit:
+            return None, Problem("render-error", f"{display} ({size:,} bytes) is over limits.max-file-size ({limit:,} bytes): "
+                                 "not read; raise it with --max-file-size or limits.max-file-size", Location(display, 1))
         raw = path.read_bytes()
     except OSError as exc:
         return None, Problem("render-error", f"{display} cannot be read: {exc.strerror}", Location(display, 1))
@@ -353,12 +360,13 @@ def render_chart(target: Target, settings, extra_values: tuple = ()) -> Render:
         return result
 
     values: dict = {}
-    defaults, problem = _read_yaml_file(chart_dir / "values.yaml", _under(display, "values.yaml")) if (chart_dir / "values.yaml").is_file() else ({}, None)
+    limit = settings.max_file_size
+    defaults, problem = _read_yaml_file(chart_dir / "values.yaml", _under(display, "values.yaml"), limit) if (chart_dir / "values.yaml").is_file() else ({}, None)
     if problem:
         result.problems.append(problem)
     merged_defaults = defaults if isinstance(defaults, dict) else {}
     for path in target.values:
-        data, problem = _read_yaml_file(path, relative(path, root))
+        data, problem = _read_yaml_file(path, relative(path, root), limit)
         if problem:
             result.problems.append(problem)
             continue
