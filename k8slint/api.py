@@ -396,6 +396,7 @@ def _base_findings(plan: Plan, options: Options, root, base_root) -> tuple[list,
                            crds=[str(moved(Path(c)) or c) for c in options.crds], baseline=None, write_baseline=None,
                            diff_base=None, stdin=None)
     base_plan = make_plan(base_options, targets=targets)
+    base_plan.settings.cache["deadline-at"] = plan.settings.cache.get("deadline-at")  # one deadline for both runs
     renders = _render_all(base_plan)
     if renders and all(r.failed for r in renders):
         raise K8slintError("nothing could be rendered: " + "; ".join(p.message for r in renders for p in r.problems[:1]))
