@@ -23,12 +23,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-# What the console script does, without its own imports: the same for both sides. The tree
-# comes first on sys.path, and an editable install's import hook (which would win over it) is
-# set aside.
+# What the console script does, without its own imports: the tree's own entry (k8slint.entry,
+# or k8slint.cli in trees from before it). The tree comes first on sys.path, and an editable
+# install's import hook (which would win over it) is set aside.
 ENTRY = ("import os, sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f)]; "
-         "sys.path.insert(0, os.environ['K8SLINT_AB_TREE']); sys.argv[0] = 'k8slint'; "
-         "from k8slint.cli import run; run()")
+         "tree = os.environ['K8SLINT_AB_TREE']; sys.path.insert(0, tree); sys.argv[0] = 'k8slint'; "
+         "entry = 'entry' if os.path.exists(os.path.join(tree, 'k8slint', 'entry.py')) else 'cli'; "
+         "__import__('k8slint.' + entry, fromlist=['run']).run()")
 
 LAUNCHER = (
     "import os, subprocess, sys, time\n"

@@ -7,6 +7,6 @@ import sys
 if sys.path and sys.path[0] in ("", os.getcwd()):
     sys.path.pop(0)
 
-from .cli import run  # noqa: E402
+from .entry import run  # noqa: E402
 
 run()

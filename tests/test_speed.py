@@ -1,6 +1,6 @@
 """Speed kept honest without timing anything (bench/run.py measures; these count).
 
-- start-up imports: ``k8slint --version`` loads click and nothing of k8slint's checking; a check
+- start-up imports: ``k8slint --version`` loads neither click nor anything of k8slint's checking; a check
   of one file with a valid config loads no ``jsonschema`` (jsonschema-rs gives the verdict),
   no ``kubernetes_validate``, no Helm SDK and no kustomize plumbing;
 - every YAML text is parsed once per run (loader calls counted by content);
@@ -63,15 +63,56 @@ def _top(modules: set[str]) -> set[str]:
     return {m.split(".")[0] for m in modules}
 
 
-def test_version_loads_click_and_nothing_of_the_checker(tmp_path):
-    code, modules = _imported(tmp_path, "--version")
-    assert code in (0, None)
-    assert "click" in modules
-    loaded = _top(modules)
-    for heavy in (*HEAVY, "yaml", "jsonschema_rs", "importlib_metadata"):
-        assert heavy not in loaded, heavy
-    assert "importlib.metadata" not in modules  # entry points are scanned when a check needs them
-    assert not {m for m in modules if m.startswith("k8slint.") and m != "k8slint.cli"}, "only the CLI module"
+# The console script's entry (pyproject.toml [project.scripts]) in a fresh interpreter; it ends the
+# process with os._exit, so the module list is written just before.
+SCRIPT_DRIVER = """
+import json, os, sys
+sys.argv = ["k8slint", *json.loads(os.environ["K8SLINT_ARGS"])]
+real_exit = os._exit
+def record(code):
+    with open(os.environ["K8SLINT_MODULES"], "w") as handle:
+        json.dump({"code": code, "modules": sorted(sys.modules)}, handle)
+    real_exit(code)
+os._exit = record
+module, _, function = os.environ["K8SLINT_ENTRY"].partition(":")
+getattr(__import__(module, fromlist=[function]), function)()
+"""
+
+
+def _script_entry() -> str:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["k8slint"].split("#")[0].strip()
+
+
+def test_version_loads_neither_click_nor_the_checker(tmp_path):
+    entry = _script_entry()
+    assert entry == "k8slint.entry:run"
+    report = tmp_path / "modules.json"
+    for flag in ("--version", "-V"):
+        env = dict(os.environ, K8SLINT_ARGS=json.dumps([flag]), K8SLINT_MODULES=str(report), K8SLINT_ENTRY=entry)
+        proc = subprocess.run([sys.executable, "-c", SCRIPT_DRIVER], env=env, capture_output=True, text=True, timeout=60)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"k8slint {k8slint.__version__}\n", "")
+        data = json.loads(report.read_text())
+        assert data["code"] == 0
+        modules = set(data["modules"])
+        loaded = _top(modules)
+        for heavy in (*HEAVY, "click", "yaml", "jsonschema_rs", "orjson", "re2", "importlib_metadata"):
+            assert heavy not in loaded, heavy
+        assert "importlib.metadata" not in modules
+        assert {m for m in modules if m.startswith("k8slint")} == {"k8slint", "k8slint.entry"}
+
+
+def test_version_is_what_clicks_version_option_prints(tmp_path):
+    """The entry's own answer and click's (a command line it does not shortcut) are the same text;
+    anything beyond the lone flag still goes to click."""
+    ours = subprocess.run([sys.executable, "-m", "k8slint", "--version"], capture_output=True, text=True, cwd=tmp_path)
+    env = dict(os.environ, K8SLINT_ARGS=json.dumps(["--version"]), K8SLINT_MODULES=str(tmp_path / "m.json"))
+    clicks = subprocess.run([sys.executable, "-c", DRIVER], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (0, clicks.stdout, clicks.stderr) == (0, f"k8slint {k8slint.__version__}\n", "")
+    assert "click" in json.loads((tmp_path / "m.json").read_text())["modules"]  # that one was click's
+    bad = subprocess.run([sys.executable, "-m", "k8slint", "--version", "--bogus"], capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 2 and "--bogus" in bad.stderr and not bad.stdout  # click's usage error, not a version
 
 
 def test_one_small_file_with_a_valid_config_loads_no_heavy_module(tmp_path):
