@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
-from .helm import HelmProvenance
-from .kustomize import KustomizeProvenance
 from ..model import K8sObject, Location
 from ..documents import SourceCache, find_doc, image_name, walk
 
@@ -36,8 +35,20 @@ class Locator:
     def __init__(self, cache: SourceCache, target_file: str) -> None:
         self.cache = cache
         self.target_file = target_file  # where problems with no better place point
-        self.kustomize = KustomizeProvenance(cache)
-        self.helm = HelmProvenance(cache)
+
+    # The tracers are made (and their modules imported, ~10 ms) when a rendered object needs one:
+    # a check of plain files never does.
+    @cached_property
+    def kustomize(self):
+        from .kustomize import KustomizeProvenance
+
+        return KustomizeProvenance(self.cache)
+
+    @cached_property
+    def helm(self):
+        from .helm import HelmProvenance
+
+        return HelmProvenance(self.cache)
 
     def locate(self, obj: K8sObject, path: tuple, part: str = "") -> Location:
         return self._trace(obj, path, part)[0]
