@@ -8,9 +8,10 @@ gets the strictest policy (``unknown-env``, default production).
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import re
+
+from .globs import fnmatchcase
 
 ENVIRONMENTS = ("production", "staging", "development")
 UNKNOWN = "unknown"
@@ -51,7 +52,7 @@ class Aliases:
         return self.exact.get(key) or self._glob(key)
 
     def _glob(self, key: str) -> str | None:
-        return next((env for pattern, env in self.globs if fnmatch.fnmatchcase(key, pattern)), None)
+        return next((env for pattern, env in self.globs if fnmatchcase(key, pattern)), None)
 
     def in_text(self, text: str) -> str | None:
         """The environment a path component or name spells: its words joined by '-' are tried as
@@ -96,7 +97,7 @@ def resolve(path: str, flag: str | None, globs: dict[str, str], aliases: Aliases
     if flag:
         return normalize(flag, aliases) or flag, "--env"
     for pattern, env in globs.items():
-        if fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path, pattern.rstrip("/") + "/*"):
+        if fnmatchcase(path, pattern) or fnmatchcase(path, pattern.rstrip("/") + "/*"):
             return normalize(env, aliases) or env, f"config environments[{pattern!r}]"
     env = from_path(path, aliases)
     if env:

@@ -25,7 +25,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 from collections import Counter
@@ -33,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import envs
+from . import envs, globs
 from .errors import BaselineError
 from .model import SEVERITY_RANK, Finding, K8sObject, Location
 
@@ -155,14 +154,14 @@ def apply_config_ignores(findings: list[Finding], settings, used: set[int] | Non
             if "*" not in entry["rules"] and finding.rule not in entry["rules"]:
                 continue
             if "paths" in entry and not any(
-                fnmatch.fnmatchcase(finding.location.file, g) or fnmatch.fnmatchcase(finding.target, g) for g in entry["paths"]
+                globs.fnmatchcase(finding.location.file, g) or globs.fnmatchcase(finding.target, g) for g in entry["paths"]
             ):
                 continue
             if "kind" in entry and obj.get("kind") != entry["kind"]:
                 continue
             if "namespace" in entry and obj.get("namespace") != entry["namespace"]:
                 continue
-            if "name" in entry and not fnmatch.fnmatchcase(obj.get("name") or "", entry["name"]):
+            if "name" in entry and not globs.fnmatchcase(obj.get("name") or "", entry["name"]):
                 continue
             if "env" in entry and finding.env != envs.normalize(entry["env"]):
                 continue

@@ -7,12 +7,11 @@ is the renderers' business (:mod:`k8slint.render`); this module only chooses.
 
 from __future__ import annotations
 
-import fnmatch
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import envs, render
+from .. import envs, globs, render
 from ..errors import TargetError
 from ..model import Target
 from ..render import Unit, classify, renderer
@@ -107,7 +106,7 @@ def build_targets(options, settings) -> Targets:
     def is_excluded(display: str, inside: bool = False) -> bool:
         """``display`` matches an ``exclude:`` glob (``inside``: or one of its folders does)."""
         for path in [*(_parents(display + "/x") if inside else []), display]:
-            if any(fnmatch.fnmatchcase(path, g) or fnmatch.fnmatchcase(path + "/", g) for g in excluded):
+            if any(globs.fnmatchcase(path, g) or globs.fnmatchcase(path + "/", g) for g in excluded):
                 return True
         return False
 

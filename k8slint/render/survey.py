@@ -21,12 +21,12 @@ under the folder is, in this order:
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import globs
 from .kustomization import kustomization_file
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -61,7 +61,7 @@ def _recognised_name(rel: str) -> bool:
     parts = rel.split("/")
     if any(part.startswith(".") for part in parts):
         return True
-    return any(fnmatch.fnmatchcase(parts[-1], pattern) for pattern in NOT_KUBERNETES_NAMES)
+    return any(globs.fnmatchcase(parts[-1], pattern) for pattern in NOT_KUBERNETES_NAMES)
 
 
 def _tool_config(api_versions: list[str], kinds: list[str]) -> bool:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 from typing import Iterator
 
-from .. import regex
+from .. import globs, regex
 from ..model import Location, Violation, some
 from ..workloads import Container, Workload
 from . import template
@@ -198,7 +197,7 @@ def image_registry(container: Container, params: dict, ctx) -> Iterator[Violatio
         return
     allowed = params["allowed"]
     full = registry_path(image)
-    if any(fnmatch.fnmatchcase(full, p) or fnmatch.fnmatchcase(split_image(image)[0], p) for p in allowed):
+    if any(globs.fnmatchcase(full, p) or globs.fnmatchcase(split_image(image)[0], p) for p in allowed):
         return
     registry = full.split("/", 1)[0]
     yield Violation(
@@ -241,7 +240,7 @@ def image_pull_secret(workload: Workload, params: dict, ctx) -> Iterator[Violati
         if not isinstance(image, str):
             continue
         full = registry_path(image)
-        if full.split("/", 1)[0] in registries and not any(fnmatch.fnmatchcase(full, p) for p in public):
+        if full.split("/", 1)[0] in registries and not any(globs.fnmatchcase(full, p) for p in public):
             pulling.append(image)
     if not pulling or _has_pull_secrets(workload.spec):
         return

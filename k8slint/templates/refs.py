@@ -64,12 +64,12 @@ def _shared_producers(ctx, patterns: tuple) -> dict[tuple[str, str], list]:
     """Secrets produced by sealed/external secrets kept in the repo's shared folders, read once per run
     through the context (size limit, symlink guard). ``patterns`` are fnmatch globs on repo-relative
     paths (``*`` crosses folders)."""
-    import fnmatch
+    from .. import globs
 
     def build() -> dict[tuple[str, str], list]:
         out: dict[tuple[str, str], list] = {}
         for rel in ctx.files():
-            if not any(fnmatch.fnmatchcase(rel, p) for p in patterns):
+            if not any(globs.fnmatchcase(rel, p) for p in patterns):
                 continue
             for doc in ctx.sources.docs(rel):
                 if isinstance(doc.data, dict):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Iterator
 
-from .. import regex
+from .. import globs, regex
 from ..model import Location, Violation, fill_message
 from . import template
 
@@ -15,8 +14,8 @@ def _matcher(pattern: str):
     pattern = pattern.lower()
     if "/" in pattern:
         anchored = "*/" + pattern.lstrip("/")
-        return lambda rel, name: fnmatch.fnmatchcase("/" + rel.lower(), anchored)
-    return lambda rel, name: fnmatch.fnmatchcase(name, pattern)
+        return lambda rel, name: globs.fnmatchcase("/" + rel.lower(), anchored)
+    return lambda rel, name: globs.fnmatchcase(name, pattern)
 
 
 def _under(rel: str, folders: tuple) -> bool:

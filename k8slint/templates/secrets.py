@@ -3,9 +3,9 @@ Helm values files, and only SealedSecrets under secrets/sealed/. Messages name k
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Iterator
 
+from .. import globs
 from ..model import K8sObject, Location, Violation
 from ..sensitive import credential_value, helm_value_is_credential, inner_credentials, is_config_file, literal_value, sensitive_name
 from ..workloads import Container
@@ -199,7 +199,7 @@ def helm_values_plaintext_secret(repo, params: dict, ctx) -> Iterator[Violation]
     patterns = [p.lower() for p in params["files"]]
     for rel in repo.files:
         name = rel.rsplit("/", 1)[-1].lower()
-        if not any(fnmatch.fnmatchcase(name, p) for p in patterns):
+        if not any(globs.fnmatchcase(name, p) for p in patterns):
             continue
         for doc in ctx.sources.docs(rel):
             data = doc.data
@@ -235,7 +235,7 @@ def sealed_dir_only_sealed(repo, params: dict, ctx) -> Iterator[Violation]:
         if not any(d in "/" + rel for d in dirs):
             continue
         name = rel.rsplit("/", 1)[-1]
-        if any(fnmatch.fnmatchcase(name.lower(), p) for p in allowed):
+        if any(globs.fnmatchcase(name.lower(), p) for p in allowed):
             continue
         if not name.lower().endswith((".yaml", ".yml", ".json")):
             yield Violation(f"{rel} is not a manifest; only SealedSecret objects belong under secrets/sealed/",
