@@ -24,12 +24,12 @@ shipped schemas and the CRD reader give the same verdicts.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from .digests import sha256
 from .errors import K8slintError
 from .resources import schemas_dir
 
@@ -191,7 +191,7 @@ def shipped_schema(group: str, version: str, kind: str) -> dict | None:
 
 
 def digest(schema: Any) -> str:
-    return hashlib.sha256(json.dumps(schema, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    return sha256(json.dumps(schema, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
 # -- CRDs a user points at (--crd, crds: in config) ----------------------------------------------

@@ -223,7 +223,7 @@ def shown_set_values(expressions) -> str:
     """Helm ``--set`` expressions as a target label shows them: ``image.tag=v1.2.3`` when neither the
     key nor the value looks like a credential, else only the key, and then one short hash of the
     hidden values (two runs with different secrets get different labels; no value is printed)."""
-    import hashlib
+    from .digests import sha256
 
     shown, hidden = [], []
     for expression in expressions:
@@ -236,5 +236,5 @@ def shown_set_values(expressions) -> str:
             if not plain:
                 hidden.append(item)
     if hidden:
-        shown.append("#" + hashlib.sha256("\0".join(hidden).encode("utf-8", "surrogatepass")).hexdigest()[:8])
+        shown.append("#" + sha256("\0".join(hidden).encode("utf-8", "surrogatepass")).hexdigest()[:8])
     return ",".join(shown)

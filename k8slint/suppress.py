@@ -25,7 +25,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import envs, globs
+from .digests import sha256
 from .errors import BaselineError
 from .model import SEVERITY_RANK, Finding, K8sObject, Location
 
@@ -45,7 +45,7 @@ IGNORE_REASON_ANNOTATION = "k8slint.io/ignore-reason"
 # -- fingerprints --------------------------------------------------------------------------------
 def fingerprint(*parts: Any) -> str:
     text = "\x1f".join("" if p is None else str(p) for p in parts)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    return sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 def path_identity(obj: K8sObject, path: tuple) -> str:

@@ -132,6 +132,10 @@ def test_one_small_file_with_a_valid_config_loads_no_heavy_module(tmp_path):
     assert "importlib.metadata" not in modules and "importlib_metadata" not in loaded
     # one target renders in this thread: no thread pool (logging, threading plumbing)
     assert "concurrent.futures" not in modules and "logging" not in modules
+    # digests from the interpreter's own hash modules: OpenSSL's libcrypto is not loaded
+    assert "_hashlib" not in modules and "hashlib" not in modules
+    # a plain file is its own source: no kustomize or Helm tracer
+    assert not {"k8slint.locate.kustomize", "k8slint.locate.helm"} & modules
     # the cached catalogue names its templates' modules: no package walk, no rule file parsed again
     assert "pkgutil" not in modules
     assert "pkgutil" in cold  # the first run walks k8slint.templates to build the catalogue
@@ -460,3 +464,17 @@ def test_globs_of_the_builtin_rules_compile_no_regular_expression(tmp_path):
     assert "Traceback" not in proc.stderr, proc.stderr
     data = json.loads(report.read_text())
     assert data == {"code": 1, "compiled": 0}
+
+
+def test_digests_are_hashlibs():
+    import hashlib
+
+    from k8slint import digests
+
+    for data in (b"", b"k8slint", bytes(range(256)) * 40):
+        assert digests.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+        assert digests.blake2b(data, digest_size=24).hexdigest() == hashlib.blake2b(data, digest_size=24).hexdigest()
+    incremental = digests.blake2b(digest_size=24)
+    incremental.update(b"k8s")
+    incremental.update(b"lint")
+    assert incremental.hexdigest() == hashlib.blake2b(b"k8slint", digest_size=24).hexdigest()

@@ -14,13 +14,13 @@ package are not cached (that package's version is not part of the key).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
 from .. import __version__
+from ..digests import blake2b
 from ..load import YList, YMap
 from . import cache
 
@@ -53,7 +53,7 @@ def _code_stamp() -> bytes:
 
 
 def key(files: list[tuple[str, bool, bytes]], validate_builtin: bool) -> str:
-    digest = hashlib.blake2b(digest_size=24)
+    digest = blake2b(digest_size=24)
 
     def feed(data: bytes) -> None:
         digest.update(len(data).to_bytes(8, "big"))
