@@ -73,7 +73,8 @@ class Run:
         self.settings = settings
         self.root = Path(os.path.realpath(settings.repo_root))
         self.allowed = [self.root, *(Path(os.path.realpath(p)) for p in getattr(settings, "named", ()))]
-        self.files: dict[Path, tuple] = {}
+        self.files: dict[str, tuple] = {}  # file -> (size, digest)
+        self.trees: dict[str, dict] = {}  # an input path -> what is under it (see _entry)
         self.written = False
         self.hits = 0
         self.misses = 0
@@ -81,9 +82,10 @@ class Run:
     def allowed_path(self, real: Path) -> bool:
         return any(real == top or top in real.parents for top in self.allowed)
 
-    def file_digest(self, path: Path) -> tuple:
+    def file_digest(self, path) -> tuple:
         """(size, digest) of a regular file's bytes, once per run; Uncacheable when it cannot be read
         or is larger than limits.max-file-size."""
+        path = os.fspath(path)
         found = self.files.get(path)
         if found is not None:
             return found
@@ -119,12 +121,13 @@ class Run:
             cache.prune_size(KIND, MAX_BYTES)
 
 
-def _entry(path: Path, run: Run, out: dict) -> None:
-    """Add ``path`` (a file or a folder, recursively) to ``out``: real path -> (size, digest)."""
+def _entry(path: str, run: Run, out: dict) -> None:
+    """Add ``path`` (a file or a folder, recursively) to ``out``: path -> (size, digest), a folder's
+    names, a link's text and target; Uncacheable for what cannot be hashed."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        out[path] = None  # named but missing: kustomize says so; a file appearing is a new key
+        out[path] = None  # named but missing: the renderer says so; a file appearing is a new key
         return
     except OSError as exc:
         raise Uncacheable(f"{path}: {exc.strerror}") from None
@@ -137,8 +140,7 @@ def _entry(path: Path, run: Run, out: dict) -> None:
         out[path] = ("link", os.readlink(path), _file_or_missing(real, run))
         return
     if stat.S_ISDIR(info.st_mode):
-        real = Path(os.path.realpath(path))
-        if not run.allowed_path(real):
+        if not run.allowed_path(Path(os.path.realpath(path))):
             raise Uncacheable(f"{path}: outside the repository")
         try:
             names = sorted(os.listdir(path))
@@ -148,7 +150,7 @@ def _entry(path: Path, run: Run, out: dict) -> None:
         for name in names:
             if name == ".git":
                 continue  # a render reads nothing there unless a file names it (then it is hashed by name)
-            _entry(path / name, run, out)
+            _entry(os.path.join(path, name), run, out)
             if len(out) > MAX_FILES:
                 raise Uncacheable("too many files")
         return
@@ -156,6 +158,16 @@ def _entry(path: Path, run: Run, out: dict) -> None:
         out[path] = run.file_digest(path)
         return
     raise Uncacheable(f"{path}: not a regular file or folder")
+
+
+def _tree(path: str, run: Run) -> dict:
+    """What :func:`_entry` finds at ``path``, once per run (overlays share their bases)."""
+    found = run.trees.get(path)
+    if found is None:
+        found = {}
+        _entry(path, run, found)
+        run.trees[path] = found
+    return found
 
 
 def _file_or_missing(path: Path, run: Run):
@@ -180,13 +192,14 @@ def target_key(target, settings, run: Run) -> str:
         inputs = renderer(target.kind).inputs(Unit(target.kind, target.path), settings)
     else:
         raise Uncacheable("not rendered by a child process")
-    paths = sorted({Path(os.path.abspath(p)) for p in [*inputs.dirs, *inputs.files, *target.values]})
     found: dict = {}
-    for path in paths:
-        _entry(path, run, found)
+    for path in {os.path.abspath(p) for p in [*inputs.dirs, *inputs.files, *target.values]}:
+        found.update(_tree(path, run))
+    if len(found) > MAX_FILES:
+        raise Uncacheable("too many files")
     if sum(v[0] for v in found.values() if v and isinstance(v[0], int)) > MAX_INPUT:
         raise Uncacheable("too many bytes")
-    listing = sorted((str(p), v) for p, v in found.items())
+    listing = sorted(found.items())
     what = (target.kind, str(target.path), target.display, target.env, [str(v) for v in target.values],
             list(target.set_values), target.release_name, target.namespace, target.deployed_by)
     return _digest(__version__, str(run.root), what, settings.max_file_size, settings.render_memory, listing)
