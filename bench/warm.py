@@ -17,6 +17,7 @@ here fails a build.
 
     python bench/warm.py                # 5 rounds
     python bench/warm.py --rounds 9 --overlays 50
+    git archive HEAD | tar -x -C /tmp/tree && python bench/warm.py --tree /tmp/tree   # a snapshot
 """
 
 from __future__ import annotations
@@ -68,7 +69,15 @@ def build_repo(where: Path, overlays: int) -> Path:
     return repo
 
 
+TREE: str | None = None  # --tree: a source tree run instead of the installed k8slint
+
+
 def k8slint_cmd() -> list[str]:
+    if TREE is not None:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from ab import ENTRY  # the console script's entry, with the tree first on sys.path
+
+        return [sys.executable, "-c", ENTRY]
     exe = Path(sys.executable).parent / "k8slint"
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "k8slint"]
 
@@ -76,7 +85,7 @@ def k8slint_cmd() -> list[str]:
 def run_once(args: list[str], repo: Path, cache: Path) -> tuple[float, float]:
     """Wall and CPU seconds of one check; an exit code other than 0/1 stops the benchmark."""
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
-        env = dict(CHILD_ENV, XDG_CACHE_HOME=str(cache))
+        env = dict(CHILD_ENV, XDG_CACHE_HOME=str(cache), **({"K8SLINT_AB_TREE": TREE} if TREE else {}))
         done = subprocess.run([sys.executable, "-c", LAUNCHER, report.name, *k8slint_cmd(), "check", "-o", "json", *args],
                               cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
         elapsed, cpu, code = report.read().split()
@@ -96,7 +105,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--overlays", type=int, default=50)
     parser.add_argument("--no-uncached", action="store_true", help="skip the --no-cache runs (they take ~20 s each)")
+    parser.add_argument("--tree", help="a k8slint source tree to run (default: the installed k8slint)")
     args = parser.parse_args()
+    global TREE
+    TREE = str(Path(args.tree).resolve()) if args.tree else None
     work = Path(tempfile.mkdtemp(prefix="k8slint-warm-"))
     try:
         repo = build_repo(work, args.overlays)
