@@ -205,11 +205,12 @@ def _hard_stop(deadline: float) -> None:
         os._exit(2)
 
 
-def _render_all(plan: Plan, progress=None, cached: bool = False) -> list:
+def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool = False) -> list:
     """Every target rendered, then what only all the renders together show added to them
     (``render.finish``: two Applications deploying one object). ``progress(done, total)`` is
     called after each render. ``cached``: a renderer's answer comes from the render cache when
-    nothing it reads changed (:mod:`k8slint.render.cache`)."""
+    nothing it reads changed (:mod:`k8slint.render.cache`); ``relocated``: the tree is a temporary
+    checkout (--diff-base), cached by what it holds, not where."""
     import threading
 
     from .render import finish, render
@@ -222,7 +223,7 @@ def _render_all(plan: Plan, progress=None, cached: bool = False) -> list:
     if cached and any(t.kind in ("kustomize", "helm") or t.deployed_by for t in targets):
         from .render import cache as render_cache
 
-        memo = render_cache.start(settings, True)
+        memo = render_cache.start(settings, True, relocated)
 
     def one(target):
         if memo is not None:
@@ -409,7 +410,7 @@ def _base_findings(plan: Plan, options: Options, root, base_root) -> tuple[list,
                            diff_base=None, stdin=None)
     base_plan = make_plan(base_options, targets=targets)
     base_plan.settings.cache["deadline-at"] = plan.settings.cache.get("deadline-at")  # one deadline for both runs
-    renders = _render_all(base_plan)
+    renders = _render_all(base_plan, cached=options.cache, relocated=True)
     if renders and all(r.failed for r in renders):
         raise K8slintError("nothing could be rendered: " + "; ".join(p.message for r in renders for p in r.problems[:1]))
     report, _ = _check(base_plan, renders, base_options, base=True)

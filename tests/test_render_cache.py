@@ -330,3 +330,31 @@ def test_an_answer_slower_than_this_runs_limit_is_rendered_again(repo, home, mon
     entry.write_bytes(render_cache._encode(name, ran, 1e6, []))  # as if it had taken 11 days
     assert _check("overlays/production", cwd=repo)[1] == 1
     assert _check("overlays/production", cwd=repo)[1] == 0
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_the_diff_base_revision_is_cached_by_what_it_holds_not_where(repo, home):
+    """--diff-base renders the base revision in a new temporary folder each run: its answers are
+    keyed by the files' places in the repository and their bytes, so a hook run again renders
+    nothing, and an edit renders the edited tree's targets only."""
+    import subprocess
+
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_NOSYSTEM": "1"}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "first"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+    base = "base/deployment.yaml"
+    (repo / base).write_text(DEPLOYMENT.replace("{tag}", "latest"))
+    options = dict(cwd=repo, changed=True, diff_base="HEAD")
+    uncached, ran, result = _check(base, cache=False, **options)
+    assert ran == 4  # two overlays, here and at HEAD
+    assert _latest(result) == OVERLAYS_LATEST  # new at this commit; the base's other findings are old
+    assert {f["rule"] for f in result.json["findings"]} == {"image-tag-latest"}
+    cold, ran, _ = _check(base, **options)
+    assert ran == 4 and cold == uncached
+    warm, ran, _ = _check(base, **options)
+    assert ran == 0 and warm == uncached
+    (repo / base).write_text(DEPLOYMENT.replace("{tag}", "latest").replace("replicas: 2", "replicas: 3"))
+    edited, ran, _ = _check(base, **options)
+    assert ran == 2  # this tree's overlays; HEAD's come from the cache
+    assert edited == _check(base, cache=False, **options)[0]

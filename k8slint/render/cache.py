@@ -69,15 +69,31 @@ class Run:
     """What one run's renders share: the file digests already computed, whether anything was
     written (the folder is pruned once, at the end)."""
 
-    def __init__(self, settings) -> None:
+    def __init__(self, settings, relocated: bool = False) -> None:
         self.settings = settings
         self.root = Path(os.path.realpath(settings.repo_root))
+        # A relocated run (the --diff-base revision, checked out in a new temporary folder each
+        # run) keys its files by their place in the repository, and names the folder in what a
+        # renderer is given and answers by a token (its path, and its path from the temporary
+        # folder, which is how a kustomize wrapper there names it). Otherwise the root is in the key.
+        self.tokens: list[str] = []
+        if relocated:
+            top = os.path.realpath(tempfile.gettempdir())
+            if not str(self.root).startswith(top + os.sep):
+                raise Uncacheable("a relocated tree outside the temporary folder")
+            self.tokens = [str(self.root), os.path.relpath(self.root, top)]
         self.allowed = [self.root, *(Path(os.path.realpath(p)) for p in getattr(settings, "named", ()))]
         self.files: dict[str, tuple] = {}  # file -> (size, digest)
         self.trees: dict[str, dict] = {}  # an input path -> what is under it (see _entry)
         self.written = False
         self.hits = 0
         self.misses = 0
+
+    def shown(self, path: str) -> str:
+        """How a path is part of a key: as it is, or, in a relocated run, from the root."""
+        if self.tokens and (path == self.tokens[0] or path.startswith(self.tokens[0] + os.sep)):
+            return "<root>" + path[len(self.tokens[0]):]
+        return path
 
     def allowed_path(self, real: Path) -> bool:
         return any(real == top or top in real.parents for top in self.allowed)
@@ -199,10 +215,10 @@ def target_key(target, settings, run: Run) -> str:
         raise Uncacheable("too many files")
     if sum(v[0] for v in found.values() if v and isinstance(v[0], int)) > MAX_INPUT:
         raise Uncacheable("too many bytes")
-    listing = sorted(found.items())
-    what = (target.kind, str(target.path), target.display, target.env, [str(v) for v in target.values],
+    listing = sorted((run.shown(p), v) for p, v in found.items())
+    what = (target.kind, run.shown(str(target.path)), target.display, target.env, [run.shown(str(v)) for v in target.values],
             list(target.set_values), target.release_name, target.namespace, target.deployed_by)
-    return _digest(__version__, str(run.root), what, settings.max_file_size, settings.render_memory, listing)
+    return _digest(__version__, run.shown(str(run.root)), what, settings.max_file_size, settings.render_memory, listing)
 
 
 class Scope:
@@ -214,11 +230,12 @@ class Scope:
         self.scratch: list[str] = []
         self.private: str | None = None  # the folder of the child last run (never part of a key)
 
-    # -- the key of one child run -------------------------------------------------------------
+    @property
+    def folders(self) -> list[str]:
+        """The paths named by tokens: a relocated root's, then this render's temporary folders."""
+        return self.run.tokens + self.scratch
 
-    def _tokens(self, text: str) -> list:
-        """``text`` split around this render's temporary folders: literal strings and folder indices."""
-        return _split(text, self.scratch)
+    # -- the key of one child run -------------------------------------------------------------
 
     def call_key(self, command: list[str], stdin: bytes | None, memory, max_output: int, network: bool) -> str:
         from .process import _LAUNCHER, child_env
@@ -230,15 +247,16 @@ class Scope:
         env = child_env("~")
         env_key = sorted((k, v) for k, v in env.items() if not v.startswith("~"))
         identity = _python_identity(command[3]) if python_module else _program_identity(program, env["PATH"])
+        folders = self.folders
         scratch_files = []
         for index, folder in enumerate(self.scratch):
             if os.path.isdir(folder):
                 found: dict = {}
                 for name in sorted(os.listdir(folder)):
-                    _scratch_entry(Path(folder) / name, found)
+                    _scratch_entry(Path(folder) / name, found, folders)
                 scratch_files.append((index, sorted((os.path.relpath(p, folder), v) for p, v in found.items())))
-        stdin_tokens = _split(stdin.decode("utf-8", "surrogateescape"), self.scratch) if stdin is not None else None
-        return _digest(self.key, [self._tokens(part) for part in command], stdin_tokens, memory, max_output,
+        stdin_tokens = _split(stdin.decode("utf-8", "surrogateescape"), folders) if stdin is not None else None
+        return _digest(self.key, [_split(part, folders) for part in command], stdin_tokens, memory, max_output,
                        identity, env_key, _LAUNCHER, os.path.realpath(tempfile.gettempdir()), scratch_files)
 
     # -- entries ------------------------------------------------------------------------------
@@ -250,7 +268,7 @@ class Scope:
         if data is None:
             return None
         try:
-            ran, elapsed = _decode(data, name, self.scratch)
+            ran, elapsed = _decode(data, name, self.folders)
         except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
             return None  # corrupt: rendered and written again
         if elapsed > timeout:
@@ -262,21 +280,26 @@ class Scope:
 
         if ran.status != "ok":
             return
-        folders = self.scratch + ([self.private] if self.private else [])
+        folders = self.folders + ([self.private] if self.private else [])
         cache.write(KIND, name, _encode(name, ran, elapsed, folders))
         self.run.written = True
 
 
-def _scratch_entry(path: Path, out: dict) -> None:
+def _scratch_entry(path: Path, out: dict, folders: list[str]) -> None:
+    """A file k8slint wrote for the child, by its text with the folders it names as tokens."""
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
-        out[path] = ("link", os.readlink(path))
+        out[path] = ("link", _split(os.readlink(path), folders))
     elif stat.S_ISDIR(info.st_mode):
         out[path] = ("dir",)
         for name in sorted(os.listdir(path)):
-            _scratch_entry(path / name, out)
+            _scratch_entry(path / name, out, folders)
     elif stat.S_ISREG(info.st_mode):
-        out[path] = hashlib.blake2b(path.read_bytes(), digest_size=32).hexdigest()
+        data = path.read_bytes()
+        if folders and any(f.encode("utf-8", "surrogateescape") in data for f in folders):
+            out[path] = _digest(_split(data.decode("utf-8", "surrogateescape"), folders))
+        else:
+            out[path] = hashlib.blake2b(data, digest_size=32).hexdigest()
     else:
         raise Uncacheable(f"{path}: not a regular file")
 
@@ -410,13 +433,17 @@ def scope(target, run: Run | None):
         process._SCOPE.current = None
 
 
-def start(settings, enabled: bool) -> Run | None:
-    """The cache of one run's renders, or None when it is off (``--no-cache``, K8SLINT_NO_CACHE=1)."""
+def start(settings, enabled: bool, relocated: bool = False) -> Run | None:
+    """The cache of one run's renders, or None when it is off (``--no-cache``, K8SLINT_NO_CACHE=1).
+    ``relocated``: the tree is a temporary checkout (--diff-base), keyed without its place."""
     from ..plan import cache
 
     if not enabled or cache.disabled() or settings.allow_remote:
         return None
-    return Run(settings)
+    try:
+        return Run(settings, relocated)
+    except Uncacheable:
+        return None
 
 
 def cached_run(current: Scope, command: list[str], stdin, timeout: float, max_output: int, memory, network: bool,
