@@ -4,12 +4,14 @@ checked with the render cache (k8slint.render.cache) and without it (--no-cache)
 
 Scenarios (each a fresh ``k8slint`` process; the cache folder is this benchmark's own):
 
-- cold: the whole repository with an empty cache folder (every overlay rendered and stored);
+- cold: the whole repository with an empty render cache (every overlay rendered and stored);
 - warm: the whole repository again, nothing changed (every answer from the cache);
 - changed-base: a base file edited (new bytes each round), then ``--changed`` on it: every
   overlay reads the base, so every one is rendered again;
 - changed-overlay: one overlay's kustomization edited, then ``--changed`` on it;
-- precommit-base: ``--changed`` on the base file again, nothing edited since (a hook run twice).
+- precommit-base: ``--changed`` on the base file again, nothing edited since (a hook run twice);
+- hook-base / hook-again: what the pre-commit hook runs (``--changed --diff-base HEAD``) on an
+  edited base file, then again with nothing edited (the base revision is rendered too).
 
 Each is timed with the cache and with --no-cache in the same round (median, min, max of wall and
 CPU time; CPU = user + system of k8slint and the renderers it waited for). Not a test: nothing
@@ -66,6 +68,10 @@ def build_repo(where: Path, overlays: int) -> Path:
         shutil.copytree(overlay / "patches", target / "patches")
         (target / "kustomization.yaml").write_text(text.replace("namespace: prj-01", f"namespace: team-{i:02d}"))
     (repo / ".k8slint.yaml").write_text("fail-on: error\n")
+    env = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@example.com", GIT_COMMITTER_NAME="b",
+               GIT_COMMITTER_EMAIL="b@example.com", GIT_CONFIG_NOSYSTEM="1")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "bench"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
     return repo
 
 
@@ -128,10 +134,12 @@ def main() -> int:
                 results.setdefault(f"{name} ({variant})", []).append(run_once([*extra, *check_args], repo, cache))
 
         print(f"{args.overlays} overlays; load average before: {os.getloadavg()}", flush=True)
-        run_once([], repo, cache)  # bytecode caches, catalogue
+        run_once([], repo, cache)  # bytecode caches, catalogue, and the renders of the tree
+        run_once(["--changed", "--diff-base", "HEAD", BASE_FILE], repo, cache)  # and of HEAD
+        cold = work / "cold"
         for round_ in range(args.rounds):
-            shutil.rmtree(cache / "k8slint" / "render", ignore_errors=True)
-            results.setdefault("cold (cache)", []).append(run_once([], repo, cache))
+            shutil.rmtree(cold / "k8slint" / "render", ignore_errors=True)
+            results.setdefault("cold (cache)", []).append(run_once([], repo, cold))
             timed("warm", [])
             counter = iter(range(1_000_000))
             edit = lambda: base.write_text(original + f"# edit {round_}-{next(counter)}\n")  # noqa: E731 - new bytes each time
@@ -139,6 +147,8 @@ def main() -> int:
             timed("precommit-base", ["--changed", BASE_FILE])
             overlay_edit = lambda: overlay.write_text(overlay_text + f"# edit {round_}-{next(counter)}\n")  # noqa: E731
             timed("changed-overlay", ["--changed", str(overlay.relative_to(repo))], before=overlay_edit)
+            timed("hook-base", ["--changed", "--diff-base", "HEAD", BASE_FILE], before=edit)
+            timed("hook-again", ["--changed", "--diff-base", "HEAD", BASE_FILE])
             print(f"round {round_ + 1}/{args.rounds} done; load average {os.getloadavg()}", flush=True)
         for name, values in results.items():
             print(f"{name:32} {show(values)}")
