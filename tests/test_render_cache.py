@@ -358,3 +358,23 @@ def test_the_diff_base_revision_is_cached_by_what_it_holds_not_where(repo, home)
     edited, ran, _ = _check(base, **options)
     assert ran == 2  # this tree's overlays; HEAD's come from the cache
     assert edited == _check(base, cache=False, **options)[0]
+
+
+def test_a_renderer_that_crashed_is_not_an_answer_to_keep(repo, home, tmp_path, monkeypatch):
+    """Exit 1 is kustomize's or Helm's word on the input (kept); a crash, a signal or exit 2 (a
+    Go panic) says nothing about it and is asked again next time."""
+    crash = tmp_path / "bin" / "crashing-kustomize"
+    crash.parent.mkdir()
+    crash.write_text("#!/bin/sh\necho 'panic: runtime error' >&2\nexit 2\n")
+    crash.chmod(0o755)
+    monkeypatch.setenv("K8SLINT_KUSTOMIZE", str(crash))
+    for _ in range(2):
+        _, ran, result = _check("overlays/production", cwd=repo)
+        assert ran == 1
+        assert [(f["rule"], f["location"]["file"]) for f in result.json["findings"] if f["rule"] == "render-error"] == [
+            ("render-error", "overlays/production/kustomization.yaml")]
+    assert not _entries(home)
+    crash.write_text("#!/bin/sh\necho 'Error: accumulating resources: something' >&2\nexit 1\n")
+    assert _check("overlays/production", cwd=repo)[1] == 1
+    assert len(_entries(home)) == 1
+    assert _check("overlays/production", cwd=repo)[1] == 0

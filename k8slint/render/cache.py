@@ -24,7 +24,7 @@ The key of one renderer run is a hash of
   the ``helm_python`` package; the environment passed to the child (``PATH``, locale).
 
 Nothing is cached with ``--allow-remote`` (what a remote base holds can change), nor a render
-stopped by a limit. An answer that took longer than the time the current run gives a render is
+stopped by a limit, a signal or a crash (an exit status other than 0 and 1). An answer that took longer than the time the current run gives a render is
 rendered again. Entries are plain bytes checked by a digest; a corrupt entry is ignored and
 written again. The folder holds at most :data:`MAX_BYTES`; the least recently used entries go
 first.
@@ -278,8 +278,8 @@ class Scope:
     def store(self, name: str, ran: Ran, elapsed: float) -> None:
         from ..plan import cache
 
-        if ran.status != "ok":
-            return
+        if ran.status != "ok" or ran.returncode not in (0, 1):
+            return  # a limit, a signal, a crash (Go's panic is exit 2), a renderer that could not start: not an answer to keep
         folders = self.folders + ([self.private] if self.private else [])
         cache.write(KIND, name, _encode(name, ran, elapsed, folders))
         self.run.written = True

@@ -315,8 +315,13 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
         transform_cache: dict[str, tuple] = {}
         wrapper_file = relative(wrapper / "kustomization.yaml", root)
 
+        in_repo: dict[str, str] = {}  # each object names the same few files
+
         def to_repo(path_text: str) -> str:
-            return relative(Path(os.path.normpath(wrapper / path_text)), root)
+            found = in_repo.get(path_text)
+            if found is None:
+                found = in_repo[path_text] = relative(Path(os.path.normpath(wrapper / path_text)), root)
+            return found
 
         def make(data: YMap, doc) -> K8sObject:
             obj = K8sObject(data, stream_label, doc.index)
