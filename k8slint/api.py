@@ -221,9 +221,10 @@ def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool
     counted, lock = [0], threading.Lock()
     memo = None
     if cached and any(t.kind in ("kustomize", "helm") or t.deployed_by for t in targets):
+        from .plan import cache as folder
         from .render import cache as render_cache
 
-        memo = render_cache.start(settings, True, relocated)
+        memo = render_cache.start(settings, folder, relocated)
 
     def one(target):
         if memo is not None:

@@ -69,8 +69,9 @@ class Run:
     """What one run's renders share: the file digests already computed, whether anything was
     written (the folder is pruned once, at the end)."""
 
-    def __init__(self, settings, relocated: bool = False) -> None:
+    def __init__(self, settings, store, relocated: bool = False) -> None:
         self.settings = settings
+        self.store = store  # the user's cache folder: read(kind, name), write(kind, name, data), prune_size(kind, n)
         self.root = Path(os.path.realpath(settings.repo_root))
         # A relocated run (the --diff-base revision, checked out in a new temporary folder each
         # run) keys its files by their place in the repository, and names the folder in what a
@@ -86,8 +87,6 @@ class Run:
         self.files: dict[str, tuple] = {}  # file -> (size, digest)
         self.trees: dict[str, dict] = {}  # an input path -> what is under it (see _entry)
         self.written = False
-        self.hits = 0
-        self.misses = 0
 
     def shown(self, path: str) -> str:
         """How a path is part of a key: as it is, or, in a relocated run, from the root."""
@@ -132,9 +131,7 @@ class Run:
 
     def finish(self) -> None:
         if self.written:
-            from ..plan import cache
-
-            cache.prune_size(KIND, MAX_BYTES)
+            self.store.prune_size(KIND, MAX_BYTES)
 
 
 def _entry(path: str, run: Run, out: dict) -> None:
@@ -259,12 +256,24 @@ class Scope:
         return _digest(self.key, [_split(part, folders) for part in command], stdin_tokens, memory, max_output,
                        identity, env_key, _LAUNCHER, os.path.realpath(tempfile.gettempdir()), scratch_files)
 
+    def answer(self, command: list[str], stdin, timeout: float, max_output: int, memory, network: bool, run) -> Ran:
+        """``run()`` (a renderer child), or its answer from the cache; called by process.run_bounded."""
+        try:
+            name = self.call_key(command, stdin, memory, max_output, network)
+        except (Uncacheable, OSError, ValueError):
+            return run()
+        found = self.load(name, timeout)
+        if found is not None:
+            return found
+        started = time.monotonic()
+        ran = run()
+        self.store(name, ran, time.monotonic() - started)
+        return ran
+
     # -- entries ------------------------------------------------------------------------------
 
     def load(self, name: str, timeout: float) -> Ran | None:
-        from ..plan import cache
-
-        data = cache.read(KIND, name)
+        data = self.run.store.read(KIND, name)
         if data is None:
             return None
         try:
@@ -276,12 +285,10 @@ class Scope:
         return ran
 
     def store(self, name: str, ran: Ran, elapsed: float) -> None:
-        from ..plan import cache
-
         if ran.status != "ok" or ran.returncode not in (0, 1):
             return  # a limit, a signal, a crash (Go's panic is exit 2), a renderer that could not start: not an answer to keep
         folders = self.folders + ([self.private] if self.private else [])
-        cache.write(KIND, name, _encode(name, ran, elapsed, folders))
+        self.run.store.write(KIND, name, _encode(name, ran, elapsed, folders))
         self.run.written = True
 
 
@@ -433,34 +440,14 @@ def scope(target, run: Run | None):
         process._SCOPE.current = None
 
 
-def start(settings, enabled: bool, relocated: bool = False) -> Run | None:
-    """The cache of one run's renders, or None when it is off (``--no-cache``, K8SLINT_NO_CACHE=1).
-    ``relocated``: the tree is a temporary checkout (--diff-base), keyed without its place."""
-    from ..plan import cache
-
-    if not enabled or cache.disabled() or settings.allow_remote:
+def start(settings, store, relocated: bool = False) -> Run | None:
+    """The cache of one run's renders in ``store`` (:mod:`k8slint.plan.cache`, which the caller
+    hands in: the render stage does not import the plan's), or None when it is off
+    (K8SLINT_NO_CACHE=1, --allow-remote). ``relocated``: the tree is a temporary checkout
+    (--diff-base), keyed without its place."""
+    if store.disabled() or settings.allow_remote:
         return None
     try:
-        return Run(settings, relocated)
+        return Run(settings, store, relocated)
     except Uncacheable:
         return None
-
-
-def cached_run(current: Scope, command: list[str], stdin, timeout: float, max_output: int, memory, network: bool,
-               run) -> Ran:
-    """``run()`` (a renderer child), or its answer from the cache; called by process.run_bounded."""
-    try:
-        name = current.call_key(command, stdin, memory, max_output, network)
-    except (Uncacheable, OSError, ValueError):
-        return run()
-    found = current.load(name, timeout)
-    if found is not None:
-        with _LOCK:
-            current.run.hits += 1
-        return found
-    started = time.monotonic()
-    ran = run()
-    with _LOCK:
-        current.run.misses += 1
-    current.store(name, ran, time.monotonic() - started)
-    return ran

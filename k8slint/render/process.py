@@ -202,12 +202,10 @@ def run_bounded(command: list[str], *, timeout: float, max_output: int, stdin: b
     Inside a render cache scope (:mod:`k8slint.render.cache`), an unchanged run's answer is the
     cached one."""
     current = getattr(_SCOPE, "current", None)
-    if current is not None:
-        from .cache import cached_run
-
-        return cached_run(current, command, stdin, timeout, max_output, memory, network,
-                          lambda: _run_bounded(command, timeout=timeout, max_output=max_output, stdin=stdin,
-                                               memory=memory, network=network))
+    if current is not None:  # a render cache scope (k8slint.render.cache.Scope)
+        return current.answer(command, stdin, timeout, max_output, memory, network,
+                              lambda: _run_bounded(command, timeout=timeout, max_output=max_output, stdin=stdin,
+                                                   memory=memory, network=network))
     return _run_bounded(command, timeout=timeout, max_output=max_output, stdin=stdin, memory=memory, network=network)
 
 
