@@ -378,3 +378,23 @@ def test_a_renderer_that_crashed_is_not_an_answer_to_keep(repo, home, tmp_path, 
     assert _check("overlays/production", cwd=repo)[1] == 1
     assert len(_entries(home)) == 1
     assert _check("overlays/production", cwd=repo)[1] == 0
+
+
+def test_a_new_helm_engine_is_a_new_key(repo, home, monkeypatch):
+    """Helm renders through the SDK worker (no helm on PATH here) or a helm binary: either way the
+    engine's identity is part of the key (the binary like kubectl above; the SDK by the interpreter
+    and every file of its package, which an upgrade replaces)."""
+    from k8slint.render.helm import _helm_binary
+
+    options = dict(cwd=repo, env="production")
+    assert _check("charts/web", **options)[1] == 1
+    assert _check("charts/web", **options)[1] == 0
+    if _helm_binary() is None:
+        identity = render_cache._python_identity("k8slint.render.helm_worker")
+        assert any("helm_python" in str(entry[0]) for entry in identity[1] if entry[1] is not None)
+        monkeypatch.setitem(render_cache._IDENTITIES, "k8slint.render.helm_worker",
+                            (identity[0], identity[1] + (("helm_python/upgraded.so", 1, 1, 1),)))
+    else:
+        pytest.skip("helm on PATH: its identity is the executable's, as tested for kubectl above")
+    assert _check("charts/web", **options)[1] == 1
+    assert _check("charts/web", **options)[1] == 0
