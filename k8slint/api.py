@@ -106,7 +106,7 @@ def run(options: Options, watchdog: bool = False, before_render=None, progress=N
             timer.daemon = True
             timer.start()
         try:
-            renders = _render_all(plan, progress)
+            renders = _render_all(plan, progress, options.cache)
             _within_deadline(settings)
             report, built = _check(plan, renders, options)
             if options.diff_base:
@@ -205,10 +205,12 @@ def _hard_stop(deadline: float) -> None:
         os._exit(2)
 
 
-def _render_all(plan: Plan, progress=None) -> list:
+def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool = False) -> list:
     """Every target rendered, then what only all the renders together show added to them
     (``render.finish``: two Applications deploying one object). ``progress(done, total)`` is
-    called after each render."""
+    called after each render. ``cached``: a renderer's answer comes from the render cache when
+    nothing it reads changed (:mod:`k8slint.render.cache`); ``relocated``: the tree is a temporary
+    checkout (--diff-base), cached by what it holds, not where."""
     import threading
 
     from .render import finish, render
@@ -217,9 +219,19 @@ def _render_all(plan: Plan, progress=None) -> list:
     targets = plan.targets if plan.rendered else []
     jobs = settings.jobs or min(len(targets), os.cpu_count() or 2)
     counted, lock = [0], threading.Lock()
+    memo = None
+    if cached and any(t.kind in ("kustomize", "helm") or t.deployed_by for t in targets):
+        from .plan import cache as folder
+        from .render import cache as render_cache
+
+        memo = render_cache.start(settings, folder, relocated)
 
     def one(target):
-        result = _render(render, target, settings)
+        if memo is not None:
+            with render_cache.scope(target, memo):
+                result = _render(render, target, settings)
+        else:
+            result = _render(render, target, settings)
         if progress is not None:
             with lock:
                 counted[0] += 1
@@ -234,6 +246,8 @@ def _render_all(plan: Plan, progress=None) -> list:
             renders = list(pool.map(one, targets))
     else:
         renders = [one(t) for t in targets]
+    if memo is not None:
+        memo.finish()
     finish(renders, settings)
     return renders
 
@@ -397,7 +411,7 @@ def _base_findings(plan: Plan, options: Options, root, base_root) -> tuple[list,
                            diff_base=None, stdin=None)
     base_plan = make_plan(base_options, targets=targets)
     base_plan.settings.cache["deadline-at"] = plan.settings.cache.get("deadline-at")  # one deadline for both runs
-    renders = _render_all(base_plan)
+    renders = _render_all(base_plan, cached=options.cache, relocated=True)
     if renders and all(r.failed for r in renders):
         raise K8slintError("nothing could be rendered: " + "; ".join(p.message for r in renders for p in r.problems[:1]))
     report, _ = _check(base_plan, renders, base_options, base=True)

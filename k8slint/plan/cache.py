@@ -9,7 +9,7 @@ run goes on without it. ``K8SLINT_NO_CACHE=1`` (or ``k8slint check --no-cache``)
 An entry is named by a key the caller derives from everything the cached result depends on, is
 written atomically (``0600``) and is read as bytes the caller decodes and checks: an entry that
 cannot be read or decoded is ignored and written again. Each kind of entry keeps at most a fixed
-number of files; the least recently used go first.
+number of files, or of bytes (:func:`prune_size`); the least recently used go first.
 """
 
 from __future__ import annotations
@@ -102,9 +102,9 @@ def read(kind: str, name: str) -> bytes | None:
         os.close(handle)
 
 
-def write(kind: str, name: str, data: bytes, keep: int) -> None:
-    """Store an entry (atomically), then drop the least recently used beyond ``keep``. Failures are
-    ignored: the cache only spares work."""
+def write(kind: str, name: str, data: bytes, keep: int | None = None) -> None:
+    """Store an entry (atomically), then drop the least recently used beyond ``keep`` (None: the
+    caller bounds the folder with :func:`prune_size`). Failures are ignored: the cache only spares work."""
     where = folder(kind)
     if where is None or len(data) > MAX_ENTRY:
         return
@@ -122,7 +122,8 @@ def write(kind: str, name: str, data: bytes, keep: int) -> None:
         except OSError:
             pass
         return
-    _prune(where, keep)
+    if keep is not None:
+        _prune(where, keep)
 
 
 def _write_all(handle: int, data: bytes) -> None:
@@ -144,3 +145,27 @@ def _prune(where: Path, keep: int) -> None:
             os.unlink(path)
         except OSError:
             pass
+
+
+def prune_size(kind: str, max_bytes: int) -> None:
+    """Drop the least recently used entries of ``kind`` until the rest take at most ``max_bytes``."""
+    where = folder(kind)
+    if where is None:
+        return
+    try:
+        entries = []
+        for entry in os.scandir(where):
+            if entry.is_file(follow_symlinks=False) and not entry.name.startswith("."):
+                info = entry.stat(follow_symlinks=False)
+                entries.append((info.st_mtime_ns, entry.name, info.st_size))
+    except OSError:
+        return
+    total = sum(size for _, _, size in entries)
+    for _, name, size in sorted(entries):
+        if total <= max_bytes:
+            break
+        try:
+            os.unlink(where / name)
+        except OSError:
+            pass
+        total -= size

@@ -128,6 +128,7 @@ class KustomizationGraph:
         self.root = root
         self.sources = sources
         self._nodes: dict[Path, Kustomization | None] = {}
+        self._reads: dict[Path, tuple[list[Path], list[Path]]] = {}  # a node's named folders and files, resolved
         self._lock = threading.RLock()
 
     def at(self, directory: Path) -> Kustomization | None:
@@ -206,10 +207,13 @@ class KustomizationGraph:
             if node is None:
                 continue
             dirs.add(current)
-            for entry, _, _ in node.refs:
-                path = (current / entry).resolve()
-                if path.is_dir():
-                    todo.append(path)
-                else:
-                    files.add(path)
+            found = self._reads.get(current)
+            if found is None:  # overlays share their bases: each node's paths resolved once a run
+                found = ([], [])
+                for entry, _, _ in node.refs:
+                    path = (current / entry).resolve()
+                    found[0 if path.is_dir() else 1].append(path)
+                self._reads[current] = found
+            todo.extend(found[0])
+            files.update(found[1])
         return dirs, files

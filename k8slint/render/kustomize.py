@@ -71,19 +71,29 @@ def kustomize_command() -> list[str]:
 
 def preflight(directory: Path, settings) -> list[Problem]:
     """Walk the kustomization tree without running anything; refuse what would fetch or execute."""
+    import copy
+
+    problems: list[Problem] = []
+    known = settings.cache.setdefault("kustomize-preflight", {})  # overlays share bases: each node once a run
+    for node in settings.kustomizations.tree(directory):
+        found = known.get(node.directory)
+        if found is None:
+            found = known[node.directory] = _node_preflight(node, settings)
+        problems.extend(copy.copy(p) for p in found)
+    return problems
+
+
+def _node_preflight(node, settings) -> list[Problem]:
     root: Path = settings.repo_root
     allow_remote = settings.allow_remote
     problems: list[Problem] = []
-    for node in settings.kustomizations.tree(directory):
-        rel = node.rel
-        if node.error is not None:
-            if node.error == OUTSIDE:
-                continue  # reported at the entry that names it
+    rel = node.rel
+    if node.error is not None:
+        if node.error != OUTSIDE:  # OUTSIDE: reported at the entry that names it
             problems.append(Problem("render-error", f"{rel} {node.error}", Location(rel, node.error_line)))
-            continue
-        data = node.data
-        if data is None:
-            continue
+        return problems
+    data = node.data
+    if data is not None:
         current = node.directory
         problems.extend(_outside(node, root, settings))
         problems.extend(_escaping_links(data, current, root, rel))
@@ -305,8 +315,13 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
         transform_cache: dict[str, tuple] = {}
         wrapper_file = relative(wrapper / "kustomization.yaml", root)
 
+        in_repo: dict[str, str] = {}  # each object names the same few files
+
         def to_repo(path_text: str) -> str:
-            return relative(Path(os.path.normpath(wrapper / path_text)), root)
+            found = in_repo.get(path_text)
+            if found is None:
+                found = in_repo[path_text] = relative(Path(os.path.normpath(wrapper / path_text)), root)
+            return found
 
         def make(data: YMap, doc) -> K8sObject:
             obj = K8sObject(data, stream_label, doc.index)

@@ -74,6 +74,11 @@ _LOCK = threading.Lock()
 _CHILDREN: set[int] = set()  # process groups of running children
 _SCRATCH: set[str] = set()  # temporary folders of this process
 _CLOSED = threading.Event()  # shutdown() ran: start nothing more
+# The render cache's scope of the target this thread renders (k8slint.render.cache sets ``current``;
+# ``scratch`` records the temporary folders a render makes, ``private`` a child's own folder)
+_SCOPE = threading.local()
+_PRIVATE = "k8slint-run-"  # the prefix of a child's own folder
+RUNS = [0]  # children started by this process (tests count renders with it)
 
 
 @dataclass
@@ -120,6 +125,12 @@ def scratch(prefix: str = "k8slint-"):
     path = tempfile.mkdtemp(prefix=prefix)
     with _LOCK:
         _SCRATCH.add(path)
+    current = getattr(_SCOPE, "current", None)
+    if current is not None:
+        if prefix == _PRIVATE:
+            current.private = path
+        else:
+            current.scratch.append(path)
     try:
         yield path
     finally:
@@ -187,7 +198,19 @@ def run_bounded(command: list[str], *, timeout: float, max_output: int, stdin: b
                 memory: int | None = None, network: bool = False) -> Ran:
     """Run a renderer isolated (see the module docstring) with a wall-clock limit, a memory cap
     and a cap on its output, killing its whole process group when a limit is passed. ``network``
-    (--allow-remote, from the command line only) keeps the network and the environment's proxies."""
+    (--allow-remote, from the command line only) keeps the network and the environment's proxies.
+    Inside a render cache scope (:mod:`k8slint.render.cache`), an unchanged run's answer is the
+    cached one."""
+    current = getattr(_SCOPE, "current", None)
+    if current is not None:  # a render cache scope (k8slint.render.cache.Scope)
+        return current.answer(command, stdin, timeout, max_output, memory, network,
+                              lambda: _run_bounded(command, timeout=timeout, max_output=max_output, stdin=stdin,
+                                                   memory=memory, network=network))
+    return _run_bounded(command, timeout=timeout, max_output=max_output, stdin=stdin, memory=memory, network=network)
+
+
+def _run_bounded(command: list[str], *, timeout: float, max_output: int, stdin: bytes | None = None,
+                 memory: int | None = None, network: bool = False) -> Ran:
     import signal
     import subprocess
     import sys
@@ -195,7 +218,7 @@ def run_bounded(command: list[str], *, timeout: float, max_output: int, stdin: b
 
     if _CLOSED.is_set():
         return Ran("stopped")
-    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as feed, scratch("k8slint-run-") as private:
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as feed, scratch(_PRIVATE) as private:
         cwd = Path(private) / "cwd"
         home = Path(private) / "home"
         cwd.mkdir()
@@ -219,6 +242,7 @@ def run_bounded(command: list[str], *, timeout: float, max_output: int, stdin: b
             proc = subprocess.Popen([*launcher, *command], stdin=feed if stdin is not None else subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=err, env=full_env, cwd=str(cwd), start_new_session=True)
             _CHILDREN.add(proc.pid)
+            RUNS[0] += 1
         timed_out = threading.Event()
 
         def kill() -> None:
