@@ -45,8 +45,11 @@ IGNORE_REASON_ANNOTATION = "k8slint.io/ignore-reason"
 
 # -- fingerprints --------------------------------------------------------------------------------
 def fingerprint(*parts: Any) -> str:
-    text = "\x1f".join("" if p is None else str(p) for p in parts)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    text = "\x1f".join([p if p.__class__ is str else "" if p is None else str(p) for p in parts])
+    return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+_sha256 = hashlib.sha256
 
 
 def path_identity(obj: K8sObject, path: tuple) -> str:
