@@ -14,8 +14,8 @@ average before and after. Not a test: nothing here fails a build.
 ``--floor FILE`` also runs bench/run.py's streaming floor of FILE in each round (after A and B),
 so both sides are stated as a ratio to it, measured under the same load.
 
-    python bench/ab.py --a /tmp/before --b . --floor bench/out/s5000/objects-5000.yaml -- \
-        check bench/out/s5000/objects-5000.yaml --repo-root bench/out/s5000 --format json
+    python bench/ab.py --a /tmp/before --b . --floor bench/out/objects-5000/objects-5000.yaml -- \
+        check bench/out/objects-5000/objects-5000.yaml --repo-root bench/out/objects-5000 --format json
 """
 
 from __future__ import annotations
