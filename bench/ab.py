@@ -11,6 +11,11 @@ average before and after. Not a test: nothing here fails a build.
     python bench/ab.py --a /tmp/before --b . -- --version
 
 ``--env K=V`` sets a variable for both sides (e.g. ``XDG_CACHE_HOME`` of a warm cache).
+``--floor FILE`` also runs bench/run.py's streaming floor of FILE in each round (after A and B),
+so both sides are stated as a ratio to it, measured under the same load.
+
+    python bench/ab.py --a /tmp/before --b . --floor bench/out/objects-5000/objects-5000.yaml -- \
+        check bench/out/objects-5000/objects-5000.yaml --repo-root bench/out/objects-5000 --format json
 """
 
 from __future__ import annotations
@@ -52,6 +57,20 @@ def run_once(tree: Path, args: list[str], cwd: Path, env: dict) -> tuple[float, 
     return float(wall), float(cpu), int(rss) / 1024, int(code)
 
 
+def floor_once(path: Path, cwd: Path, env: dict) -> tuple[float, float]:
+    """The streaming floor of ``path`` (bench/run.py's FLOOR_SCRIPT): (its own timing, CPU of the process)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import FLOOR_SCRIPT
+
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as report, tempfile.TemporaryFile() as out:
+        subprocess.run([sys.executable, "-c", LAUNCHER.replace("stdout=subprocess.DEVNULL", "stdout=sys.stdout"), report.name,
+                        sys.executable, "-c", FLOOR_SCRIPT, str(path)], cwd=cwd, env=env, check=True, stdout=out)
+        _, cpu, _, _ = report.read().split()
+        out.seek(0)
+        elapsed = float(out.read().split()[0])
+    return elapsed, float(cpu)
+
+
 def show(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} s ({min(values):.3f}-{max(values):.3f})"
 
@@ -63,6 +82,7 @@ def main() -> int:
     parser.add_argument("--cwd", type=Path, default=Path.cwd())
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--env", action="append", default=[], metavar="K=V")
+    parser.add_argument("--floor", type=Path, metavar="FILE", help="also time the streaming floor of FILE each round")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="k8slint arguments (after --)")
     opts = parser.parse_args()
     args = opts.args[1:] if opts.args[:1] == ["--"] else opts.args
@@ -70,6 +90,7 @@ def main() -> int:
     trees = {"A": opts.a.resolve(), "B": opts.b.resolve()}
     got: dict[str, dict[str, list[float]]] = {name: {"wall": [], "cpu": [], "rss": []} for name in trees}
     codes: dict[str, set[int]] = {name: set() for name in trees}
+    floor: dict[str, list[float]] = {"wall": [], "cpu": []}
     load_before = os.getloadavg()
     for attempt in range(opts.runs + 1):  # the first round writes bytecode caches: not counted
         for name, tree in trees.items():
@@ -79,6 +100,11 @@ def main() -> int:
                 got[name]["wall"].append(wall)
                 got[name]["cpu"].append(cpu)
                 got[name]["rss"].append(rss)
+        if opts.floor is not None:
+            wall, cpu = floor_once(opts.floor.resolve(), opts.cwd, env)
+            if attempt:
+                floor["wall"].append(wall)
+                floor["cpu"].append(cpu)
     load_after = os.getloadavg()
     print(f"k8slint {' '.join(args)}  ({opts.runs} interleaved rounds; load average "
           f"{load_before[0]:.1f} -> {load_after[0]:.1f})")
@@ -88,6 +114,13 @@ def main() -> int:
               f"peak {max(stat['rss']):.0f} MiB, exit {sorted(codes[name])}")
     ratio = statistics.median(got["B"]["cpu"]) / statistics.median(got["A"]["cpu"])
     print(f"  B/A CPU median: {ratio:.2f}x")
+    if opts.floor is not None:
+        # the floor's own timing (interpreter start-up excluded) against a whole k8slint process,
+        # as bench/run.py states it; the CPU ratio compares whole processes
+        print(f"  floor: {show(floor['wall'])} (its own timing), CPU of its process {show(floor['cpu'])}")
+        for name in trees:
+            print(f"  {name}/floor: wall {statistics.median(got[name]['wall']) / statistics.median(floor['wall']):.2f}x, "
+                  f"CPU {statistics.median(got[name]['cpu']) / statistics.median(floor['cpu']):.2f}x (whole processes)")
     return 0
 
 

@@ -22,6 +22,7 @@ class SourceCache:
         self._errors: dict[str, list] = {}
         self._lines: dict[str, list[str]] = {}
         self._index: dict[str, dict] = {}
+        self._clean: set[str] = set()  # files parsed from non-empty text with no loader error
         self.memo: dict[Any, Any] = {}  # derived data the locators build once per file (patch lists, template skeletons)
 
     def find(self, rel: str, obj: K8sObject, names: tuple = ()) -> Any:
@@ -48,7 +49,15 @@ class SourceCache:
         if rel not in self._docs:
             text = self.text(rel)
             self._docs[rel], self._errors[rel] = load_text(text) if text else ([], [])
+            if text and not self._errors[rel]:
+                self._clean.add(rel)
         return self._docs[rel]
+
+    def parsed(self, rel: str) -> list[Document] | None:
+        """The documents of ``rel`` if this run has already parsed it and the loader refused
+        nothing in it (so they are the whole stream, in order), else None; never parses. A file
+        that both GitOps discovery and a plain target read is parsed once."""
+        return self._docs[rel] if rel in self._clean else None
 
     def errors(self, rel: str) -> list:
         """The loader's errors for ``rel`` (LoadError: message, line), from the same single parse."""

@@ -103,6 +103,10 @@ class Sources(SourceCache):
         with self._lock:
             return super().docs(rel)
 
+    def parsed(self, rel: str):
+        with self._lock:
+            return super().parsed(rel)
+
     def errors(self, rel: str) -> list:
         with self._lock:
             return super().errors(rel)

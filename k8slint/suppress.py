@@ -44,7 +44,7 @@ IGNORE_REASON_ANNOTATION = "k8slint.io/ignore-reason"
 
 # -- fingerprints --------------------------------------------------------------------------------
 def fingerprint(*parts: Any) -> str:
-    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    text = "\x1f".join([p if p.__class__ is str else "" if p is None else str(p) for p in parts])
     return sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
@@ -204,11 +204,15 @@ def config_ignore_findings(settings, policy, used: set[int], whole_repo: bool, r
 
 def finalize(findings: list[Finding]) -> list[Finding]:
     """Deduplicate and sort: output order never depends on input order or threads."""
-    unique: dict[tuple, Finding] = {}
+    unique: dict[tuple, tuple[tuple, Finding]] = {}
     for finding in findings:
-        key = finding.sort_key() + (finding.severity,)
-        unique.setdefault(key, finding)
-    return sorted(unique.values(), key=Finding.sort_key)
+        order = finding.sort_key()
+        unique.setdefault(order + (finding.severity,), (order, finding))
+    return [finding for _, finding in sorted(unique.values(), key=_first)]
+
+
+def _first(pair: tuple) -> Any:
+    return pair[0]
 
 
 # -- one finding per source location -------------------------------------------------------------

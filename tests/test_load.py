@@ -381,3 +381,38 @@ def test_generated_yaml_loads_as_pyyaml_loads_it(first, second, flow: bool | Non
 def test_text_with_unpaired_surrogates_is_an_error_not_a_traceback():
     # text read with errors="surrogateescape" cannot be handed to the parser
     assert load_text("a: 1\nb: caf\udce9\n") == ([], [LoadError("text is not valid Unicode (an unpaired surrogate)", 2)])
+
+
+def test_key_lines_survive_compact_storage_removal_and_additions():
+    """Key lines are kept one byte per key for small mappings whose keys are near their start;
+    a mapping with many keys, or a key far below its start, keeps a dict. Removing a key (a
+    render dropping its build annotations) leaves every other key on its line; an added key
+    has its mapping's line, as a missing one does."""
+    block = "\n".join(f"  k{i}: |\n" + "    x\n" * 9 for i in range(30))  # 30 keys, 10 lines apart: past 255
+    wide = "\n".join(f"  w{i}: {i}" for i in range(40))  # more keys than are kept compact
+    text = ("a: 1\nmeta:\n  z: 1\n  m: 2\n\n  b: 3\n  c: {d: 4, e: 5}\n"
+            f"far:\n{block}\nafter: 1\nwide:\n{wide}\n")
+    [doc], errors = load_text(text)
+    assert not errors
+    data = doc.data
+    meta, far, wide_map = data["meta"], data["far"], data["wide"]
+    assert [meta.key_line(k) for k in ("z", "m", "b", "c")] == [3, 4, 6, 7]
+    assert meta["c"].key_line("e") == 7 and meta.line == 3 and meta.key_line("nope") == 3
+    lines = text.splitlines()
+
+    def at(start: str) -> int:
+        return next(number for number, line in enumerate(lines, 1) if line.startswith(start))
+
+    assert far.key_line("k0") == 9 and far.key_line("k29") == at("  k29:") == 328 and data.key_line("after") == at("after:")
+    assert wide_map.key_line("w39") == at("  w39:") and wide_map.key_line("w0") == at("  w0:")
+    for mapping in (data, meta, far, wide_map):
+        assert mapping.klines == {key: mapping.key_line(key) for key in mapping}
+    del meta["z"]
+    assert meta.pop("m") == 2 and meta.pop("gone", None) is None
+    assert [meta.key_line(k) for k in ("b", "c")] == [6, 7]
+    meta["new"] = 1
+    assert {key: meta.key_line(key) for key in meta} == {"b": 6, "c": 7, "new": 3}
+    wide_map.popitem()
+    assert wide_map.key_line("w38") == at("  w38:")
+    meta.clear()
+    assert meta.key_line("b") == 3 and meta.klines == {}

@@ -290,6 +290,89 @@ def test_a_chart_yaml_is_parsed_once_for_every_environment(tmp_path, monkeypatch
     assert seen[(chart / "Chart.yaml").read_text()] == 1
 
 
+FLUX_STREAM = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+  namespace: web
+data:
+  mode: fast
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx:latest
+"""
+
+
+def _count_streams(monkeypatch) -> Counter:
+    """Count every text k8slint's loader walks (``iter_load``: under ``load_text`` and the
+    renderers' stream parsing alike)."""
+    import k8slint.load
+    import k8slint.render.stream
+
+    seen: Counter = Counter()
+    original = k8slint.load.iter_load
+
+    def counting(text, *args, **kwargs):
+        seen[text] += 1
+        return original(text, *args, **kwargs)
+
+    for module in (k8slint.load, k8slint.render.stream):
+        assert module.iter_load is original
+        monkeypatch.setattr(module, "iter_load", counting)
+    return seen
+
+
+def test_a_stream_gitops_discovery_reads_is_not_parsed_again_as_a_plain_target(tmp_path, monkeypatch):
+    """A stream that holds a Flux object is read by GitOps discovery (to find what it deploys) and
+    checked as a plain file: one parse serves both, with the findings and lines of a fresh one."""
+    repo = tmp_path / "repo"
+    (repo / "apps").mkdir(parents=True)
+    (repo / "stream.yaml").write_text(FLUX_STREAM, encoding="utf-8")
+    (repo / "apps" / "web.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n", encoding="utf-8")
+    seen = _count_streams(monkeypatch)
+    shared = k8slint.lint([str(repo / "stream.yaml")], env="production", repo_root=str(repo))
+    assert seen[FLUX_STREAM] == 1, "parsed once, by discovery"
+    found = {(f.rule, f.location.file, f.location.line) for f in shared.findings}
+    assert {("image-tag-latest", "stream.yaml", 36), ("liveness-probe", "stream.yaml", 35),
+            ("crd-schema", "stream.yaml", 2)} <= found, found
+
+    from k8slint.documents import SourceCache
+
+    monkeypatch.setattr(SourceCache, "parsed", lambda self, rel: None)  # the plain target parses the file itself
+    seen.clear()
+    fresh = k8slint.lint([str(repo / "stream.yaml")], env="production", repo_root=str(repo))
+    assert seen[FLUX_STREAM] == 2
+    assert [f.to_dict() for f in fresh.findings] == [f.to_dict() for f in shared.findings]
+    assert fresh.summary == shared.summary
+
+
 # -- work grows linearly with the number of objects ----------------------------------------------
 
 CROSS_OBJECT_FIXTURES = ["service-selector", "hpa-target", "ingress-backend", "claim-exists", "config-ref-exists",

@@ -60,7 +60,7 @@ class Checker:
         def shared(location: Location) -> bool:
             # a line of the repository that other targets may render too; the rendered stream and
             # the target's own fallback place (its kustomization or Chart.yaml, line 1) stay per target
-            return not pseudo_file(location.file) and location != Location(target_file, 1)
+            return not pseudo_file(location.file) and (location.line != 1 or location.file != target_file)
 
         def fingerprints(legacy: str, location: Location, *identity) -> dict:
             """The finding's fingerprint - without the target at a shared source line - and the

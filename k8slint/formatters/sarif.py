@@ -75,6 +75,7 @@ class SarifFormatter(Formatter):
         rules = sorted(run.rules.values(), key=lambda r: r.id)
         index = {r.id: i for i, r in enumerate(rules)}
         paths = target_paths(run)
+        self._uris: dict[str, str] = {}
         results = [self._result(f, index, paths) for f in self.findings]
         if run.diff_base:
             results += [self._result(f, index, paths) for f in run.unchanged]
@@ -117,8 +118,14 @@ class SarifFormatter(Formatter):
         }
         write_json(self.out, document)
 
+    def _uri_of(self, file: str) -> str:
+        """The artifact URI of a repo-relative file, worked out once per file (not per finding)."""
+        uri = self._uris.get(file)
+        if uri is None:
+            uri = self._uris[file] = _uri(workspace_file(self.run, file))
+        return uri
+
     def _result(self, f, index: dict, paths: dict) -> dict:
-        file = workspace_file(self.run, f.location.file)
         result = {
             "ruleId": f.rule,
             "level": LEVELS.get(f.severity, "warning"),
@@ -126,7 +133,7 @@ class SarifFormatter(Formatter):
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(file), "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {"uri": self._uri_of(f.location.file), "uriBaseId": "%SRCROOT%"},
                         "region": {"startLine": f.location.line},
                     }
                 }
@@ -150,7 +157,7 @@ class SarifFormatter(Formatter):
                 "id": len(related) + 1,
                 "message": {"text": f"the value is read at {place.file}:{place.line}"},
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(workspace_file(self.run, place.file)), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {"uri": self._uri_of(place.file), "uriBaseId": "%SRCROOT%"},
                     "region": {"startLine": place.line},
                 },
             })

@@ -10,7 +10,7 @@ from ..load import decode
 from ..model import K8sObject, Location, Target
 from ..sources import SKIP_DIRS, relative
 from . import Problem, Render, Renderer
-from .stream import parse_stream
+from .stream import objects_from_documents, parse_stream
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -56,11 +56,23 @@ def load_file(path: Path, display: str, settings, result: Render) -> None:
                 )
             )
             return
+        docs = settings.sources.parsed(display)
+        if docs is not None:  # already parsed this run (GitOps discovery reads a stream that holds Flux objects)
+            objects, problems = objects_from_documents(docs, (), display, lambda data, doc: _made(data, doc, display))
+            result.objects.extend(objects)
+            result.problems.extend(problems)
+            return
         raw = path.read_bytes()
     except OSError as exc:
         result.problems.append(Problem("parse-error", f"{display} cannot be read: {exc.strerror or exc}", Location(display, 1)))
         return
     load_bytes(raw, display, result)
+
+
+def _made(data, doc, display: str) -> K8sObject:
+    obj = K8sObject(data, display, doc.index)
+    obj.origin = display
+    return obj
 
 
 def load_bytes(raw: bytes, display: str, result: Render) -> None:
@@ -69,12 +81,7 @@ def load_bytes(raw: bytes, display: str, result: Render) -> None:
         result.problems.append(Problem("parse-error", error.message, Location(display, error.line)))
         return
 
-    def make(data, doc) -> K8sObject:
-        obj = K8sObject(data, display, doc.index)
-        obj.origin = display
-        return obj
-
-    objects, problems = parse_stream(text, display, make)
+    objects, problems = parse_stream(text, display, lambda data, doc: _made(data, doc, display))
     result.objects.extend(objects)
     result.problems.extend(problems)
 

@@ -57,7 +57,14 @@ def _policy_rejects(tag: str | None, params: dict | None, policy_env: str) -> bo
     allowed = params["allowed"].get(policy_env)
     if allowed is None:  # no list for this environment: anything goes (development)
         return False
-    return tag is None or not any(p.fullmatch(tag) for p in _compiled(tuple(allowed)))
+    return tag is None or not _tag_allowed(tuple(allowed), tag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag_allowed(patterns: tuple, tag: str) -> bool:
+    """Whether ``tag`` fully matches one of ``patterns``: the same tag stands in many containers
+    of a render, and each RE2 match costs a few Python calls."""
+    return any(p.fullmatch(tag) for p in _compiled(patterns))
 
 
 def _overlay_to_pin(container: Container, ctx) -> tuple[str, Location | None]:

@@ -79,6 +79,10 @@ def nearest(docs: list[Doc], file: str) -> list[Doc]:
     return sorted(docs, key=lambda d: (-shared(d), d.file, d.line))
 
 
+_SOURCES_READ = frozenset(("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact",
+                           "ArtifactGenerator", "ConfigMap", "Secret", "SealedSecret", "ExternalSecret", "Kustomization"))
+
+
 class Sources:
     """The Flux source objects of the repository, by (kind, namespace, name)."""
 
@@ -93,6 +97,8 @@ class Sources:
             if not isinstance(data, dict):
                 continue
             kind = data.get("kind")
+            if kind is not None and not (isinstance(kind, str) and kind in _SOURCES_READ):  # a Deployment...: nothing to keep
+                continue
             name, namespace = _meta(data)
             if kind in ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart", "ExternalArtifact") \
                     and _group(data) == SOURCE_GROUP and name:

@@ -38,9 +38,13 @@ class Options:
     max_depth: int = DEFAULT_MAX_DEPTH
 
 
+_KINDS = frozenset(("Application", "ApplicationSet", "AppProject", "Kustomization", "HelmRelease"))
+
+
 def object_kind(data: Any) -> str | None:
     """Which GitOps object a document is, or None."""
-    if not isinstance(data, dict):
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if not isinstance(kind, str) or kind not in _KINDS:  # most documents: one lookup
         return None
     for kind in ("Application", "ApplicationSet", "AppProject"):
         if argocd.is_argo(data, kind):
