@@ -23,7 +23,7 @@ from ..locate.helm_expr import merge as deep_merge  # Helm's coalescing of value
 from ..model import HelmSources, K8sObject, Location, Target
 from ..sources import relative
 from . import Inputs, Problem, Render, Renderer, Unit, helm_errors
-from .process import budget, limit_message, run_bounded, scratch
+from .process import ask, budget, limit_message, run_bounded, scratch
 from .stream import parse_stream
 
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.M)
@@ -324,11 +324,12 @@ def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) ->
     import json
 
     request = json.dumps({"chart": str(chart_dir), "values": values, "name": target.release_name,
-                          "namespace": target.namespace or "default"}).encode()
-    # -I: an isolated interpreter (no cwd or script folder on sys.path, no PYTHON* variables, no user
-    # site), so nothing in the linted repository (a json.py, a .pyc, a .pth) can be imported by it
-    ran = run_bounded([sys.executable, "-I", "-m", "k8slint.render.helm_worker"], timeout=budget(settings),
-                      max_output=settings.max_file_size, memory=settings.render_memory, stdin=request)
+                          "namespace": target.namespace or "default"}).encode()  # ASCII, one line
+    # An isolated interpreter (-I: no cwd or script folder on sys.path, no PYTHON* variables, no user
+    # site), so nothing in the linted repository (a json.py, a .pyc, a .pth) can be imported by it;
+    # it answers this render thread's next charts of this run too (its start-up paid once)
+    ran = ask(settings, ["k8slint.render.helm_worker", "--serve"], request, timeout=budget(settings),
+              max_output=settings.max_file_size, memory=settings.render_memory)
     if ran.status != "ok":
         return None, None, limit_message("the Helm render", ran.status, settings)
     try:
