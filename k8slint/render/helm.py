@@ -245,6 +245,18 @@ def _strip_remote_schemas(folder: Path) -> list[tuple[Path, list[str]]]:
     return changed
 
 
+def _link_tree(source: Path, destination: Path) -> None:
+    """The chart folder for Helm to read: ``source``'s folders made anew, each of its files a link
+    to it (a link of the repository copied as it is; ``.git`` left out). Linking, not copying,
+    the hundreds of files of a chart and its library dependencies: Helm reads through the links,
+    and what k8slint rewrites in the copy (:func:`_strip_remote_schemas`) it replaces, never
+    writes through."""
+    def link(src: str, dst: str) -> None:
+        os.symlink(os.path.abspath(src), dst)
+
+    shutil.copytree(source, destination, symlinks=True, ignore=shutil.ignore_patterns(".git"), copy_function=link)
+
+
 def _packed_remote_schemas(folder: Path) -> list[Path]:
     """Vendored .tgz charts whose values.schema.json refers to the network (cannot be rewritten)."""
     import tarfile
@@ -416,9 +428,9 @@ def render_chart(target: Target, settings, extra_values: tuple = ()) -> Render:
         render_dir = chart_dir
         if add or any(_remote_schema(folder) for folder in [chart_dir, *add.values()]):
             render_dir = Path(tmp) / chart_dir.name
-            shutil.copytree(chart_dir, render_dir, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+            _link_tree(chart_dir, render_dir)
             for alias, local in add.items():
-                shutil.copytree(local, render_dir / "charts" / alias, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+                _link_tree(local, render_dir / "charts" / alias)
                 origin_dirs[f"{chart_name}/charts/{alias}"] = local
                 result.notes.append(f"{display}: dependency {alias} taken from {relative(local, root)} (not downloaded)")
             for schema, dropped in _strip_remote_schemas(render_dir):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Iterator
 
 from .. import regex
@@ -13,10 +14,11 @@ from . import template
 def _matcher(pattern: str):
     """A file-name glob ('*.py'), or with a '/' a glob on the path's tail ('.kube/*', 'secrets/plain/*')."""
     pattern = pattern.lower()
-    if "/" in pattern:
-        anchored = "*/" + pattern.lstrip("/")
-        return lambda rel, name: fnmatch.fnmatchcase("/" + rel.lower(), anchored)
-    return lambda rel, name: fnmatch.fnmatchcase(name, pattern)
+    if "/" in pattern:  # compiled once: a large repository has thousands of files for each pattern
+        anchored = re.compile(fnmatch.translate("*/" + pattern.lstrip("/"))).match
+        return lambda rel, name: anchored("/" + rel.lower()) is not None
+    match = re.compile(fnmatch.translate(pattern)).match
+    return lambda rel, name: match(name) is not None
 
 
 def _under(rel: str, folders: tuple) -> bool:
