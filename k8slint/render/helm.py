@@ -57,6 +57,24 @@ def _read_yaml_file(path: Path, display: str, limit: int | None = None) -> tuple
     return (docs[0].data if docs else None), None
 
 
+def _read_values_file(path: Path, display: str, settings) -> tuple[object, Problem | None]:
+    """:func:`_read_yaml_file` for a values file, with limits.max-file-size; a file of the
+    repository is parsed through the run's sources, so the locator, which reads the same file to
+    place findings on its lines, does not parse it a second time."""
+    limit = settings.max_file_size
+    rel = relative(path, settings.repo_root)
+    if rel.startswith("../") or os.path.isabs(rel):
+        return _read_yaml_file(path, display, limit)
+    raw, _ = settings.sources.read_bytes(rel)
+    if raw is None or len(raw) > limit or decode(raw)[1] is not None:
+        return _read_yaml_file(path, display, limit)  # in the words it has for that
+    errors = settings.sources.errors(rel)
+    if errors:
+        return None, Problem("render-error", f"{display}: {errors[0].message}", Location(display, errors[0].line))
+    docs = settings.sources.docs(rel)
+    return (docs[0].data if docs else None), None
+
+
 def _chart_name(chart_dir: Path) -> str | None:
     data, _ = _read_yaml_file(chart_dir / "Chart.yaml", "Chart.yaml")
     return data.get("name") if isinstance(data, dict) and isinstance(data.get("name"), str) else None
@@ -373,13 +391,12 @@ def render_chart(target: Target, settings, extra_values: tuple = ()) -> Render:
         return result
 
     values: dict = {}
-    limit = settings.max_file_size
-    defaults, problem = _read_yaml_file(chart_dir / "values.yaml", _under(display, "values.yaml"), limit) if (chart_dir / "values.yaml").is_file() else ({}, None)
+    defaults, problem = _read_values_file(chart_dir / "values.yaml", _under(display, "values.yaml"), settings) if (chart_dir / "values.yaml").is_file() else ({}, None)
     if problem:
         result.problems.append(problem)
     merged_defaults = defaults if isinstance(defaults, dict) else {}
     for path in target.values:
-        data, problem = _read_yaml_file(path, relative(path, root), limit)
+        data, problem = _read_values_file(path, relative(path, root), settings)
         if problem:
             result.problems.append(problem)
             continue
