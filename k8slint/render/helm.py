@@ -263,16 +263,33 @@ def _strip_remote_schemas(folder: Path) -> list[tuple[Path, list[str]]]:
     return changed
 
 
-def _link_tree(source: Path, destination: Path) -> None:
-    """The chart folder for Helm to read: ``source``'s folders made anew, each of its files a link
-    to it (a link of the repository copied as it is; ``.git`` left out). Linking, not copying,
-    the hundreds of files of a chart and its library dependencies: Helm reads through the links,
-    and what k8slint rewrites in the copy (:func:`_strip_remote_schemas`) it replaces, never
-    writes through."""
-    def link(src: str, dst: str) -> None:
-        os.symlink(os.path.abspath(src), dst)
+def _rewritten_inside(folder: str) -> bool:
+    """Whether the render copy of ``folder`` differs from it: a values.schema.json or a .git in it."""
+    for _, dirnames, filenames in os.walk(folder, followlinks=False):
+        if ".git" in dirnames or ".git" in filenames or "values.schema.json" in filenames:
+            return True
+    return False
 
-    shutil.copytree(source, destination, symlinks=True, ignore=shutil.ignore_patterns(".git"), copy_function=link)
+
+def _link_tree(source: Path, destination: Path) -> None:
+    """The chart folder for Helm to read, without copying it: ``destination`` is made anew and each
+    entry of ``source`` (``.git`` left out) is a link to it - a folder too, unless k8slint writes in
+    its copy (``charts/``, where dependencies are added) or it holds a ``values.schema.json`` (which
+    :func:`_strip_remote_schemas` may replace in the copy) or a ``.git``: such folders are made
+    anew, entry by entry. A link of the repository is copied as it is. Helm reads through the links; nothing is
+    ever written through one."""
+    destination.mkdir(parents=True)
+    with os.scandir(source) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name == ".git":
+                continue
+            target = destination / entry.name
+            if entry.is_symlink():
+                os.symlink(os.readlink(entry.path), target)
+            elif entry.is_dir() and (entry.name == "charts" or _rewritten_inside(entry.path)):
+                _link_tree(Path(entry.path), target)
+            else:
+                os.symlink(os.path.abspath(entry.path), target)
 
 
 def _packed_remote_schemas(folder: Path) -> list[Path]:
