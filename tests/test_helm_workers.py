@@ -46,8 +46,8 @@ def counted(monkeypatch):
 
 def _gone(workers: list[process.Served]) -> bool:
     """No worker process, and no private folder of one, is left."""
-    return (all(w.proc.poll() is not None for w in workers) and not any(os.path.exists(w._private) for w in workers)
-            and process._CHILDREN == set())
+    return (all(w.proc.poll() is not None and w.proc.pid not in process._CHILDREN for w in workers)
+            and not any(os.path.exists(w._private) for w in workers))
 
 
 def test_one_worker_renders_every_chart_of_a_render_thread(tmp_path: Path, counted):
@@ -114,5 +114,24 @@ def test_a_worker_that_dies_is_a_render_error_and_the_next_request_gets_a_new_on
         too_big = process.ask(settings, ["k8slint.render.helm_worker", "--serve"], request, timeout=60, max_output=10)
         assert too_big.status == "too-big"
     finally:
+        workers = list(settings.cache["served"].values())
         process.release(settings)
-    assert process._CHILDREN == set()
+    assert workers and _gone(workers)
+
+
+def test_a_plan_dropped_before_its_render_stage_ends_its_workers(tmp_path: Path, counted):
+    """Finding an app-of-apps chart's Applications renders it while planning; a plan made and
+    dropped (no render stage to release its workers) still ends them."""
+    import gc
+
+    from k8slint.plan import Options, make_plan
+
+    (tmp_path / ".k8slint.yaml").write_text("{}\n")
+    _chart(tmp_path, "alpha")
+    settings = make_plan(Options(paths=[str(tmp_path / "alpha")], env="development")).settings
+    request = ('{"chart": "%s", "values": {}, "name": "r", "namespace": "default"}' % (tmp_path / "alpha")).encode()
+    assert process.ask(settings, ["k8slint.render.helm_worker", "--serve"], request, timeout=60, max_output=1 << 20).status == "ok"
+    assert len(counted) == 1 and counted[0].alive()
+    del settings
+    gc.collect()
+    assert _gone(counted)

@@ -417,7 +417,13 @@ def ask(settings, command: list[str], request: bytes, *, timeout: float, max_out
     refused for what earlier ones left behind."""
     key = (threading.get_ident(), tuple(command), memory, network)
     with _LOCK:
-        workers = settings.cache.setdefault("served", {})
+        workers = settings.cache.get("served")
+        if workers is None:
+            import weakref
+
+            workers = settings.cache["served"] = {}
+            # a run whose render stage never came (a plan made and dropped) still ends its workers
+            weakref.finalize(settings, _close_all, workers)
     worker = workers.get(key)
     if worker is not None and (not worker.alive() or worker.renders >= _SERVED_RENDERS):
         worker.close()
@@ -438,6 +444,13 @@ def ask(settings, command: list[str], request: bytes, *, timeout: float, max_out
 def release(settings) -> None:
     """End every worker :func:`ask` started for this run (the render stage is over)."""
     with _LOCK:
-        workers = list(settings.cache.pop("served", {}).values())
-    for worker in workers:
+        workers = settings.cache.pop("served", {})
+    _close_all(workers)
+
+
+def _close_all(workers: dict) -> None:
+    with _LOCK:
+        listed = list(workers.values())
+        workers.clear()
+    for worker in listed:
         worker.close()
