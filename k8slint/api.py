@@ -42,7 +42,11 @@ def lint(paths: list[str] | tuple[str, ...] | str = (), **options: Any) -> Repor
 
 def targets(paths: list[str] | tuple[str, ...] | str = (), **options: Any) -> list[Target]:
     """The targets :func:`lint` would check, with their environments (``--list-targets``)."""
-    return make_plan(_options(paths, options)).targets
+    from .render import process
+
+    plan = make_plan(_options(paths, options))
+    process.release(plan.settings)  # renderer workers that finding Applications' targets started
+    return plan.targets
 
 
 def unchecked_note(files: list[str], shown: int = 10) -> str:
@@ -119,6 +123,7 @@ def run(options: Options, watchdog: bool = False, before_render=None, progress=N
         finally:
             for timer in timers:
                 timer.cancel()
+            process.release(settings)
 
 
 _PLAIN_INPUTS = (".yaml", ".yml", ".json")
@@ -213,7 +218,7 @@ def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool
     checkout (--diff-base), cached by what it holds, not where."""
     import threading
 
-    from .render import finish, render
+    from .render import finish, process, render
 
     settings = plan.settings
     targets = plan.targets if plan.rendered else []
@@ -239,16 +244,19 @@ def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool
             progress(done, len(targets))
         return result
 
-    if jobs > 1 and len(targets) > 1:
-        from concurrent.futures import ThreadPoolExecutor  # not for one target (its import: logging, threads)
+    try:
+        if jobs > 1 and len(targets) > 1:
+            from concurrent.futures import ThreadPoolExecutor  # not for one target (its import: logging, threads)
 
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            renders = list(pool.map(one, targets))
-    else:
-        renders = [one(t) for t in targets]
-    if memo is not None:
-        memo.finish()
-    finish(renders, settings)
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                renders = list(pool.map(one, targets))
+        else:
+            renders = [one(t) for t in targets]
+        if memo is not None:
+            memo.finish()
+        finish(renders, settings)
+    finally:
+        process.release(settings)  # the renderer workers kept for the run's renders (Helm SDK)
     return renders
 
 

@@ -373,6 +373,29 @@ def test_a_stream_gitops_discovery_reads_is_not_parsed_again_as_a_plain_target(t
     assert fresh.summary == shared.summary
 
 
+def test_a_charts_values_files_are_parsed_once_by_render_and_locator(tmp_path, monkeypatch):
+    """values.yaml and values-<env>.yaml are read by the render (merged for Helm) and by the locator
+    (a finding placed on a values line): one parse each."""
+    seen = _count_parses(monkeypatch)
+    (tmp_path / ".k8slint.yaml").write_text("{}\n")
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("image: nginx:1.27\nreplicas: 1\n")
+    (chart / "values-production.yaml").write_text("image: nginx:latest\n")
+    (chart / "templates" / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ .Values.replicas }}\n"
+        "  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n"
+        "      containers:\n        - name: web\n          image: {{ .Values.image }}\n")
+    import k8slint
+
+    report = k8slint.lint([str(chart)], repo_root=str(tmp_path), select=["image-tag-latest"])
+    [finding] = report.findings
+    assert (finding.rule, finding.location.file, finding.location.line) == ("image-tag-latest", "chart/values-production.yaml", 1)
+    assert seen[(chart / "values.yaml").read_text()] == 1
+    assert seen[(chart / "values-production.yaml").read_text()] == 1
+
+
 # -- work grows linearly with the number of objects ----------------------------------------------
 
 CROSS_OBJECT_FIXTURES = ["service-selector", "hpa-target", "ingress-backend", "claim-exists", "config-ref-exists",

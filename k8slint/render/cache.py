@@ -285,8 +285,9 @@ class Scope:
         return ran
 
     def store(self, name: str, ran: Ran, elapsed: float) -> None:
-        if ran.status != "ok" or ran.returncode not in (0, 1):
+        if ran.status != "ok" or ran.returncode not in (0, 1, None):
             return  # a limit, a signal, a crash (Go's panic is exit 2), a renderer that could not start: not an answer to keep
+        # (None: a kept worker's one-line answer, process.ask; it exits only when it breaks)
         folders = self.folders + ([self.private] if self.private else [])
         self.run.store.write(KIND, name, _encode(name, ran, elapsed, folders))
         self.run.written = True

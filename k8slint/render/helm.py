@@ -23,7 +23,7 @@ from ..locate.helm_expr import merge as deep_merge  # Helm's coalescing of value
 from ..model import HelmSources, K8sObject, Location, Target
 from ..sources import relative
 from . import Inputs, Problem, Render, Renderer, Unit, helm_errors
-from .process import budget, limit_message, run_bounded, scratch
+from .process import ask, budget, limit_message, run_bounded, scratch
 from .stream import parse_stream
 
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.M)
@@ -54,6 +54,24 @@ def _read_yaml_file(path: Path, display: str, limit: int | None = None) -> tuple
     docs, errors = load_text(text)
     if errors:
         return None, Problem("render-error", f"{display}: {errors[0].message}", Location(display, errors[0].line))
+    return (docs[0].data if docs else None), None
+
+
+def _read_values_file(path: Path, display: str, settings) -> tuple[object, Problem | None]:
+    """:func:`_read_yaml_file` for a values file, with limits.max-file-size; a file of the
+    repository is parsed through the run's sources, so the locator, which reads the same file to
+    place findings on its lines, does not parse it a second time."""
+    limit = settings.max_file_size
+    rel = relative(path, settings.repo_root)
+    if rel.startswith("../") or os.path.isabs(rel):
+        return _read_yaml_file(path, display, limit)
+    raw, _ = settings.sources.read_bytes(rel)
+    if raw is None or len(raw) > limit or decode(raw)[1] is not None:
+        return _read_yaml_file(path, display, limit)  # in the words it has for that
+    errors = settings.sources.errors(rel)
+    if errors:
+        return None, Problem("render-error", f"{display}: {errors[0].message}", Location(display, errors[0].line))
+    docs = settings.sources.docs(rel)
     return (docs[0].data if docs else None), None
 
 
@@ -245,6 +263,35 @@ def _strip_remote_schemas(folder: Path) -> list[tuple[Path, list[str]]]:
     return changed
 
 
+def _rewritten_inside(folder: str) -> bool:
+    """Whether the render copy of ``folder`` differs from it: a values.schema.json or a .git in it."""
+    for _, dirnames, filenames in os.walk(folder, followlinks=False):
+        if ".git" in dirnames or ".git" in filenames or "values.schema.json" in filenames:
+            return True
+    return False
+
+
+def _link_tree(source: Path, destination: Path) -> None:
+    """The chart folder for Helm to read, without copying it: ``destination`` is made anew and each
+    entry of ``source`` (``.git`` left out) is a link to it - a folder too, unless k8slint writes in
+    its copy (``charts/``, where dependencies are added) or it holds a ``values.schema.json`` (which
+    :func:`_strip_remote_schemas` may replace in the copy) or a ``.git``: such folders are made
+    anew, entry by entry. A link of the repository is copied as it is. Helm reads through the links; nothing is
+    ever written through one."""
+    destination.mkdir(parents=True)
+    with os.scandir(source) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name == ".git":
+                continue
+            target = destination / entry.name
+            if entry.is_symlink():
+                os.symlink(os.readlink(entry.path), target)
+            elif entry.is_dir() and (entry.name == "charts" or _rewritten_inside(entry.path)):
+                _link_tree(Path(entry.path), target)
+            else:
+                os.symlink(os.path.abspath(entry.path), target)
+
+
 def _packed_remote_schemas(folder: Path) -> list[Path]:
     """Vendored .tgz charts whose values.schema.json refers to the network (cannot be rewritten)."""
     import tarfile
@@ -324,11 +371,12 @@ def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) ->
     import json
 
     request = json.dumps({"chart": str(chart_dir), "values": values, "name": target.release_name,
-                          "namespace": target.namespace or "default"}).encode()
-    # -I: an isolated interpreter (no cwd or script folder on sys.path, no PYTHON* variables, no user
-    # site), so nothing in the linted repository (a json.py, a .pyc, a .pth) can be imported by it
-    ran = run_bounded([sys.executable, "-I", "-m", "k8slint.render.helm_worker"], timeout=budget(settings),
-                      max_output=settings.max_file_size, memory=settings.render_memory, stdin=request)
+                          "namespace": target.namespace or "default"}).encode()  # ASCII, one line
+    # An isolated interpreter (-I: no cwd or script folder on sys.path, no PYTHON* variables, no user
+    # site), so nothing in the linted repository (a json.py, a .pyc, a .pth) can be imported by it;
+    # it answers this render thread's next charts of this run too (its start-up paid once)
+    ran = ask(settings, ["k8slint.render.helm_worker", "--serve"], request, timeout=budget(settings),
+              max_output=settings.max_file_size, memory=settings.render_memory)
     if ran.status != "ok":
         return None, None, limit_message("the Helm render", ran.status, settings)
     try:
@@ -360,13 +408,12 @@ def render_chart(target: Target, settings, extra_values: tuple = ()) -> Render:
         return result
 
     values: dict = {}
-    limit = settings.max_file_size
-    defaults, problem = _read_yaml_file(chart_dir / "values.yaml", _under(display, "values.yaml"), limit) if (chart_dir / "values.yaml").is_file() else ({}, None)
+    defaults, problem = _read_values_file(chart_dir / "values.yaml", _under(display, "values.yaml"), settings) if (chart_dir / "values.yaml").is_file() else ({}, None)
     if problem:
         result.problems.append(problem)
     merged_defaults = defaults if isinstance(defaults, dict) else {}
     for path in target.values:
-        data, problem = _read_yaml_file(path, relative(path, root), limit)
+        data, problem = _read_values_file(path, relative(path, root), settings)
         if problem:
             result.problems.append(problem)
             continue
@@ -415,9 +462,9 @@ def render_chart(target: Target, settings, extra_values: tuple = ()) -> Render:
         render_dir = chart_dir
         if add or any(_remote_schema(folder) for folder in [chart_dir, *add.values()]):
             render_dir = Path(tmp) / chart_dir.name
-            shutil.copytree(chart_dir, render_dir, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+            _link_tree(chart_dir, render_dir)
             for alias, local in add.items():
-                shutil.copytree(local, render_dir / "charts" / alias, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+                _link_tree(local, render_dir / "charts" / alias)
                 origin_dirs[f"{chart_name}/charts/{alias}"] = local
                 result.notes.append(f"{display}: dependency {alias} taken from {relative(local, root)} (not downloaded)")
             for schema, dropped in _strip_remote_schemas(render_dir):

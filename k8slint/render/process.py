@@ -19,6 +19,13 @@ through :func:`run_bounded`, which starts it through a small launcher (an isolat
 
 ``run_bounded`` kills the renderer's whole process group when it passes the time limit or its
 output passes the size limit, so a hostile input cannot hang the run or fill memory.
+
+:func:`ask` does the same for a renderer that answers many requests, one line each (the Helm SDK
+worker: its interpreter and Go runtime start once per render thread, not once per chart). It is
+started exactly like ``run_bounded``'s children and is kept, per render thread, for that run's
+next request only (``settings.cache``): never shared between runs or repositories. Each request
+has its own time limit and output cap; a worker that passes one is killed and the next request
+starts a new one; :func:`release` (at the end of the render stage) ends them all.
 """
 
 from __future__ import annotations
@@ -60,7 +67,7 @@ except (ImportError, ValueError, OSError):
     pass
 if command[0] == "--module":  # a Python child (the Helm SDK worker): run it here, one interpreter start saved
     import runpy
-    sys.argv = [command[1]]
+    sys.argv = command[1:]
     runpy.run_module(command[1], run_name="__main__", alter_sys=True)
     sys.exit(0)
 try:
@@ -78,7 +85,7 @@ _CLOSED = threading.Event()  # shutdown() ran: start nothing more
 # ``scratch`` records the temporary folders a render makes, ``private`` a child's own folder)
 _SCOPE = threading.local()
 _PRIVATE = "k8slint-run-"  # the prefix of a child's own folder
-RUNS = [0]  # children started by this process (tests count renders with it)
+RUNS = [0]  # renders asked of renderer children by this process, kept workers included (tests count renders with it)
 
 
 @dataclass
@@ -313,3 +320,181 @@ def limit_message(what: str, status: str, settings) -> str:
         return f"{what} was stopped: k8slint is shutting down"
     return (f"{what} produced more than {settings.max_file_size:,} bytes of output and was stopped "
             "(limits.max-file-size; raise it with --max-file-size)")
+
+
+# -- renderers that answer many requests -----------------------------------------------------------
+
+_SERVED_RENDERS = 50  # requests one worker answers before a fresh one takes over (bounds what builds up in it)
+
+
+class Served:
+    """One isolated renderer child answering requests, one line of input -> one line of output,
+    started as :func:`run_bounded` starts a child (launcher, private folder, environment, memory
+    cap, dies with k8slint). Used by the thread that started it only (the kernel kills it with
+    that thread: ``PR_SET_PDEATHSIG``)."""
+
+    def __init__(self, command: list[str], memory: int | None, network: bool) -> None:
+        import subprocess
+        import sys
+        import tempfile
+
+        self.renders = 0
+        self.proc = None
+        self._private = tempfile.mkdtemp(prefix="k8slint-run-")
+        with _LOCK:
+            _SCRATCH.add(self._private)
+        cwd, home = Path(self._private) / "cwd", Path(self._private) / "home"
+        cwd.mkdir()
+        home.mkdir()
+        env = child_env(home, network)
+        if memory:
+            env["GOMEMLIMIT"] = str(max(memory * 3 // 4, 64 << 20))
+        self._err = tempfile.TemporaryFile()
+        launcher = [sys.executable, "-I", "-c", _LAUNCHER, str(_memory(memory)), "0" if network else "1"]
+        with _LOCK:
+            if _CLOSED.is_set():
+                return
+            self.proc = subprocess.Popen([*launcher, "--module", *command], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=self._err, env=env, cwd=str(cwd),
+                                         start_new_session=True)
+            _CHILDREN.add(self.proc.pid)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def ask(self, request: bytes, timeout: float, max_output: int) -> Ran:
+        """The answer line to ``request`` (one line, no newline in it); a worker that passes the time
+        limit or output cap, or stops, is closed (status and stderr as :func:`run_bounded` gives)."""
+        if self.proc is None or _CLOSED.is_set():
+            return Ran("stopped")
+        timed_out = threading.Event()
+
+        def on_timeout() -> None:
+            timed_out.set()
+            self._kill()
+
+        self._err.seek(0)
+        self._err.truncate()
+        timer = threading.Timer(timeout, on_timeout)
+        timer.daemon = True
+        timer.start()
+        try:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self.proc.stdin.write(request + b"\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline(max_output + 2)
+        except (OSError, ValueError):  # it stopped before reading the request (a broken pipe)
+            line = b""
+        finally:
+            timer.cancel()
+        self.renders += 1
+        if line.endswith(b"\n") and len(line) <= max_output + 1 and not timed_out.is_set():
+            return Ran("ok", None, line[:-1], "")
+        too_big = len(line) > max_output and not timed_out.is_set()
+        self.close()
+        self._err.seek(0)
+        stderr = self._err.read(1 << 16).decode("utf-8", "replace")
+        returncode = self.proc.returncode if self.proc is not None else None
+        if _CLOSED.is_set():
+            return Ran("stopped", returncode)
+        if timed_out.is_set():
+            return Ran("timeout", returncode, b"", stderr)
+        if too_big:
+            return Ran("too-big", returncode, b"", stderr)
+        if returncode and _out_of_memory(stderr):
+            return Ran("memory", returncode, b"", stderr)
+        return Ran("ok", returncode, b"", stderr)
+
+    def _kill(self) -> None:
+        import signal
+
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Kill it (its whole group) and remove its private folder."""
+        import shutil
+
+        if self.proc is not None:
+            self._kill()
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+            self.proc.wait()
+            with _LOCK:
+                _CHILDREN.discard(self.proc.pid)
+        shutil.rmtree(self._private, ignore_errors=True)
+        with _LOCK:
+            _SCRATCH.discard(self._private)
+
+
+def ask(settings, command: list[str], request: bytes, *, timeout: float, max_output: int,
+        memory: int | None = None, network: bool = False) -> Ran:
+    """``request`` answered by this thread's worker running the Python module ``command[0]`` (with
+    ``command[1:]`` as its arguments), started on first use; see :class:`Served`. A worker that
+    had answered before and ran out of memory is replaced and asked once more, so a render is never
+    refused for what earlier ones left behind. Inside a render cache scope
+    (:mod:`k8slint.render.cache`), an unchanged request's answer is the cached one, keyed as
+    :func:`run_bounded` keys the same module run as a child of its own."""
+    current = getattr(_SCOPE, "current", None)
+    if current is not None:
+        import sys
+
+        def fresh() -> Ran:
+            ran, worker = _ask(settings, command, request, timeout, max_output, memory, network)
+            current.private = worker._private if worker is not None else None  # its paths kept out of the entry
+            return ran
+
+        return current.answer([sys.executable, "-I", "-m", *command], request, timeout, max_output, memory,
+                              network, fresh)
+    return _ask(settings, command, request, timeout, max_output, memory, network)[0]
+
+
+def _ask(settings, command: list[str], request: bytes, timeout: float, max_output: int,
+         memory: int | None, network: bool) -> tuple[Ran, "Served | None"]:
+    key = (threading.get_ident(), tuple(command), memory, network)
+    with _LOCK:
+        workers = settings.cache.get("served")
+        if workers is None:
+            import weakref
+
+            workers = settings.cache["served"] = {}
+            # a run whose render stage never came (a plan made and dropped) still ends its workers
+            weakref.finalize(settings, _close_all, workers)
+    worker = workers.get(key)
+    if worker is not None and (not worker.alive() or worker.renders >= _SERVED_RENDERS):
+        worker.close()
+        worker = None
+    for attempt in range(2):
+        if worker is None:
+            worker = Served(command, memory, network)
+            with _LOCK:
+                workers[key] = worker
+        with _LOCK:
+            RUNS[0] += 1
+        ran = worker.ask(request, timeout, max_output)
+        if ran.status == "memory" and worker.renders > 1 and attempt == 0:
+            worker = None
+            continue
+        return ran, worker
+    return ran, worker  # pragma: no cover - the loop returns
+
+
+def release(settings) -> None:
+    """End every worker :func:`ask` started for this run (the render stage is over)."""
+    with _LOCK:
+        workers = settings.cache.pop("served", {})
+    _close_all(workers)
+
+
+def _close_all(workers: dict) -> None:
+    with _LOCK:
+        listed = list(workers.values())
+        workers.clear()
+    for worker in listed:
+        worker.close()
