@@ -52,15 +52,7 @@ RENDER = _PRELUDE + (
     "sys.stdout.flush(); os._exit(0)\n"
 )
 
-LAUNCHER = (
-    "import os, subprocess, sys, time\n"
-    "start = time.perf_counter()\n"
-    "proc = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-    "_, status, usage = os.wait4(proc.pid, 0)\n"
-    "elapsed = time.perf_counter() - start\n"
-    "with open(sys.argv[1], 'w') as out:\n"
-    "    out.write(f'{elapsed} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}')\n"
-)
+from ab import LAUNCHER  # noqa: E402 - the same timing launcher as the A/B runs (bench/ is on sys.path when run)
 
 # The children get the environment a user has: bytecode caches written and read, no CI switches.
 CHILD_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "GITHUB_ACTIONS")}

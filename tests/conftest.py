@@ -55,6 +55,18 @@ def run():
     return k8slint
 
 
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A fresh, empty user cache folder for this test (XDG_CACHE_HOME); the k8slint folder inside
+    it (render entries: ``home / "render"``)."""
+    from k8slint.plan import cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("K8SLINT_NO_CACHE", raising=False)
+    monkeypatch.setattr(cache, "_warned", set())
+    return tmp_path / "xdg" / "k8slint"
+
+
 def cli(*args: str, cwd: Path | str | None = None, stdin: str | bytes | None = None, env: dict | None = None) -> Result:
     """``k8slint *args`` through its click commands in this process (stdout, stderr, exit code as the
     CLI gives them; a traceback fails the test). Use ``k8slint()`` where the process is the point:

@@ -20,14 +20,6 @@ from k8slint.plan import cache, catalogue, rules
 REPO = FIXTURES / "custom-rules"
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
-    """A fresh XDG_CACHE_HOME; the k8slint folder inside it."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("K8SLINT_NO_CACHE", raising=False)
-    monkeypatch.setattr(cache, "_warned", set())
-    return tmp_path / "xdg" / "k8slint"
-
 
 def _tree(value):
     """A value with every line the loader recorded, to compare two rule catalogues exactly."""

@@ -65,14 +65,6 @@ spec:
 """
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
-    """A fresh, empty user cache folder for this test (its render entries: ``home / "render"``)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("K8SLINT_NO_CACHE", raising=False)
-    monkeypatch.setattr(cache, "_warned", set())
-    return tmp_path / "xdg" / "k8slint"
-
 
 @pytest.fixture
 def repo(tmp_path) -> Path:
