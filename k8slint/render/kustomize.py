@@ -15,13 +15,15 @@ import os
 import re
 import shutil
 import sys
+import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 from ..errors import RendererMissing
 from ..load import YMap, decode
 from ..model import K8sObject, Location, Target
 from ..sources import OUTSIDE, relative
-from . import Inputs, Problem, Render, Renderer, Unit
+from . import Inputs, Problem, Render, Renderer, Unit, cache
 from .kustomization import INCLUDES, is_remote, kustomization_file, references
 from .kustomize_errors import explain
 from .process import budget, limit_message, run_bounded, scratch
@@ -258,6 +260,21 @@ def _parse_transforms(text: str) -> tuple:
     return tuple(entries)
 
 
+def _wrapper(directory: Path, wrapper: str, fields: dict | None, components: tuple) -> bytes:
+    """The wrapper kustomization in the folder ``wrapper``: the target's folder as its resource
+    (with ``fields`` and ``components`` around it) and kustomize's provenance annotations on."""
+    rel_target = os.path.relpath(os.path.realpath(directory), wrapper)
+    if fields or components:
+        wrapped = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [rel_target],
+                   **(fields or {}), "buildMetadata": ["originAnnotations", "transformerAnnotations"]}
+        if components:
+            wrapped["components"] = [os.path.relpath(os.path.realpath(c), wrapper) for c in components]
+        return json.dumps(wrapped).encode("utf-8")  # JSON is YAML
+    return ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            f"resources:\n- {json.dumps(rel_target)}\n"  # quoted: a folder name cannot add YAML of its own
+            "buildMetadata: [originAnnotations, transformerAnnotations]\n").encode("utf-8")
+
+
 def render_kustomization(target: Target, settings, fields: dict | None = None, components: tuple = ()) -> Render:
     """Build the target's kustomization. ``fields`` (kustomization fields: namePrefix, images,
     patches...) and ``components`` (folders) are added around it in the wrapper, as an Argo CD
@@ -277,27 +294,21 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
         command = kustomize_command()
     except KustomizeNotFound as exc:  # no renderer: the run cannot check (exit 2), never a finding
         raise RendererMissing(str(exc)) from None
-    with scratch("k8slint-") as tmp:
+    # The wrapper's text depends on its folder's place only (one level under the temporary
+    # folder), so a cached answer is found before the folder is made: a hit makes none.
+    planned = os.path.join(os.path.realpath(tempfile.gettempdir()), "k8slint-planned")
+    limits = {"timeout": budget(settings), "max_output": settings.max_file_size, "memory": settings.render_memory,
+              "network": settings.allow_remote}
+    ran = cache.planned([*command, planned], planned, {"kustomization.yaml": _wrapper(directory, planned, fields, components)},
+                        **limits)
+    with nullcontext(planned) if ran is not None else scratch("k8slint-") as tmp:
         wrapper = Path(os.path.realpath(tmp))
-        rel_target = os.path.relpath(os.path.realpath(directory), wrapper)
-        if fields or components:
-            wrapped = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [rel_target],
-                       **(fields or {}), "buildMetadata": ["originAnnotations", "transformerAnnotations"]}
-            if components:
-                wrapped["components"] = [os.path.relpath(os.path.realpath(c), wrapper) for c in components]
-            (wrapper / "kustomization.yaml").write_text(json.dumps(wrapped), encoding="utf-8")  # JSON is YAML
-        else:
-            (wrapper / "kustomization.yaml").write_text(
-                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-                f"resources:\n- {json.dumps(rel_target)}\n"  # quoted: a folder name cannot add YAML of its own
-                "buildMetadata: [originAnnotations, transformerAnnotations]\n",
-                encoding="utf-8",
-            )
-        try:
-            ran = run_bounded([*command, str(wrapper)], timeout=budget(settings), max_output=settings.max_file_size,
-                              memory=settings.render_memory, network=settings.allow_remote)
-        except OSError as exc:
-            raise RendererMissing(f"could not run {command[0]} (kustomize): {exc.strerror}") from None
+        if ran is None:
+            (wrapper / "kustomization.yaml").write_bytes(_wrapper(directory, str(wrapper), fields, components))
+            try:
+                ran = run_bounded([*command, str(wrapper)], **limits)
+            except OSError as exc:
+                raise RendererMissing(f"could not run {command[0]} (kustomize): {exc.strerror}") from None
         if ran.status != "ok":
             result.failed = True
             result.problems.append(Problem("render-error", limit_message(f"kustomize build of {target.display}", ran.status, settings), Location(krel, 1)))
