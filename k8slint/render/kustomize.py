@@ -197,8 +197,9 @@ def _file_references(data: YMap) -> list[tuple[str, int]]:
     return [(path, line) for path, line, key in references(data) if key not in INCLUDES]
 
 
-def _within(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+def _inside(path: str, top: str) -> bool:
+    """``path`` is ``top`` or under it (both normalized path strings)."""
+    return path == top or path.startswith(top if top.endswith(os.sep) else top + os.sep)
 
 
 def _outside(node, root: Path, settings) -> list[Problem]:
@@ -226,21 +227,21 @@ def _escaping_links(data: YMap, current: Path, root: Path, rel: str) -> list[Pro
     """Paths a kustomization names (resources, patches, generator files...) that are symlinks
     leaving the repository: kustomize would read them (it resolves only the folder part)."""
     problems = []
-    real_root = root.resolve()
+    top, real_top, here = str(root), os.path.realpath(root), str(current)  # strings: each value is a few calls, not pathlib's dozens
     for value, container, key in _strings(data):
         for candidate in {value, value.split("=", 1)[-1]}:
             if not candidate or "\n" in candidate or len(candidate) > 4096 or "://" in candidate:
                 continue
-            path = Path(os.path.normpath(current / candidate))
-            if not _within(path, root):
+            path = os.path.normpath(os.path.join(here, candidate))
+            if not _inside(path, top):
                 continue  # a path outside the repository as written is the user's layout, not a link
             try:
-                if not path.exists():
+                if not os.path.exists(path):
                     continue
-                real = path.resolve()
-            except (OSError, RuntimeError):
+                real = os.path.realpath(path)
+            except (OSError, RuntimeError, ValueError):
                 continue
-            if not _within(real, real_root):
+            if not _inside(real, real_top):
                 line = container.key_line(key) if isinstance(container, YMap) else container.item_line(key)
                 problems.append(Problem(
                     "render-error",
@@ -327,11 +328,18 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
         wrapper_file = relative(wrapper / "kustomization.yaml", root)
 
         in_repo: dict[str, str] = {}  # each object names the same few files
+        # and overlays of one base name its files by the same paths: each placed once a run
+        placed: dict[str, str] = settings.cache.setdefault(f"kustomize-in-repo {root}", {})
+        wrapper_text = str(wrapper)
 
         def to_repo(path_text: str) -> str:
             found = in_repo.get(path_text)
             if found is None:
-                found = in_repo[path_text] = relative(Path(os.path.normpath(wrapper / path_text)), root)
+                full = os.path.normpath(os.path.join(wrapper_text, path_text))
+                found = placed.get(full)
+                if found is None:
+                    found = placed[full] = relative(Path(full), root)
+                in_repo[path_text] = found
             return found
 
         def make(data: YMap, doc) -> K8sObject:
