@@ -98,7 +98,7 @@ def _node_preflight(node, settings) -> list[Problem]:
     if data is not None:
         current = node.directory
         problems.extend(_outside(node, root, settings))
-        problems.extend(_escaping_links(data, current, root, rel))
+        problems.extend(_escaping_links(data, current, root, rel, settings.cache.setdefault("kustomize-links", {})))
         if "helmCharts" in data or "helmChartInflationGenerator" in data:
             problems.append(
                 Problem(
@@ -197,6 +197,22 @@ def _file_references(data: YMap) -> list[tuple[str, int]]:
     return [(path, line) for path, line, key in references(data) if key not in INCLUDES]
 
 
+def _linked(path: str, top: str, links: dict) -> bool:
+    """Whether a folder or file from ``top`` (exclusive) down to ``path`` (under it, both
+    normalized) is a symbolic link; each answer kept in ``links``."""
+    current = top
+    for part in path[len(top):].split(os.sep):
+        if not part:
+            continue
+        current = os.path.join(current, part)
+        found = links.get(current)
+        if found is None:
+            found = links[current] = os.path.islink(current)
+        if found:
+            return True
+    return False
+
+
 def _inside(path: str, top: str) -> bool:
     """``path`` is ``top`` or under it (both normalized path strings)."""
     return path == top or path.startswith(top if top.endswith(os.sep) else top + os.sep)
@@ -223,10 +239,12 @@ def _outside(node, root: Path, settings) -> list[Problem]:
     return problems
 
 
-def _escaping_links(data: YMap, current: Path, root: Path, rel: str) -> list[Problem]:
+def _escaping_links(data: YMap, current: Path, root: Path, rel: str, links: dict | None = None) -> list[Problem]:
     """Paths a kustomization names (resources, patches, generator files...) that are symlinks
-    leaving the repository: kustomize would read them (it resolves only the folder part)."""
+    leaving the repository: kustomize would read them (it resolves only the folder part).
+    ``links``: the run's answers of "is this path a symbolic link", shared by the kustomizations."""
     problems = []
+    links = {} if links is None else links
     top, real_top, here = str(root), os.path.realpath(root), str(current)  # strings: each value is a few calls, not pathlib's dozens
     for value, container, key in _strings(data):
         for candidate in {value, value.split("=", 1)[-1]}:
@@ -236,8 +254,8 @@ def _escaping_links(data: YMap, current: Path, root: Path, rel: str) -> list[Pro
             if not _inside(path, top):
                 continue  # a path outside the repository as written is the user's layout, not a link
             try:
-                if not os.path.exists(path):
-                    continue
+                if not os.path.exists(path) or not _linked(path, top, links):
+                    continue  # no link between the root and it: its real path is under the root's
                 real = os.path.realpath(path)
             except (OSError, RuntimeError, ValueError):
                 continue
