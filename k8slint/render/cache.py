@@ -18,7 +18,8 @@ The key of one renderer run is a hash of
   answer (output size, memory);
 - the command run and its input, with the run's temporary folders named by their order, and
   the bytes of every file in those folders (the kustomize wrapper, the values file handed to
-  Helm, a chart copied with its local dependencies);
+  Helm, a chart copied with its local dependencies); the kustomize wrapper is keyed by the text
+  it will hold before its folder is made (:func:`planned`), so a hit makes no folder;
 - the renderer itself: the executable's path, size, modification time and inode (a new kubectl,
   kustomize or helm is a new key), or, for Helm's SDK worker, the interpreter and every file of
   the ``helm_python`` package; the environment passed to the child (``PATH``, locale).
