@@ -241,6 +241,25 @@ def test_symlink_leaving_the_repo_in_a_kustomization(tmp_path: Path):
     assert SECRET_OUTSIDE not in result.out + result.err
 
 
+def test_symlinked_folder_leaving_the_repo_in_a_kustomization_path(tmp_path: Path):
+    """A folder on the way to a named file is the link (the file itself is not); a link that
+    stays inside the repository is no finding."""
+    repo = tmp_path / "repo"
+    (repo / "app").mkdir(parents=True)
+    (repo / "shared").mkdir()
+    (repo / ".k8slint.yaml").write_text("{}\n")
+    (repo / "shared" / "cm.yaml").write_text(COMPANION)
+    (repo / "app" / "inside").symlink_to(repo / "shared")
+    (repo / "app" / "secrets").symlink_to(_outside_file(tmp_path).parent)
+    (repo / "app" / "kustomization.yaml").write_text("resources:\n  - inside/cm.yaml\n  - secrets/credentials.yaml\n")
+    result = bounded_k8slint("check", "app", "--env", "dev", "--format", "json", cwd=repo, timeout=60)
+    assert_clear(result)
+    errors = [f for f in result.json["findings"] if f["rule"] == "render-error"]
+    assert [(f["location"]["file"], f["location"]["line"]) for f in errors] == [("app/kustomization.yaml", 3)]
+    assert "'secrets/credentials.yaml', a symlink that leaves the repository" in errors[0]["message"]
+    assert SECRET_OUTSIDE not in result.out + result.err
+
+
 def test_symlink_leaving_the_repo_in_a_chart(tmp_path: Path):
     repo = tmp_path / "repo"
     chart = repo / "chart"

@@ -121,6 +121,33 @@ def test_unchanged_inputs_are_not_rendered_again(repo, home):
     assert cold == uncached and warm == uncached
 
 
+def test_a_cached_kustomize_answer_makes_no_wrapper_folder(repo, home, monkeypatch):
+    """The wrapper kustomization is keyed before it is written: a hit makes no folder and writes
+    no file (a miss makes one, as the uncached run does); the report is the same."""
+    import tempfile
+
+    made: list[str] = []
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*args, **kwargs):
+        path = real(*args, **kwargs)
+        made.append(os.path.basename(path))
+        return path
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    cold, ran, _ = _check(cwd=repo)
+    wrappers = [m for m in made if m.startswith("k8slint-") and not m.startswith(("k8slint-helm-", "k8slint-run-"))]
+    assert ran == 3 and len(wrappers) == 2  # the two overlays' wrappers
+    made.clear()
+    warm, ran, _ = _check(cwd=repo)
+    assert ran == 0 and warm == cold
+    assert [m for m in made if not m.startswith("k8slint-helm-")] == []  # the chart's folder is still made
+    (repo / "overlays" / "staging" / "kustomization.yaml").write_text("resources:\n  - ../../base\nnamespace: qa\n")
+    _, ran, result = _check(cwd=repo)
+    assert ran == 1 and len([m for m in made if m.startswith("k8slint-") and not m.startswith(("k8slint-helm-", "k8slint-run-"))]) == 1
+    assert {f["target"] for f in result.json["findings"]} >= {"overlays/staging"}
+
+
 @pytest.mark.parametrize("fixture", ["deploy-repo", "gitops/deploy-repo", "gitops/flux-repo", "gitops/broken-repo",
                                      "render-errors", "violations"])
 def test_a_cached_report_is_the_uncached_one_byte_for_byte(fixture, tmp_path, home):

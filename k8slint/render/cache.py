@@ -18,7 +18,8 @@ The key of one renderer run is a hash of
   answer (output size, memory);
 - the command run and its input, with the run's temporary folders named by their order, and
   the bytes of every file in those folders (the kustomize wrapper, the values file handed to
-  Helm, a chart copied with its local dependencies);
+  Helm, a chart copied with its local dependencies); the kustomize wrapper is keyed by the text
+  it will hold before its folder is made (:func:`planned`), so a hit makes no folder;
 - the renderer itself: the executable's path, size, modification time and inode (a new kubectl,
   kustomize or helm is a new key), or, for Helm's SDK worker, the interpreter and every file of
   the ``helm_python`` package; the environment passed to the child (``PATH``, locale).
@@ -234,7 +235,10 @@ class Scope:
 
     # -- the key of one child run -------------------------------------------------------------
 
-    def call_key(self, command: list[str], stdin: bytes | None, memory, max_output: int, network: bool) -> str:
+    def call_key(self, command: list[str], stdin: bytes | None, memory, max_output: int, network: bool,
+                 planned: tuple[str, dict[str, bytes]] | None = None) -> str:
+        """The key of running ``command``; ``planned``: (folder, {file name: bytes}), a temporary
+        folder the renderer will be given, keyed as it will be once made and written."""
         from .process import _LAUNCHER, child_env
 
         if network:
@@ -244,7 +248,7 @@ class Scope:
         env = child_env("~")
         env_key = sorted((k, v) for k, v in env.items() if not v.startswith("~"))
         identity = _python_identity(command[3]) if python_module else _program_identity(program, env["PATH"])
-        folders = self.folders
+        folders = self.folders + ([planned[0]] if planned is not None else [])
         scratch_files = []
         for index, folder in enumerate(self.scratch):
             if os.path.isdir(folder):
@@ -252,6 +256,9 @@ class Scope:
                 for name in sorted(os.listdir(folder)):
                     _scratch_entry(Path(folder) / name, found, folders)
                 scratch_files.append((index, sorted((os.path.relpath(p, folder), v) for p, v in found.items())))
+        if planned is not None:  # the folder not made yet, by the files it will hold (as _scratch_entry sees them)
+            scratch_files.append((len(self.scratch), sorted((name, _scratch_bytes(data, folders))
+                                                            for name, data in planned[1].items())))
         stdin_tokens = _split(stdin.decode("utf-8", "surrogateescape"), folders) if stdin is not None else None
         return _digest(self.key, [_split(part, folders) for part in command], stdin_tokens, memory, max_output,
                        identity, env_key, _LAUNCHER, os.path.realpath(tempfile.gettempdir()), scratch_files)
@@ -270,14 +277,25 @@ class Scope:
         self.store(name, ran, time.monotonic() - started)
         return ran
 
+    def planned(self, command: list[str], folder: str, files: dict[str, bytes], timeout: float, max_output: int,
+                memory, network: bool) -> Ran | None:
+        """The cached answer of ``command`` run with ``folder`` (not made yet) holding ``files``, or
+        None: then the caller makes the folder and runs it (``answer`` keys it the same way), so a
+        hit makes no folder and writes no file."""
+        try:
+            name = self.call_key(command, None, memory, max_output, network, planned=(folder, files))
+        except (Uncacheable, OSError, ValueError):
+            return None
+        return self.load(name, timeout, [*self.folders, folder])
+
     # -- entries ------------------------------------------------------------------------------
 
-    def load(self, name: str, timeout: float) -> Ran | None:
+    def load(self, name: str, timeout: float, folders: list[str] | None = None) -> Ran | None:
         data = self.run.store.read(KIND, name)
         if data is None:
             return None
         try:
-            ran, elapsed = _decode(data, name, self.folders)
+            ran, elapsed = _decode(data, name, self.folders if folders is None else folders)
         except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
             return None  # corrupt: rendered and written again
         if elapsed > timeout:
@@ -303,13 +321,15 @@ def _scratch_entry(path: Path, out: dict, folders: list[str]) -> None:
         for name in sorted(os.listdir(path)):
             _scratch_entry(path / name, out, folders)
     elif stat.S_ISREG(info.st_mode):
-        data = path.read_bytes()
-        if folders and any(f.encode("utf-8", "surrogateescape") in data for f in folders):
-            out[path] = _digest(_split(data.decode("utf-8", "surrogateescape"), folders))
-        else:
-            out[path] = hashlib.blake2b(data, digest_size=32).hexdigest()
+        out[path] = _scratch_bytes(path.read_bytes(), folders)
     else:
         raise Uncacheable(f"{path}: not a regular file")
+
+
+def _scratch_bytes(data: bytes, folders: list[str]) -> str:
+    if folders and any(f.encode("utf-8", "surrogateescape") in data for f in folders):
+        return _digest(_split(data.decode("utf-8", "surrogateescape"), folders))
+    return hashlib.blake2b(data, digest_size=32).hexdigest()
 
 
 _IDENTITIES: dict = {}
@@ -417,6 +437,19 @@ def _decode(data: bytes, name: str, folders: list[str]) -> tuple[Ran, float]:
 
 
 # -- the render stage's side ------------------------------------------------------------------
+
+def planned(command: list[str], folder: str, files: dict[str, bytes], *, timeout: float, max_output: int,
+            memory, network: bool) -> Ran | None:
+    """In a cache scope (this thread's render), the cached answer of ``command`` given the
+    temporary ``folder`` holding ``files`` (a wrapper not written yet), or None (no scope, no
+    entry): see :meth:`Scope.planned`."""
+    from . import process
+
+    current = getattr(process._SCOPE, "current", None)
+    if current is None:
+        return None
+    return current.planned(command, folder, files, timeout, max_output, memory, network)
+
 
 @contextmanager
 def scope(target, run: Run | None):

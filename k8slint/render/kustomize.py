@@ -15,13 +15,15 @@ import os
 import re
 import shutil
 import sys
+import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 from ..errors import RendererMissing
 from ..load import YMap, decode
 from ..model import K8sObject, Location, Target
 from ..sources import OUTSIDE, relative
-from . import Inputs, Problem, Render, Renderer, Unit
+from . import Inputs, Problem, Render, Renderer, Unit, cache
 from .kustomization import INCLUDES, is_remote, kustomization_file, references
 from .kustomize_errors import explain
 from .process import budget, limit_message, run_bounded, scratch
@@ -96,7 +98,7 @@ def _node_preflight(node, settings) -> list[Problem]:
     if data is not None:
         current = node.directory
         problems.extend(_outside(node, root, settings))
-        problems.extend(_escaping_links(data, current, root, rel))
+        problems.extend(_escaping_links(data, current, root, rel, settings.cache.setdefault("kustomize-links", {})))
         if "helmCharts" in data or "helmChartInflationGenerator" in data:
             problems.append(
                 Problem(
@@ -195,8 +197,25 @@ def _file_references(data: YMap) -> list[tuple[str, int]]:
     return [(path, line) for path, line, key in references(data) if key not in INCLUDES]
 
 
-def _within(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+def _linked(path: str, top: str, links: dict) -> bool:
+    """Whether a folder or file from ``top`` (exclusive) down to ``path`` (under it, both
+    normalized) is a symbolic link; each answer kept in ``links``."""
+    current = top
+    for part in path[len(top):].split(os.sep):
+        if not part:
+            continue
+        current = os.path.join(current, part)
+        found = links.get(current)
+        if found is None:
+            found = links[current] = os.path.islink(current)
+        if found:
+            return True
+    return False
+
+
+def _inside(path: str, top: str) -> bool:
+    """``path`` is ``top`` or under it (both normalized path strings)."""
+    return path == top or path.startswith(top if top.endswith(os.sep) else top + os.sep)
 
 
 def _outside(node, root: Path, settings) -> list[Problem]:
@@ -220,25 +239,27 @@ def _outside(node, root: Path, settings) -> list[Problem]:
     return problems
 
 
-def _escaping_links(data: YMap, current: Path, root: Path, rel: str) -> list[Problem]:
+def _escaping_links(data: YMap, current: Path, root: Path, rel: str, links: dict | None = None) -> list[Problem]:
     """Paths a kustomization names (resources, patches, generator files...) that are symlinks
-    leaving the repository: kustomize would read them (it resolves only the folder part)."""
+    leaving the repository: kustomize would read them (it resolves only the folder part).
+    ``links``: the run's answers of "is this path a symbolic link", shared by the kustomizations."""
     problems = []
-    real_root = root.resolve()
+    links = {} if links is None else links
+    top, real_top, here = str(root), os.path.realpath(root), str(current)  # strings: each value is a few calls, not pathlib's dozens
     for value, container, key in _strings(data):
         for candidate in {value, value.split("=", 1)[-1]}:
             if not candidate or "\n" in candidate or len(candidate) > 4096 or "://" in candidate:
                 continue
-            path = Path(os.path.normpath(current / candidate))
-            if not _within(path, root):
+            path = os.path.normpath(os.path.join(here, candidate))
+            if not _inside(path, top):
                 continue  # a path outside the repository as written is the user's layout, not a link
             try:
-                if not path.exists():
-                    continue
-                real = path.resolve()
-            except (OSError, RuntimeError):
+                if not os.path.exists(path) or not _linked(path, top, links):
+                    continue  # no link between the root and it: its real path is under the root's
+                real = os.path.realpath(path)
+            except (OSError, RuntimeError, ValueError):
                 continue
-            if not _within(real, real_root):
+            if not _inside(real, real_top):
                 line = container.key_line(key) if isinstance(container, YMap) else container.item_line(key)
                 problems.append(Problem(
                     "render-error",
@@ -256,6 +277,21 @@ def _parse_transforms(text: str) -> tuple:
         if where and kind:
             entries.append((where.group(1), kind.group(1)))
     return tuple(entries)
+
+
+def _wrapper(directory: Path, wrapper: str, fields: dict | None, components: tuple) -> bytes:
+    """The wrapper kustomization in the folder ``wrapper``: the target's folder as its resource
+    (with ``fields`` and ``components`` around it) and kustomize's provenance annotations on."""
+    rel_target = os.path.relpath(os.path.realpath(directory), wrapper)
+    if fields or components:
+        wrapped = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [rel_target],
+                   **(fields or {}), "buildMetadata": ["originAnnotations", "transformerAnnotations"]}
+        if components:
+            wrapped["components"] = [os.path.relpath(os.path.realpath(c), wrapper) for c in components]
+        return json.dumps(wrapped).encode("utf-8")  # JSON is YAML
+    return ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            f"resources:\n- {json.dumps(rel_target)}\n"  # quoted: a folder name cannot add YAML of its own
+            "buildMetadata: [originAnnotations, transformerAnnotations]\n").encode("utf-8")
 
 
 def render_kustomization(target: Target, settings, fields: dict | None = None, components: tuple = ()) -> Render:
@@ -277,27 +313,21 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
         command = kustomize_command()
     except KustomizeNotFound as exc:  # no renderer: the run cannot check (exit 2), never a finding
         raise RendererMissing(str(exc)) from None
-    with scratch("k8slint-") as tmp:
+    # The wrapper's text depends on its folder's place only (one level under the temporary
+    # folder), so a cached answer is found before the folder is made: a hit makes none.
+    planned = os.path.join(os.path.realpath(tempfile.gettempdir()), "k8slint-planned")
+    limits = {"timeout": budget(settings), "max_output": settings.max_file_size, "memory": settings.render_memory,
+              "network": settings.allow_remote}
+    ran = cache.planned([*command, planned], planned, {"kustomization.yaml": _wrapper(directory, planned, fields, components)},
+                        **limits)
+    with nullcontext(planned) if ran is not None else scratch("k8slint-") as tmp:
         wrapper = Path(os.path.realpath(tmp))
-        rel_target = os.path.relpath(os.path.realpath(directory), wrapper)
-        if fields or components:
-            wrapped = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [rel_target],
-                       **(fields or {}), "buildMetadata": ["originAnnotations", "transformerAnnotations"]}
-            if components:
-                wrapped["components"] = [os.path.relpath(os.path.realpath(c), wrapper) for c in components]
-            (wrapper / "kustomization.yaml").write_text(json.dumps(wrapped), encoding="utf-8")  # JSON is YAML
-        else:
-            (wrapper / "kustomization.yaml").write_text(
-                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-                f"resources:\n- {json.dumps(rel_target)}\n"  # quoted: a folder name cannot add YAML of its own
-                "buildMetadata: [originAnnotations, transformerAnnotations]\n",
-                encoding="utf-8",
-            )
-        try:
-            ran = run_bounded([*command, str(wrapper)], timeout=budget(settings), max_output=settings.max_file_size,
-                              memory=settings.render_memory, network=settings.allow_remote)
-        except OSError as exc:
-            raise RendererMissing(f"could not run {command[0]} (kustomize): {exc.strerror}") from None
+        if ran is None:
+            (wrapper / "kustomization.yaml").write_bytes(_wrapper(directory, str(wrapper), fields, components))
+            try:
+                ran = run_bounded([*command, str(wrapper)], **limits)
+            except OSError as exc:
+                raise RendererMissing(f"could not run {command[0]} (kustomize): {exc.strerror}") from None
         if ran.status != "ok":
             result.failed = True
             result.problems.append(Problem("render-error", limit_message(f"kustomize build of {target.display}", ran.status, settings), Location(krel, 1)))
@@ -316,11 +346,18 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
         wrapper_file = relative(wrapper / "kustomization.yaml", root)
 
         in_repo: dict[str, str] = {}  # each object names the same few files
+        # and overlays of one base name its files by the same paths: each placed once a run
+        placed: dict[str, str] = settings.cache.setdefault(f"kustomize-in-repo {root}", {})
+        wrapper_text = str(wrapper)
 
         def to_repo(path_text: str) -> str:
             found = in_repo.get(path_text)
             if found is None:
-                found = in_repo[path_text] = relative(Path(os.path.normpath(wrapper / path_text)), root)
+                full = os.path.normpath(os.path.join(wrapper_text, path_text))
+                found = placed.get(full)
+                if found is None:
+                    found = placed[full] = relative(Path(full), root)
+                in_repo[path_text] = found
             return found
 
         def make(data: YMap, doc) -> K8sObject:
