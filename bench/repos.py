@@ -54,8 +54,11 @@ RENDER = _PRELUDE + (
 
 from ab import LAUNCHER  # noqa: E402 - the same timing launcher as the A/B runs (bench/ is on sys.path when run)
 
-# The children get the environment a user has: bytecode caches written and read, no CI switches.
+# The children get the environment a user has: bytecode caches written and read, no CI switches;
+# and no caches (K8SLINT_NO_CACHE): a check's renders are renders, never the render cache's
+# answers from the warm-up round (bench/warm.py measures the cache).
 CHILD_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "GITHUB_ACTIONS")}
+CHILD_ENV["K8SLINT_NO_CACHE"] = "1"
 
 
 def run_once(tree: Path, code: str, args: list[str], cwd: Path) -> tuple[float, float, float, int]:
