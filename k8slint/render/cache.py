@@ -33,7 +33,6 @@ first.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import sys
@@ -43,6 +42,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..digests import blake2b  # not hashlib: its OpenSSL load is a tenth of a warm run's start
 from .process import Ran
 
 KIND = "render"
@@ -58,7 +58,7 @@ class Uncacheable(Exception):
 
 
 def _digest(*parts) -> str:
-    h = hashlib.blake2b(digest_size=32)
+    h = blake2b(digest_size=32)
     for part in parts:
         data = part if isinstance(part, bytes) else repr(part).encode("utf-8", "surrogateescape")
         h.update(len(data).to_bytes(8, "little"))
@@ -115,7 +115,7 @@ class Run:
                 raise Uncacheable(f"{path}: not a regular file")
             if info.st_size > self.settings.max_file_size:
                 raise Uncacheable(f"{path}: over limits.max-file-size")
-            h = hashlib.blake2b(digest_size=32)
+            h = blake2b(digest_size=32)
             size = 0
             while chunk := os.read(handle, 1 << 20):
                 size += len(chunk)
@@ -329,7 +329,7 @@ def _scratch_entry(path: Path, out: dict, folders: list[str]) -> None:
 def _scratch_bytes(data: bytes, folders: list[str]) -> str:
     if folders and any(f.encode("utf-8", "surrogateescape") in data for f in folders):
         return _digest(_split(data.decode("utf-8", "surrogateescape"), folders))
-    return hashlib.blake2b(data, digest_size=32).hexdigest()
+    return blake2b(data, digest_size=32).hexdigest()
 
 
 _IDENTITIES: dict = {}
@@ -413,7 +413,7 @@ def _encode(name: str, ran: Ran, elapsed: float, folders: list[str]) -> bytes:
     stderr = _split(ran.stderr, folders)
     header = {"key": name, "returncode": ran.returncode, "elapsed": elapsed, "stdout": stdout, "stderr": stderr}
     body = json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-    return _MAGIC + hashlib.blake2b(body, digest_size=32).hexdigest().encode("ascii") + b"\n" + body
+    return _MAGIC + blake2b(body, digest_size=32).hexdigest().encode("ascii") + b"\n" + body
 
 
 def _decode(data: bytes, name: str, folders: list[str]) -> tuple[Ran, float]:
@@ -422,7 +422,7 @@ def _decode(data: bytes, name: str, folders: list[str]) -> tuple[Ran, float]:
     if not data.startswith(_MAGIC):
         raise ValueError("magic")
     check, _, body = data[len(_MAGIC):].partition(b"\n")
-    if hashlib.blake2b(body, digest_size=32).hexdigest().encode("ascii") != check:
+    if blake2b(body, digest_size=32).hexdigest().encode("ascii") != check:
         raise ValueError("digest")
     header = json.loads(body)
     if header["key"] != name:
