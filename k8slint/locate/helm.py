@@ -79,23 +79,44 @@ class HelmProvenance:
             return memo[key]
         found: dict[str, str] = {}
         seen = 0
-        root = self.cache.root
         for folder in folders:
             if folder.startswith("../") or os.path.isabs(folder):
                 continue  # only what is inside the repository
-            for dirpath, dirnames, filenames in os.walk(root / folder, followlinks=False):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                if "templates" not in dirpath.replace("\\", "/").split("/"):
+            for rel, names in self._folder_defines(folder):  # every file the walk meets, in order
+                seen += 1
+                if seen > MAX_HELPER_FILES:
                     continue
-                for name in sorted(filenames):
-                    seen += 1
-                    if seen > MAX_HELPER_FILES or not name.endswith((".tpl", ".yaml", ".yml", ".txt")):
-                        continue
-                    rel = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
-                    for define in _DEFINE.findall("\n".join(self.cache.lines(rel))):
-                        found.setdefault(define, rel)
+                for define in names:
+                    found.setdefault(define, rel)
         memo[key] = _Helpers(self, found)
         return memo[key]
+
+    def _folder_defines(self, folder: str) -> list[tuple[str, tuple]]:
+        """(file, names it defines) for every file under the templates folders of ``folder``, in walk
+        order (a file not read for helpers has no names), once per run: a library chart (bitnami's
+        ``common``) is a helper folder of every chart that depends on it."""
+        key = ("helm-folder-defines", folder)
+        memo = self.cache.memo
+        found = memo.get(key)
+        if found is not None:
+            return found
+        found = []
+        root = self.cache.root
+        for dirpath, dirnames, filenames in os.walk(root / folder, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            if "templates" not in dirpath.replace("\\", "/").split("/"):
+                continue
+            for name in sorted(filenames):
+                if len(found) >= MAX_HELPER_FILES:  # what comes after is past the limit in any chart
+                    memo[key] = found
+                    return found
+                if not name.endswith((".tpl", ".yaml", ".yml", ".txt")):
+                    found.append(("", ()))
+                    continue
+                rel = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
+                found.append((rel, tuple(_DEFINE.findall("\n".join(self.cache.lines(rel))))))
+        memo[key] = found
+        return found
 
     def values(self, helm: HelmSources | None) -> Any:
         """The merged values of the render (plain data), or _UNKNOWN without sources."""
