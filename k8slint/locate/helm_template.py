@@ -20,6 +20,9 @@ _KEY = re.compile(r"""^(?P<key>"[^"]*"|'[^']*'|\{\{.*?\}\}|[^\s#'"{\[\]][^:#]*?)
 _BLOCK = re.compile(r"^[|>][0-9+-]*\s*(?:#.*)?$")
 _CONTROL = re.compile(r"^(else\s+if|else\s+with|if|else|end|range|with|define|block|break|continue)\b\s*(.*)$", re.S)
 _INDENT = re.compile(r"\bn?indent\s+(\d+)")
+_ACTION_KEY = re.compile(r"^\{\{.*?\}\}\s*:")
+_DOCUMENT = re.compile(r"^---(\s|$)")
+_HEAD = re.compile(r"^(?:\{\{.*?\}\}\s*)+")
 MAX_LINES = 20_000
 MAX_LINE = 4_000  # a longer line (or action run over lines) is text to the skeleton, not structure
 
@@ -93,7 +96,9 @@ def control(action: str) -> tuple[str, str] | None:
     found = _CONTROL.match(action)
     if not found:
         return None
-    word = re.sub(r"\s+", " ", found.group(1))
+    word = found.group(1)
+    if " " in word or len(word) > 8 or not word.isalpha():  # "else  if", "else\tif": one space
+        word = " ".join(word.split())
     return word, found.group(2).strip()
 
 
@@ -115,10 +120,12 @@ class _Builder:
         self.open: list[Node] = [self.docs[0]]
         self.saved: list[tuple[list[Node], Node]] = []  # (open nodes, define root) while inside define
         self.block: int | None = None  # the indentation a block scalar's content must exceed
+        self._guards: tuple | None = None  # guards() until the frames change
 
     # -- control flow ----------------------------------------------------------------------
     def apply(self, word: str, arg: str, line: int) -> None:
         frames = self.frames
+        self._guards = None
         if word == "if":
             frames.append(Frame("if", arg, line, ((arg, True),), (arg,)))
         elif word in ("else if", "else with"):
@@ -152,7 +159,10 @@ class _Builder:
                 self.block = None
 
     def guards(self) -> tuple:
-        return tuple(f for f in self.frames if f.kind != "define")
+        found = self._guards
+        if found is None:
+            found = self._guards = tuple(f for f in self.frames if f.kind != "define")
+        return found
 
     # -- structure ---------------------------------------------------------------------------
     def attach(self, node: Node) -> None:
@@ -199,7 +209,7 @@ class _Builder:
             rest = after
             if not rest:
                 return
-            found = _KEY.match(rest) if not rest.startswith("{{") or re.match(r"^\{\{.*?\}\}\s*:", rest) else None
+            found = _KEY.match(rest) if not rest.startswith("{{") or _ACTION_KEY.match(rest) else None
             if found is None:
                 item.value = rest
                 if _BLOCK.match(rest):
@@ -217,8 +227,10 @@ class _Builder:
             node.block = True
             self.block = column
             return
+        if not value.startswith("{{"):
+            return
         actions = _ACTION.findall(value)
-        if value.startswith("{{") and len(actions) == 1 and _ACTION.sub("", value).strip() == "":
+        if len(actions) == 1 and _ACTION.sub("", value).strip() == "":
             action = inner(actions[0])
             if control(action) is None and is_structured(action):
                 node.value = ""
@@ -235,18 +247,21 @@ def parse(text: str) -> Skeleton:
         raw = lines[number]
         first = number + 1
         number += 1
+        braces = "{{" in raw
         # an action may run over several lines: join them
-        while raw.count("{{") > raw.count("}}") and number < len(lines) and number - first < 200 and len(raw) < MAX_LINE:
+        while braces and raw.count("{{") > raw.count("}}") and number < len(lines) and number - first < 200 and len(raw) < MAX_LINE:
             raw += "\n" + lines[number]
             number += 1
         if len(raw) > MAX_LINE:
             continue
-        raw = _COMMENT.sub("", raw)
+        if braces:
+            raw = _COMMENT.sub("", raw)
         stripped = raw.strip()
         if not stripped:
             continue
         leading = len(raw) - len(raw.lstrip(" "))
-        bare = _ACTION.sub("", stripped).strip()
+        braces = "{{" in stripped
+        bare = _ACTION.sub("", stripped).strip() if braces else stripped
         if builder.block is not None:
             if not bare or leading > builder.block:
                 builder.actions(stripped, first, leading, structural=False)
@@ -254,7 +269,7 @@ def parse(text: str) -> Skeleton:
             builder.block = None
         if bare.startswith("#") and not stripped.startswith("{{"):
             continue
-        if re.match(r"^---(\s|$)", stripped) and not builder.saved:
+        if stripped.startswith("---") and _DOCUMENT.match(stripped) and not builder.saved:
             builder.new_document(first)
             builder.actions(stripped, first, leading, structural=False)
             continue
@@ -262,7 +277,7 @@ def parse(text: str) -> Skeleton:
             builder.actions(stripped, first, leading, structural=True)
             continue
         if stripped.startswith("{{"):  # control actions before the YAML text on one line
-            head = re.match(r"^(?:\{\{.*?\}\}\s*)+", stripped)
+            head = _HEAD.match(stripped)
             if head and all(control(inner(a)) is not None for a in _ACTION.findall(head.group(0))):
                 builder.actions(head.group(0), first, leading, structural=False)
                 leading += head.end()
@@ -270,6 +285,8 @@ def parse(text: str) -> Skeleton:
                 if not stripped.strip():
                     continue
         builder.yaml_line(stripped, first, leading)
+        if "{{" not in stripped:
+            continue
         tail = [inner(a) for a in _ACTION.findall(stripped)]
         for action in tail:  # if/end inside a YAML line (balanced ones cancel out)
             parsed = control(action)
