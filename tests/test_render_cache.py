@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, cli, lint
+from conftest import CORPUS, FIXTURES, cli, lint, needs_corpus
 
 from k8slint.plan import cache
 from k8slint.render import cache as render_cache
@@ -141,7 +141,7 @@ def test_a_cached_kustomize_answer_makes_no_wrapper_folder(repo, home, monkeypat
     made.clear()
     warm, ran, _ = _check(cwd=repo)
     assert ran == 0 and warm == cold
-    assert [m for m in made if not m.startswith("k8slint-helm-")] == []  # the chart's folder is still made
+    assert [m for m in made if not m.startswith("k8slint-run-")] == []  # the chart's folder is not made either
     (repo / "overlays" / "staging" / "kustomization.yaml").write_text("resources:\n  - ../../base\nnamespace: qa\n")
     _, ran, result = _check(cwd=repo)
     assert ran == 1 and len([m for m in made if m.startswith("k8slint-") and not m.startswith(("k8slint-helm-", "k8slint-run-"))]) == 1
@@ -417,3 +417,109 @@ def test_a_new_helm_engine_is_a_new_key(repo, home, monkeypatch):
         pytest.skip("helm on PATH: its identity is the executable's, as tested for kubectl above")
     assert _check("charts/web", **options)[1] == 1
     assert _check("charts/web", **options)[1] == 0
+
+
+LIBRARY_HELPER = '{{- define "lib.labels" -}}\napp: {{ .Release.Name }}\n{{- end -}}\n'
+
+APP_TEMPLATE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+  labels:
+    {{- include "lib.labels" . | nindent 4 }}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: "registry.example.com/web:{{ .Values.tag }}"
+          resources:
+            requests: {cpu: 100m, memory: 64Mi}
+            limits: {memory: 128Mi}
+"""
+
+
+@pytest.fixture
+def monorepo(tmp_path) -> Path:
+    """bitnami/charts' layout: an application chart whose library chart is a sibling folder (not
+    vendored), and whose values.schema.json names a schema on the network (dropped, with a note)."""
+    root = tmp_path / "monorepo"
+    lib, app = root / "charts" / "lib", root / "charts" / "app"
+    (lib / "templates").mkdir(parents=True)
+    (lib / "Chart.yaml").write_text("apiVersion: v2\nname: lib\nversion: 1.0.0\ntype: library\n")
+    (lib / "templates" / "_labels.tpl").write_text(LIBRARY_HELPER)
+    (app / "templates" / "sub").mkdir(parents=True)
+    (app / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n"
+                                    "  - name: lib\n    version: 1.x.x\n    repository: oci://registry.example.com/charts\n")
+    (app / "values.yaml").write_text("replicas: 1\ntag: latest\n")
+    (app / "values.schema.json").write_text('{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",\n'
+                                            ' "properties": {"tag": {"$ref": "https://schemas.example.com/tag.json"}}}\n')
+    (app / "templates" / "deployment.yaml").write_text(APP_TEMPLATE)
+    (app / "templates" / "sub" / "values.schema.json").write_text('{"type": "object"}\n')  # a folder made anew, not rewritten
+    return root
+
+
+def test_a_cached_helm_answer_makes_no_render_folder(monorepo, home, monkeypatch):
+    """A chart rendered with a sibling library chart and a rewritten schema is keyed by the folder
+    it would be rendered from before it is made: a hit makes no folder, link or file, and says the
+    same (findings at the values line, the dependency and schema notes) as the uncached run."""
+    import tempfile
+
+    made: list[str] = []
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*args, **kwargs):
+        path = real(*args, **kwargs)
+        made.append(os.path.basename(path))
+        return path
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    uncached, ran, result = _check(cwd=monorepo, cache=False)
+    assert ran == 1 and [m for m in made if m.startswith("k8slint-helm-")]
+    latest = [(f["rule"], f["location"]["file"], f["location"]["line"]) for f in result.json["findings"]
+              if f["rule"] == "image-tag-latest"]
+    assert latest == [("image-tag-latest", "charts/app/values.yaml", 2)]
+    notes = "\n".join(result.json["notes"])
+    assert "charts/app: dependency lib taken from charts/lib (not downloaded)" in notes
+    assert "charts/app/values.schema.json: values validated without https://schemas.example.com/tag.json" in notes
+    cold, ran, _ = _check(cwd=monorepo)
+    assert ran == 1 and cold == uncached
+    made.clear()
+    warm, ran, _ = _check(cwd=monorepo)
+    assert ran == 0 and warm == uncached
+    assert [m for m in made if m.startswith("k8slint-helm-")] == []
+    # the library's helper changed: a new key (the hit path keys what the folder would hold)
+    (monorepo / "charts" / "lib" / "templates" / "_labels.tpl").write_text(LIBRARY_HELPER.replace("app:", "part-of:"))
+    _, ran, _ = _check(cwd=monorepo)
+    assert ran == 1 and [m for m in made if m.startswith("k8slint-helm-")]
+
+
+@needs_corpus()
+def test_the_planned_render_folder_is_the_one_made(tmp_path):
+    """What a hit keys (the render folder planned from the chart) is what a miss makes and keys:
+    bitnami's postgresql with its sibling common chart and its schema, as Helm is given it."""
+    from k8slint.render import helm
+
+    source = tmp_path / "bitnami"
+    shutil.copytree(CORPUS / "bitnami__charts" / "bitnami", source, symlinks=True)
+    chart = source / "postgresql"
+    shutil.rmtree(chart / "charts", ignore_errors=True)  # found as a sibling, as upstream keeps it
+    add = {"common": (source / "common").resolve()}
+    folder = tmp_path / "made"
+    helm._link_tree(chart, folder / chart.name)
+    helm._link_tree(add["common"], folder / chart.name / "charts" / "common")
+    rewritten = helm._strip_remote_schemas(folder / chart.name)
+    made: dict = {}
+    for name in sorted(os.listdir(folder)):
+        render_cache._scratch_entry(folder / name, made, [str(folder)])
+    planned, planned_rewritten = helm._planned_tree(chart, add)
+    assert len(planned) > 10 and ("dir",) in planned.values()
+    assert {os.path.relpath(p, folder): v for p, v in made.items()} == \
+        {name: render_cache._planned_entry(data, [str(folder)]) for name, data in planned.items()}
+    assert [(str(p.relative_to(folder)), d) for p, d in rewritten] == planned_rewritten

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -174,6 +175,28 @@ def test_chart_dependency_outside_the_repository_is_a_render_error(tmp_path, via
     assert finding["message"].startswith("chart chart depends on dep from") and "outside the repository" in finding["message"]
     assert result.json["targets"][0]["failed"] is True
     assert MARKER not in everything(result)
+
+
+def test_a_chart_link_is_followed_from_its_place_in_the_repository_not_from_the_render_folder(tmp_path):
+    """A chart with a dependency is linked into a temporary folder for Helm; a relative link of
+    the chart, copied as it is, would be read from there: ``../../../../<outside>`` names nothing
+    inside the repository (a dangling link there) but a file outside it from the temporary folder."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text(f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {MARKER}\nspec:\n  containers:\n"
+                       f"    - name: {MARKER}\n      image: {MARKER}:latest\n")  # findings that name it, if Helm read it
+    depth = len(Path(tempfile.gettempdir()).resolve().parts)  # enough ../ to reach / from the render folder
+    up = "../" * (depth + 3)
+    repo = write(tmp_path / "repo", {".k8slint.yaml": "", "a/b/c/lib/Chart.yaml": "apiVersion: v2\nname: lib\nversion: 1.0.0\ntype: library\n",
+                                     "a/b/c/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n"
+                                                             "  - name: lib\n    version: 1.x.x\n    repository: oci://registry.example.com/x\n",
+                                     "a/b/c/app/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: own}\n",
+                                     "a/b/c/app/templates/more.yaml": '{{ .Files.Get "data.txt" }}\n'})
+    (repo / "a/b/c/app/data.txt").symlink_to(up + str(outside).lstrip("/"))
+    assert not (repo / "a/b/c/app/data.txt").exists()  # dangling where it is
+    result = k8slint("check", "a/b/c/app", "-o", "json", "--no-cache", cwd=repo)
+    assert result.code in (0, 1), everything(result)
+    assert MARKER not in everything(result)
+    assert any("dependency lib taken from a/b/c/lib" in note for note in result.json["notes"])
 
 
 # -- 2. isolated children ----------------------------------------------------------------------

@@ -236,9 +236,10 @@ class Scope:
     # -- the key of one child run -------------------------------------------------------------
 
     def call_key(self, command: list[str], stdin: bytes | None, memory, max_output: int, network: bool,
-                 planned: tuple[str, dict[str, bytes]] | None = None) -> str:
-        """The key of running ``command``; ``planned``: (folder, {file name: bytes}), a temporary
-        folder the renderer will be given, keyed as it will be once made and written."""
+                 planned: tuple[str, dict] | None = None) -> str:
+        """The key of running ``command``; ``planned``: (folder, {path in it: bytes of a file, ("dir",)
+        or ("link", its text)}), a temporary folder the renderer will be given, keyed as it will be
+        once made and written."""
         from .process import _LAUNCHER, child_env
 
         if network:
@@ -257,11 +258,32 @@ class Scope:
                     _scratch_entry(Path(folder) / name, found, folders)
                 scratch_files.append((index, sorted((os.path.relpath(p, folder), v) for p, v in found.items())))
         if planned is not None:  # the folder not made yet, by the files it will hold (as _scratch_entry sees them)
-            scratch_files.append((len(self.scratch), sorted((name, _scratch_bytes(data, folders))
+            scratch_files.append((len(self.scratch), sorted((name, _planned_entry(data, folders))
                                                             for name, data in planned[1].items())))
         stdin_tokens = _split(stdin.decode("utf-8", "surrogateescape"), folders) if stdin is not None else None
         return _digest(self.key, [_split(part, folders) for part in command], stdin_tokens, memory, max_output,
-                       identity, env_key, _LAUNCHER, os.path.realpath(tempfile.gettempdir()), scratch_files)
+                       identity, env_key, _LAUNCHER, os.path.realpath(tempfile.gettempdir()), scratch_files,
+                       self._linked(scratch_files, folders))
+
+    def _linked(self, scratch_files: list, folders: list[str]) -> list:
+        """What the links of the temporary folders lead to (a Helm chart's files and its dependency
+        charts, linked, not copied): every file under each target, by path and bytes, as the
+        target's own inputs are keyed; Uncacheable for a target outside the repository."""
+        targets = set()
+        for _, entries in scratch_files:
+            for _, value in entries:
+                if isinstance(value, tuple) and value[:1] == ("link",):
+                    tokens = value[1]
+                    if any(isinstance(t, int) and t >= len(self.run.tokens) for t in tokens):
+                        continue  # into a temporary folder: keyed there
+                    text = _join(tokens, folders)
+                    if not os.path.isabs(text):
+                        raise Uncacheable("a relative link in a render folder")
+                    targets.add(text)
+        found: dict = {}
+        for target in sorted(targets):
+            found.update(_tree(target, self.run))
+        return sorted((self.run.shown(p), v) for p, v in found.items())
 
     def answer(self, command: list[str], stdin, timeout: float, max_output: int, memory, network: bool, run) -> Ran:
         """``run()`` (a renderer child), or its answer from the cache; called by process.run_bounded."""
@@ -277,13 +299,13 @@ class Scope:
         self.store(name, ran, time.monotonic() - started)
         return ran
 
-    def planned(self, command: list[str], folder: str, files: dict[str, bytes], timeout: float, max_output: int,
-                memory, network: bool) -> Ran | None:
-        """The cached answer of ``command`` run with ``folder`` (not made yet) holding ``files``, or
-        None: then the caller makes the folder and runs it (``answer`` keys it the same way), so a
-        hit makes no folder and writes no file."""
+    def planned(self, command: list[str], folder: str, files: dict, timeout: float, max_output: int,
+                memory, network: bool, stdin: bytes | None = None) -> Ran | None:
+        """The cached answer of ``command`` run (given ``stdin``) with ``folder`` (not made yet)
+        holding ``files``, or None: then the caller makes the folder and runs it (``answer`` keys it
+        the same way), so a hit makes no folder and writes no file."""
         try:
-            name = self.call_key(command, None, memory, max_output, network, planned=(folder, files))
+            name = self.call_key(command, stdin, memory, max_output, network, planned=(folder, files))
         except (Uncacheable, OSError, ValueError):
             return None
         return self.load(name, timeout, [*self.folders, folder])
@@ -324,6 +346,17 @@ def _scratch_entry(path: Path, out: dict, folders: list[str]) -> None:
         out[path] = _scratch_bytes(path.read_bytes(), folders)
     else:
         raise Uncacheable(f"{path}: not a regular file")
+
+
+def _planned_entry(data, folders: list[str]):
+    """A planned file, folder or link, as :func:`_scratch_entry` will see it once made."""
+    if isinstance(data, bytes):
+        return _scratch_bytes(data, folders)
+    if data == ("dir",):
+        return data
+    if isinstance(data, tuple) and len(data) == 2 and data[0] == "link" and isinstance(data[1], str):
+        return ("link", _split(data[1], folders))
+    raise Uncacheable("a planned entry that is no file, folder or link")
 
 
 def _scratch_bytes(data: bytes, folders: list[str]) -> str:
@@ -438,17 +471,17 @@ def _decode(data: bytes, name: str, folders: list[str]) -> tuple[Ran, float]:
 
 # -- the render stage's side ------------------------------------------------------------------
 
-def planned(command: list[str], folder: str, files: dict[str, bytes], *, timeout: float, max_output: int,
-            memory, network: bool) -> Ran | None:
-    """In a cache scope (this thread's render), the cached answer of ``command`` given the
-    temporary ``folder`` holding ``files`` (a wrapper not written yet), or None (no scope, no
-    entry): see :meth:`Scope.planned`."""
+def planned(command: list[str], folder: str, files: dict, *, timeout: float, max_output: int,
+            memory, network: bool, stdin: bytes | None = None) -> Ran | None:
+    """In a cache scope (this thread's render), the cached answer of ``command`` given ``stdin`` and
+    the temporary ``folder`` holding ``files`` (a kustomize wrapper, a chart's render folder: not
+    made yet), or None (no scope, no entry): see :meth:`Scope.planned`."""
     from . import process
 
     current = getattr(process._SCOPE, "current", None)
     if current is None:
         return None
-    return current.planned(command, folder, files, timeout, max_output, memory, network)
+    return current.planned(command, folder, files, timeout, max_output, memory, network, stdin)
 
 
 @contextmanager

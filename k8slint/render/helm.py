@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from ..envs import ENVIRONMENTS
@@ -23,6 +24,7 @@ from ..locate.helm_expr import merge as deep_merge  # Helm's coalescing of value
 from ..model import HelmSources, K8sObject, Location, Target
 from ..sources import relative
 from . import Inputs, Problem, Render, Renderer, Unit, helm_errors
+from . import process
 from .process import ask, budget, limit_message, run_bounded, scratch
 from .stream import parse_stream
 
@@ -276,20 +278,108 @@ def _link_tree(source: Path, destination: Path) -> None:
     entry of ``source`` (``.git`` left out) is a link to it - a folder too, unless k8slint writes in
     its copy (``charts/``, where dependencies are added) or it holds a ``values.schema.json`` (which
     :func:`_strip_remote_schemas` may replace in the copy) or a ``.git``: such folders are made
-    anew, entry by entry. A link of the repository is copied as it is. Helm reads through the links; nothing is
-    ever written through one."""
+    anew, entry by entry. A link of the repository becomes a link to where it leads from its place in the
+    repository (its text, copied, would be read from the render folder: ``../../x`` could name a file
+    outside the repository). Helm reads through the links; nothing is ever written through one."""
     destination.mkdir(parents=True)
     with os.scandir(source) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name == ".git":
                 continue
             target = destination / entry.name
-            if entry.is_symlink():
-                os.symlink(os.readlink(entry.path), target)
+            if entry.is_symlink():  # to where it leads from the repository, not from the render folder
+                os.symlink(os.path.realpath(entry.path), target)
             elif entry.is_dir() and (entry.name == "charts" or _rewritten_inside(entry.path)):
                 _link_tree(Path(entry.path), target)
             else:
                 os.symlink(os.path.abspath(entry.path), target)
+
+
+def _planned_tree(chart_dir: Path, add: dict[str, Path]) -> tuple[dict, list] | None:
+    """What :func:`_link_tree` (of the chart, then of each dependency under ``charts/<alias>``) and
+    :func:`_strip_remote_schemas` will leave in the render folder, without making it: ({path in the
+    folder: bytes of a file, ("dir",) or ("link", its text)}, [(schema path in the folder, what is
+    dropped)] in the order the rewrite meets them), or None when it cannot be told beforehand (a
+    folder made twice, or through a link). Used to key a cached answer before
+    the folder is made (:func:`k8slint.render.cache.planned`): a wrong plan only misses."""
+    import json
+
+    tree: dict = {}
+    kinds: dict[str, str] = {}  # path -> "dir" (made), "link-dir" (a link to a folder) or "link"
+
+    def plan(source: Path, at: str) -> bool:
+        if at in tree:
+            return False  # mkdir would refuse it: the miss path says so
+        parent = at.rpartition("/")[0]
+        if parent and parent not in tree:
+            if not plan_dir(parent):
+                return False
+        elif parent and kinds[parent] != "dir":
+            return False  # through a link
+        tree[at], kinds[at] = ("dir",), "dir"
+        with os.scandir(source) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name == ".git":
+                    continue
+                inner = f"{at}/{entry.name}"
+                if entry.is_symlink():
+                    real = os.path.realpath(entry.path)
+                    tree[inner], kinds[inner] = ("link", real), "link-dir" if os.path.isdir(real) else "link"
+                elif entry.is_dir() and (entry.name == "charts" or _rewritten_inside(entry.path)):
+                    if not plan(Path(entry.path), inner):
+                        return False
+                else:
+                    tree[inner] = ("link", os.path.abspath(entry.path))
+                    kinds[inner] = "link-dir" if entry.is_dir() else "link"
+        return True
+
+    def plan_dir(at: str) -> bool:  # a parent mkdir(parents=True) makes
+        parent = at.rpartition("/")[0]
+        if parent and parent not in tree and not plan_dir(parent):
+            return False
+        if parent and kinds.get(parent) != "dir":
+            return False
+        tree[at], kinds[at] = ("dir",), "dir"
+        return True
+
+    top = chart_dir.name
+    if not plan(chart_dir, top):
+        return None
+    for alias, local in add.items():
+        if not plan(local, f"{top}/charts/{alias}"):
+            return None
+    rewritten: list = []
+
+    children: dict[str, list[str]] = {}
+    for path in tree:
+        parent, _, name = path.rpartition("/")
+        children.setdefault(parent, []).append(name)
+
+    def walk(at: str) -> bool:  # os.walk's order, top-down, as _schema_files meets the schemas
+        names = sorted(children.get(at, ()))
+        schema = f"{at}/values.schema.json"
+        if "values.schema.json" in names:
+            if kinds[schema] == "link":
+                try:
+                    text = Path(tree[schema][1]).read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    text = None
+                if text is not None:
+                    data, error = load_json(text)
+                    dropped: list[str] = []
+                    clean = _drop_remote_refs(data, dropped) if error is None else {}
+                    if error is not None:
+                        dropped.append(f"the whole schema, which k8slint cannot read ({error.message}, line {error.line})")
+                    if dropped:
+                        tree[schema] = json.dumps(clean).encode("utf-8")
+                        rewritten.append((schema, dropped))
+        for name in names:
+            inner = f"{at}/{name}"
+            if name != ".git" and kinds[inner] == "dir" and not walk(inner):
+                return False
+        return True
+
+    return (tree, rewritten) if walk(top) else None
 
 
 def _packed_remote_schemas(folder: Path) -> list[Path]:
@@ -366,17 +456,59 @@ def _render_with_binary(binary: str, chart_dir: Path, values_file: Path, target:
     return out, None, None
 
 
-def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) -> Rendered:
-    """Helm's Go SDK in a child process (k8slint.render.helm_worker), bounded in time and output."""
+_WORKER = ["k8slint.render.helm_worker", "--serve"]
+
+
+def _sdk_request(chart_dir: str, values: dict, target: Target) -> bytes:
     import json
 
-    request = json.dumps({"chart": str(chart_dir), "values": values, "name": target.release_name,
-                          "namespace": target.namespace or "default"}).encode()  # ASCII, one line
+    return json.dumps({"chart": chart_dir, "values": values, "name": target.release_name,
+                       "namespace": target.namespace or "default"}).encode()  # ASCII, one line
+
+
+def _render_with_sdk(chart_dir: Path, values: dict, target: Target, settings) -> Rendered:
+    """Helm's Go SDK in a child process (k8slint.render.helm_worker), bounded in time and output."""
+    request = _sdk_request(str(chart_dir), values, target)
     # An isolated interpreter (-I: no cwd or script folder on sys.path, no PYTHON* variables, no user
     # site), so nothing in the linted repository (a json.py, a .pyc, a .pth) can be imported by it;
     # it answers this render thread's next charts of this run too (its start-up paid once)
-    ran = ask(settings, ["k8slint.render.helm_worker", "--serve"], request, timeout=budget(settings),
+    ran = ask(settings, _WORKER, request, timeout=budget(settings),
               max_output=settings.max_file_size, memory=settings.render_memory)
+    return _sdk_answer(ran, settings)
+
+
+def _cached_sdk(chart_dir: Path, add: dict[str, Path], copied: bool, values: dict, target: Target,
+                settings) -> tuple[Rendered, list] | None:
+    """The SDK's cached answer for this render, found before its folder is made (a hit makes no
+    folder, no link and no file), with the schemas the folder would have rewritten; else None."""
+    from . import cache
+
+    if getattr(process._SCOPE, "current", None) is None:
+        return None  # no cache this run (or for this target): nothing to plan
+    folder = os.path.join(tempfile.gettempdir(), "k8slint-planned")
+    if copied:
+        try:
+            planned = _planned_tree(chart_dir, add)
+        except OSError:  # the miss path meets it again and says what it says
+            planned = None
+        if planned is None:
+            return None
+        files, rewritten = planned
+        chart = os.path.join(folder, chart_dir.name)
+    else:  # Helm reads the chart where it is; the render's folder stays empty
+        files, rewritten, chart = {}, [], str(chart_dir)
+    ran = cache.planned([sys.executable, "-I", "-m", *_WORKER], folder, files, timeout=budget(settings),
+                        max_output=settings.max_file_size, memory=settings.render_memory, network=False,
+                        stdin=_sdk_request(chart, values, target))
+    if ran is None:
+        return None
+    return _sdk_answer(ran, settings), rewritten
+
+
+def _sdk_answer(ran, settings) -> Rendered:
+    """What the worker's answer (fresh or cached) says: manifests, Helm's error, or a limit hit."""
+    import json
+
     if ran.status != "ok":
         return None, None, limit_message("the Helm render", ran.status, settings)
     try:
@@ -458,31 +590,27 @@ def render_chart(target: Target, settings, extra_values: tuple = ()) -> Render:
                 "render-error", f"{rel} holds a values.schema.json that refers to a schema on the network, which Helm "
                 "would fetch; k8slint fetches nothing: unpack the chart under charts/", Location(rel, 1)))
         return result
-    with scratch("k8slint-helm-") as tmp:
-        render_dir = chart_dir
-        if add or any(_remote_schema(folder) for folder in [chart_dir, *add.values()]):
-            render_dir = Path(tmp) / chart_dir.name
-            _link_tree(chart_dir, render_dir)
-            for alias, local in add.items():
-                _link_tree(local, render_dir / "charts" / alias)
-                origin_dirs[f"{chart_name}/charts/{alias}"] = local
-                result.notes.append(f"{display}: dependency {alias} taken from {relative(local, root)} (not downloaded)")
-            for schema, dropped in _strip_remote_schemas(render_dir):
-                inner = schema.relative_to(render_dir).as_posix()
-                dropped = [d for d in dropped if not _META_SCHEMA_ID.fullmatch(d)]  # removed, but nothing is lost
-                if not dropped:
-                    continue
-                result.notes.append(f"{_under(display, inner)}: values validated without {', '.join(dropped[:3])} "
-                                    "(k8slint fetches nothing)")
-        binary = _helm_binary()
-        if binary:
-            values_file = Path(tmp) / "k8slint-values.json"
-            import json
+    copied = bool(add) or any(_remote_schema(folder) for folder in [chart_dir, *add.values()])
+    binary = _helm_binary()
+    hit = _cached_sdk(chart_dir, add, copied, values, target, settings) if not binary else None
 
-            values_file.write_text(json.dumps(values), encoding="utf-8")
-            manifests, error, own = _render_with_binary(binary, render_dir, values_file, target, settings)
-        else:
-            manifests, error, own = _render_with_sdk(render_dir, values, target, settings)
+    def noted(rewritten) -> None:
+        for alias, local in add.items():
+            origin_dirs[f"{chart_name}/charts/{alias}"] = local
+            result.notes.append(f"{display}: dependency {alias} taken from {relative(local, root)} (not downloaded)")
+        for inner, dropped in rewritten:
+            dropped = [d for d in dropped if not _META_SCHEMA_ID.fullmatch(d)]  # removed, but nothing is lost
+            if not dropped:
+                continue
+            result.notes.append(f"{_under(display, inner)}: values validated without {', '.join(dropped[:3])} "
+                                "(k8slint fetches nothing)")
+
+    if hit is not None:
+        (manifests, error, own), rewritten = hit
+        if copied:
+            noted([(schema.split("/", 1)[1], dropped) for schema, dropped in rewritten])
+    else:
+        manifests, error, own = _render_fresh(chart_dir, add, copied, binary, values, target, settings, noted)
     if manifests is None:  # in k8slint's words, at the template line or values key; Helm's text is never shown
         result.failed = True
         said: list = [(own, None)]
@@ -533,6 +661,28 @@ def render_chart(target: Target, settings, extra_values: tuple = ()) -> Render:
     return result
 
 
+def _render_fresh(chart_dir: Path, add: dict[str, Path], copied: bool, binary: str | None, values: dict,
+                  target: Target, settings, noted) -> Rendered:
+    """Render in a new temporary folder: the chart is linked there (with its dependencies under
+    ``charts/``, schemas rewritten without network references) when ``copied``; ``noted`` is told
+    which schemas were rewritten."""
+    with scratch("k8slint-helm-") as tmp:
+        render_dir = chart_dir
+        if copied:
+            render_dir = Path(tmp) / chart_dir.name
+            _link_tree(chart_dir, render_dir)
+            for alias, local in add.items():
+                _link_tree(local, render_dir / "charts" / alias)
+            noted([(schema.relative_to(render_dir).as_posix(), dropped) for schema, dropped in _strip_remote_schemas(render_dir)])
+        if binary:
+            import json
+
+            values_file = Path(tmp) / "k8slint-values.json"
+            values_file.write_text(json.dumps(values), encoding="utf-8")
+            return _render_with_binary(binary, render_dir, values_file, target, settings)
+        return _render_with_sdk(render_dir, values, target, settings)
+
+
 def _sources_recorder(chart_dir: Path, chart_name: str, origin_dirs: dict[str, Path], target: Target, root: Path):
     """template name -> the HelmSources its values came from: the values.yaml of its chart and of
     each parent chart (under the subchart's key), then the target's values files and --set."""
@@ -573,18 +723,30 @@ def _literal_namespace(obj: K8sObject, settings) -> bool:
     literal_ns = re.compile(rf"^\s+namespace:\s*['\"]?{re.escape(ns)}['\"]?\s*(#.*)?$")
     kind_line = re.compile(rf"^kind:\s*['\"]?{re.escape(obj.kind)}['\"]?\s*$")
     name_line = re.compile(rf"^\s+name:\s*['\"]?{re.escape(obj.name)}['\"]?\s*(#.*)?$")
-    chunks: list[list[str]] = [[]]
-    for line in settings.sources.lines(obj.origin):
-        if line.startswith("---"):
-            chunks.append([])
-        else:
-            chunks[-1].append(line)
+    chunks = _documents_of(obj.origin, settings)
     same_kind = [c for c in chunks if any(kind_line.match(line) for line in c)]
     for chunk in same_kind:
         if any(literal_ns.match(line) for line in chunk):
             if len(same_kind) == 1 or any(name_line.match(line) for line in chunk):
                 return True
     return False
+
+
+def _documents_of(origin: str, settings) -> list[list[str]]:
+    """A template's lines split at its ``---`` lines, once per template and run (every object of
+    the template asks)."""
+    memo = settings.sources.memo
+    key = ("helm-documents", origin)
+    found = memo.get(key)
+    if found is None:
+        found = [[]]
+        for line in settings.sources.lines(origin):
+            if line.startswith("---"):
+                found.append([])
+            else:
+                found[-1].append(line)
+        memo[key] = found
+    return found
 
 
 ENV_VALUES_NAMES = {
