@@ -27,7 +27,7 @@ MAX_LINES = 20_000
 MAX_LINE = 4_000  # a longer line (or action run over lines) is text to the skeleton, not structure
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Frame:
     """An open ``if``/``with``/``range``/``define`` block, as seen by the lines inside it."""
 
@@ -39,7 +39,7 @@ class Frame:
     otherwise: bool = False  # the else branch of a with/range
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     """One structural line: a key, a list item, or a splice; the root of a document has line 0."""
 
@@ -76,6 +76,8 @@ class Skeleton:
 
 
 def unquote(text: str) -> str:
+    if text and text[0] not in "'\" \t" and text[-1] not in "'\" \t":
+        return text
     text = text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
@@ -254,7 +256,7 @@ def parse(text: str) -> Skeleton:
             number += 1
         if len(raw) > MAX_LINE:
             continue
-        if braces:
+        if braces and "/*" in raw:
             raw = _COMMENT.sub("", raw)
         stripped = raw.strip()
         if not stripped:
