@@ -398,7 +398,8 @@ def _python_identity(module: str) -> tuple:
             files.append((name, None))
             continue
         top = Path(spec.origin).parent if spec.submodule_search_locations else Path(spec.origin)
-        paths = sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else [top]
+        # (bytecode caches left out: the interpreter writes them on first use, which is no new engine)
+        paths = sorted(p for p in top.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if top.is_dir() else [top]
         for p in paths:
             info = p.stat()
             files.append((str(p), info.st_size, info.st_mtime_ns, info.st_ino))
