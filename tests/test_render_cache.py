@@ -411,6 +411,8 @@ def test_a_new_helm_engine_is_a_new_key(repo, home, monkeypatch):
     if _helm_binary() is None:
         identity = render_cache._python_identity("k8slint.render.helm_worker")
         assert any("helm_python" in str(entry[0]) for entry in identity[1] if entry[1] is not None)
+        # the interpreter writes bytecode on first use: that is no new engine
+        assert not any("__pycache__" in str(entry[0]) for entry in identity[1])
         monkeypatch.setitem(render_cache._IDENTITIES, "k8slint.render.helm_worker",
                             (identity[0], identity[1] + (("helm_python/upgraded.so", 1, 1, 1),)))
     else:
