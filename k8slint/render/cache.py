@@ -261,9 +261,10 @@ class Scope:
             scratch_files.append((len(self.scratch), sorted((name, _planned_entry(data, folders))
                                                             for name, data in planned[1].items())))
         stdin_tokens = _split(stdin.decode("utf-8", "surrogateescape"), folders) if stdin is not None else None
+        linked = self._linked(scratch_files, folders)  # none for a kustomize wrapper: its keys stay as they were
         return _digest(self.key, [_split(part, folders) for part in command], stdin_tokens, memory, max_output,
                        identity, env_key, _LAUNCHER, os.path.realpath(tempfile.gettempdir()), scratch_files,
-                       self._linked(scratch_files, folders))
+                       *([linked] if linked else []))
 
     def _linked(self, scratch_files: list, folders: list[str]) -> list:
         """What the links of the temporary folders lead to (a Helm chart's files and its dependency
