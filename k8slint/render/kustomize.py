@@ -310,7 +310,8 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
         result.failed = True
         return result
     try:
-        command = kustomize_command()
+        command = settings.cache.get("kustomize-command") or kustomize_command()
+        settings.cache["kustomize-command"] = command  # looked up on PATH once a run
     except KustomizeNotFound as exc:  # no renderer: the run cannot check (exit 2), never a finding
         raise RendererMissing(str(exc)) from None
     # The wrapper's text depends on its folder's place only (one level under the temporary
