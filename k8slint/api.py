@@ -84,7 +84,7 @@ def run(options: Options, watchdog: bool = False, before_render=None, progress=N
     K8slintError. ``watchdog`` (the command line) also ends the process, exit 2, if the run has not
     stopped shortly after. ``before_render(plan)`` runs once the plan is made (the command line
     checks its outputs there). ``progress(done, total)`` is called as renders finish (from the
-    render threads)."""
+    render threads, or this one for answers from the render cache)."""
     import threading
     import time
 
@@ -244,12 +244,18 @@ def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool
             progress(done, len(targets))
         return result
 
+    def from_cache(target):
+        """The render of ``target`` if no renderer child is needed for it (its answers are in the
+        render cache), else None."""
+        try:
+            with process.cache_only():
+                return one(target)
+        except process.NeedsChild:
+            return None
+
     try:
         if jobs > 1 and len(targets) > 1:
-            from concurrent.futures import ThreadPoolExecutor  # not for one target (its import: logging, threads)
-
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                renders = list(pool.map(one, targets))
+            renders = _in_parallel(one, from_cache if memo is not None else None, targets, jobs)
         else:
             renders = [one(t) for t in targets]
         if memo is not None:
@@ -258,6 +264,32 @@ def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool
     finally:
         process.release(settings)  # the renderer workers kept for the run's renders (Helm SDK)
     return renders
+
+
+def _in_parallel(one, from_cache, targets: list, jobs: int) -> list:
+    """``[one(t) for t in targets]``, renders run by ``jobs`` threads. ``from_cache(t)``, when given,
+    is tried first in this thread: answers from the render cache are Python work under one lock (the
+    GIL), which threads only add switching to; a target it returns None for (it needs a renderer
+    child) goes to the threads at once. The threads start only for such a target."""
+    pool = None
+    found: list = []
+    waiting = {}
+    try:
+        for position, target in enumerate(targets):
+            result = from_cache(target) if from_cache is not None else None
+            if result is None:
+                if pool is None:
+                    from concurrent.futures import ThreadPoolExecutor  # its import: logging, threads
+
+                    pool = ThreadPoolExecutor(max_workers=jobs)
+                waiting[position] = pool.submit(one, target)
+            found.append(result)
+        for position, future in waiting.items():  # in target order: the first failure is raised
+            found[position] = future.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)  # after a failure, nothing more is started
+    return found
 
 
 def _check(plan: Plan, renders: list, options: Options, base: bool = False) -> tuple[Report, Any]:

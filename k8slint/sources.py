@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .load import decode
 from .documents import SourceCache
@@ -45,7 +45,16 @@ def walk(root: Path):
 
 
 def within(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+    """``path`` is ``root`` or under it, by their parts as written (``root in path.parents``),
+    compared as text for absolute POSIX paths (building ``path.parents`` cost more than the
+    reads it guards)."""
+    if path == root:
+        return True
+    if (os.sep == "/" and isinstance(path, PurePosixPath) and isinstance(root, PurePosixPath) and root.root == "/"
+            and path.root == "/"):
+        top = str(root)
+        return str(path).startswith(top if top.endswith("/") else top + "/")
+    return root in path.parents
 
 
 OUTSIDE = ("is outside the repository; k8slint reads nothing outside the repository root unless the command "
@@ -61,6 +70,8 @@ class Sources(SourceCache):
         self.max_file_size = max_file_size
         self.scope = scope  # None: the whole root; else only these files and folders are listed
         self._real_root = Path(os.path.realpath(root))
+        self._norm_root = Path(os.path.normpath(root))
+        self._real_dirs: dict[Path, Path] = {}  # folder -> its real path, resolved once a run
         self._named = tuple(Path(os.path.normpath(p)) for p in named)
         self._lock = threading.RLock()
         self._files: list[str] | None = None
@@ -71,10 +82,10 @@ class Sources(SourceCache):
         file, over the size limit, or a symlink leaving the repository."""
         path = Path(os.path.normpath(self.root / rel))
         try:
-            if not within(path, Path(os.path.normpath(self.root))):
+            if not within(path, self._norm_root):
                 if not any(within(path, named) for named in self._named):
                     return None, OUTSIDE
-            elif not within(Path(os.path.realpath(path)), self._real_root):
+            elif not within(self._realpath(path), self._real_root):
                 return None, "is a symlink that leaves the repository; k8slint does not follow it"
             info = path.stat()
             if not stat.S_ISREG(info.st_mode):
@@ -85,6 +96,17 @@ class Sources(SourceCache):
             return path.read_bytes(), None
         except OSError as exc:
             return None, f"cannot be read: {exc.strerror or exc}"
+
+    def _realpath(self, path: Path) -> Path:
+        """``os.path.realpath(path)``, with each folder's real path worked out once a run (a
+        file's own name is still looked at every time: it may be a symlink)."""
+        if os.path.islink(path):
+            return Path(os.path.realpath(path))
+        folder = path.parent
+        real = self._real_dirs.get(folder)
+        if real is None:
+            real = self._real_dirs[folder] = Path(os.path.realpath(folder))
+        return real / path.name if path.name else real
 
     def read(self, rel: str) -> tuple[str | None, str | None]:
         """(text, None), or (None, why): :meth:`read_bytes`, then bytes that are not text."""

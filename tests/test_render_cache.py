@@ -6,6 +6,7 @@ and K8SLINT_NO_CACHE=1 bypass it; one repository's entry is never another's answ
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -525,3 +526,56 @@ def test_the_planned_render_folder_is_the_one_made(tmp_path):
     assert {os.path.relpath(p, folder): v for p, v in made.items()} == \
         {name: render_cache._planned_entry(data, [str(folder)]) for name, data in planned.items()}
     assert [(str(p.relative_to(folder)), d) for p, d in rewritten] == planned_rewritten
+
+
+def test_cached_answers_are_taken_in_the_calling_thread_and_misses_rendered_in_threads(repo, home, monkeypatch):
+    """A warm run starts no render threads (the cache's answers are Python work under the GIL); a
+    target needing a renderer child - an edited overlay, an edited chart - is rendered by the
+    threads, once, and the report is the uncached run's byte for byte."""
+    import concurrent.futures
+
+    pools: list[int] = []
+    real = concurrent.futures.ThreadPoolExecutor
+
+    class Counted(real):
+        def __init__(self, *args, **kwargs):
+            pools.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Counted)
+    cold, ran, _ = _check(cwd=repo, jobs=2)
+    assert ran == 3 and len(pools) == 1
+    warm, ran, _ = _check(cwd=repo, jobs=2)
+    assert ran == 0 and len(pools) == 1 and warm == cold
+    (repo / "overlays" / "staging" / "kustomization.yaml").write_text("resources:\n  - ../../base\nnamespace: qa\n")
+    (repo / "charts/web/values-prod.yaml").write_text("tag: latest\n")
+    mixed, ran, result = _check(cwd=repo, jobs=2)
+    assert ran == 2 and len(pools) == 2
+    uncached, _, _ = _check(cwd=repo, jobs=2, cache=False)
+    assert mixed == uncached
+    assert [t["target"] for t in result.json["targets"]] == sorted(t["target"] for t in result.json["targets"])
+    assert {t["target"] for t in result.json["targets"]} >= {"overlays/production", "overlays/staging"}
+    again, ran, _ = _check(cwd=repo, jobs=2)
+    assert ran == 0 and again == uncached
+
+
+def test_a_render_failing_in_the_calling_thread_names_its_target(repo, home, monkeypatch):
+    """A bug met while taking a cached answer is raised as a bug with the target it came from,
+    as one met in a render thread is; no answer is taken for the targets after it."""
+    from k8slint.render import kustomize
+
+    _check(cwd=repo, jobs=2)
+    real = kustomize.parse_stream
+
+    def broken(text, label, *args, **kwargs):
+        if label.startswith("overlays/production"):
+            raise RuntimeError("a bug")
+        return real(text, label, *args, **kwargs)
+
+    monkeypatch.setattr(kustomize, "parse_stream", broken)
+    import k8slint as api
+
+    with pytest.raises(RuntimeError) as raised:
+        with contextlib.chdir(repo):
+            api.lint(jobs=2)
+    assert any("k8slint input: overlays/production" in note for note in raised.value.__notes__)

@@ -85,7 +85,9 @@ class Inputs:
     def fed_by(self, path: Path) -> bool:
         if path in self.excluded:
             return False
-        return path in self.files or any(path == d or d in path.parents for d in self.dirs)
+        from ..sources import within
+
+        return path in self.files or any(within(path, d) for d in self.dirs)
 
 
 EnvResolver = Callable[[str], "tuple[str, str]"]  # repo-relative path -> (environment, how it was decided)

@@ -87,6 +87,7 @@ class Run:
         self.allowed = [self.root, *(Path(os.path.realpath(p)) for p in getattr(settings, "named", ()))]
         self.files: dict[str, tuple] = {}  # file -> (size, digest)
         self.trees: dict[str, dict] = {}  # an input path -> what is under it (see _entry)
+        self.programs: dict[tuple[str, str], tuple] = {}  # (program, PATH) -> its identity, looked up once a run
         self.written = False
 
     def shown(self, path: str) -> str:
@@ -95,8 +96,18 @@ class Run:
             return "<root>" + path[len(self.tokens[0]):]
         return path
 
+    def program_identity(self, program: str, path: str) -> tuple:
+        """:func:`_program_identity`, once a run (every target's render runs the same renderer)."""
+        key = (program, path)
+        found = self.programs.get(key)
+        if found is None:
+            found = self.programs[key] = _program_identity(program, path)
+        return found
+
     def allowed_path(self, real: Path) -> bool:
-        return any(real == top or top in real.parents for top in self.allowed)
+        from ..sources import within
+
+        return any(within(real, top) for top in self.allowed)
 
     def file_digest(self, path) -> tuple:
         """(size, digest) of a regular file's bytes, once per run; Uncacheable when it cannot be read
@@ -248,7 +259,7 @@ class Scope:
         python_module = command[:3] == [sys.executable, "-I", "-m"]
         env = child_env("~")
         env_key = sorted((k, v) for k, v in env.items() if not v.startswith("~"))
-        identity = _python_identity(command[3]) if python_module else _program_identity(program, env["PATH"])
+        identity = _python_identity(command[3]) if python_module else self.run.program_identity(program, env["PATH"])
         folders = self.folders + ([planned[0]] if planned is not None else [])
         scratch_files = []
         for index, folder in enumerate(self.scratch):

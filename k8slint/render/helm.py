@@ -610,6 +610,7 @@ def render_chart(target: Target, settings, extra_values: tuple = ()) -> Render:
         if copied:
             noted([(schema.split("/", 1)[1], dropped) for schema, dropped in rewritten])
     else:
+        process.child_allowed()  # a miss: no render folder made only to be dropped (see process.cache_only)
         manifests, error, own = _render_fresh(chart_dir, add, copied, binary, values, target, settings, noted)
     if manifests is None:  # in k8slint's words, at the template line or values key; Helm's text is never shown
         result.failed = True

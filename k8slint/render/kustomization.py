@@ -129,6 +129,8 @@ class KustomizationGraph:
         self.sources = sources
         self._nodes: dict[Path, Kustomization | None] = {}
         self._reads: dict[Path, tuple[list[Path], list[Path]]] = {}  # a node's named folders and files, resolved
+        self._trees: dict[Path, tuple[Kustomization, ...]] = {}  # a folder's tree (preflight, templates, discovery)
+        self._inputs: dict[Path, tuple[frozenset, frozenset]] = {}  # a folder's inputs (the cache key, --changed)
         self._lock = threading.RLock()
 
     def at(self, directory: Path) -> Kustomization | None:
@@ -176,10 +178,18 @@ class KustomizationGraph:
 
     def tree(self, directory: Path) -> list[Kustomization]:
         """The kustomization of ``directory`` and every local kustomization it includes (resources,
-        components, bases), recursively, each once, depth first in file order."""
+        components, bases), recursively, each once, depth first in file order. Walked once per
+        folder a run (the preflight, the cache key and the source rules all ask for it)."""
+        start = Path(os.path.normpath(directory))
+        found = self._trees.get(start)
+        if found is None:
+            found = self._trees[start] = tuple(self._tree(start))
+        return list(found)
+
+    def _tree(self, start: Path) -> list[Kustomization]:
         out: list[Kustomization] = []
         seen: set[Path] = set()
-        stack = [Path(os.path.normpath(directory))]
+        stack = [start]
         while stack:
             current = stack.pop()
             real = Path(os.path.realpath(current))
@@ -195,7 +205,15 @@ class KustomizationGraph:
 
     def inputs(self, directory: Path) -> tuple[set[Path], set[Path]]:
         """(folders, files) a kustomization reads: every kustomization folder it reaches through any
-        path it names (resources, components, patches, generators, ...), and the files it names."""
+        path it names (resources, components, patches, generators, ...), and the files it names;
+        worked out once per folder a run."""
+        found = self._inputs.get(directory)
+        if found is None:
+            dirs, files = self._walk_inputs(directory)
+            found = self._inputs[directory] = (frozenset(dirs), frozenset(files))
+        return set(found[0]), set(found[1])
+
+    def _walk_inputs(self, directory: Path) -> tuple[set[Path], set[Path]]:
         dirs: set[Path] = set()
         files: set[Path] = set()
         todo = [directory.resolve()]

@@ -26,7 +26,7 @@ from ..sources import OUTSIDE, relative
 from . import Inputs, Problem, Render, Renderer, Unit, cache
 from .kustomization import INCLUDES, is_remote, kustomization_file, references
 from .kustomize_errors import explain
-from .process import budget, limit_message, run_bounded, scratch
+from .process import budget, child_allowed, limit_message, run_bounded, scratch
 from .stream import parse_stream
 
 ORIGIN = "config.kubernetes.io/origin"
@@ -310,7 +310,8 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
         result.failed = True
         return result
     try:
-        command = kustomize_command()
+        command = settings.cache.get("kustomize-command") or kustomize_command()
+        settings.cache["kustomize-command"] = command  # looked up on PATH once a run
     except KustomizeNotFound as exc:  # no renderer: the run cannot check (exit 2), never a finding
         raise RendererMissing(str(exc)) from None
     # The wrapper's text depends on its folder's place only (one level under the temporary
@@ -320,6 +321,8 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
               "network": settings.allow_remote}
     ran = cache.planned([*command, planned], planned, {"kustomization.yaml": _wrapper(directory, planned, fields, components)},
                         **limits)
+    if ran is None:
+        child_allowed()  # a cache miss: no wrapper folder made only to be dropped (see process.cache_only)
     with nullcontext(planned) if ran is not None else scratch("k8slint-") as tmp:
         wrapper = Path(os.path.realpath(tmp))
         if ran is None:

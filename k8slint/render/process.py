@@ -88,6 +88,29 @@ _PRIVATE = "k8slint-run-"  # the prefix of a child's own folder
 RUNS = [0]  # renders asked of renderer children by this process, kept workers included (tests count renders with it)
 
 
+class NeedsChild(BaseException):
+    """Raised where a renderer child would start while this thread only tries answers from the
+    render cache (:func:`cache_only`): the target is rendered again where children may run. A
+    BaseException, so that no handler of a render's own errors mistakes it for one."""
+
+
+@contextmanager
+def cache_only():
+    """In this thread, render from the render cache only: starting a renderer child (a cache
+    miss, an uncacheable target) raises :class:`NeedsChild` instead."""
+    _SCOPE.cache_only = True
+    try:
+        yield
+    finally:
+        _SCOPE.cache_only = False
+
+
+def child_allowed() -> None:
+    """Raise :class:`NeedsChild` if this thread may not start a renderer child (see :func:`cache_only`)."""
+    if getattr(_SCOPE, "cache_only", False):
+        raise NeedsChild
+
+
 @dataclass
 class Ran:
     """What a renderer subprocess did: ``status`` is ok, timeout or too-big (output over the limit)."""
@@ -223,6 +246,7 @@ def _run_bounded(command: list[str], *, timeout: float, max_output: int, stdin: 
     import sys
     import tempfile
 
+    child_allowed()
     if _CLOSED.is_set():
         return Ran("stopped")
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as feed, scratch(_PRIVATE) as private:
@@ -457,6 +481,7 @@ def ask(settings, command: list[str], request: bytes, *, timeout: float, max_out
 
 def _ask(settings, command: list[str], request: bytes, timeout: float, max_output: int,
          memory: int | None, network: bool) -> tuple[Ran, "Served | None"]:
+    child_allowed()
     key = (threading.get_ident(), tuple(command), memory, network)
     with _LOCK:
         workers = settings.cache.get("served")
