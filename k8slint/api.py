@@ -326,7 +326,7 @@ def _check(plan: Plan, renders: list, options: Options, base: bool = False) -> t
            for item in policy.active(env if env in envs.ENVIRONMENTS else settings.unknown_env)
            if (item.rule.scope == "repo" and plan.repo_rules) or (item.rule.scope != "repo" and plan.rendered)}
     findings = suppress.finalize(findings + suppress.config_ignore_findings(settings, policy, used, plan.whole_repo, ran))
-    findings = suppress.merge(findings)
+    findings = suppress.merge(findings, ordered=True)  # finalize sorted them
     if not base:
         findings = suppress.baseline(findings, settings, options.write_baseline, options.baseline, report.notes)
     report.findings = findings
