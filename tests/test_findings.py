@@ -464,3 +464,53 @@ def test_each_finding_of_a_plain_file_carries_its_own_objects_identity(tmp_path)
     on_its_own = k8slint.lint([str(alone / "two.yaml")], repo_root=str(alone), env="production")
     assert {f.rule: f.fingerprint for f in on_its_own.findings} == second
     assert [(f.rule, f.location.line) for f in on_its_own.findings] == [(rule, line) for rule, line in per_object]
+
+
+IGNORED_BY_ANNOTATION = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: quiet
+  annotations:
+    k8slint.io/ignore: namespace
+    k8slint.io/ignore-reason: set by the deploy job
+data: {a: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: loud
+data: {a: "1"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata:
+      labels: {app: web}
+      annotations:
+        k8slint.io/ignore: namespace, image-tag-latest
+        k8slint.io/ignore-reason: a demo
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:latest
+"""
+
+
+@pytest.mark.parametrize("select", [(), ("namespace",)])
+def test_a_render_rules_finding_honours_the_objects_and_its_pod_templates_ignore_annotation(tmp_path, select):
+    """The annotations an object suppresses with are read once per object and shared by the object
+    rules and the render rules (namespace), with and without pod or container rules in the run."""
+    (tmp_path / "app.yaml").write_text(IGNORED_BY_ANNOTATION, encoding="utf-8")
+    report = k8slint.lint([str(tmp_path / "app.yaml")], repo_root=str(tmp_path), env="production", select=list(select))
+    got = [(f.rule, f.location.file, f.location.line, f.object["name"]) for f in report.findings]
+    assert ("namespace", "app.yaml", 12, "loud") in got
+    assert not [g for g in got if g[0] in ("namespace", "image-tag-latest", "unused-suppression") and g[3] != "loud"]
+    if select:
+        assert got == [("namespace", "app.yaml", 12, "loud")]
+    else:
+        assert ("liveness-probe", "app.yaml", 30, "web") in got

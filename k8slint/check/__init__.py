@@ -160,10 +160,14 @@ class Checker:
             return found
 
         run = self._run
+        ignores: dict[int, set[str]] = {}  # id(object) -> the rules its annotations suppress (see ignored_by)
+        with_workloads = bool(pod_rules or container_rules)
         for obj in objects:
             kind = obj.kind
-            workload = index.workload(obj) if (pod_rules or container_rules) else None
+            workload = index.workload(obj) if with_workloads else None
             ignored, has_reason = ignored_rules(obj, workload)
+            if with_workloads:  # asked with index.workload(obj), as ignored_by asks
+                ignores[id(obj)] = ignored
             if ignored:
                 where = locator.locate(obj, ignore_path(obj, workload or index.workload(obj)))
                 suppression_at[id(obj)] = where
@@ -196,16 +200,22 @@ class Checker:
                     for violation in run(item, container, ctx):
                         emit(item, violation, obj, ignored)
 
+        def ignored_by(obj: K8sObject | None) -> set[str]:
+            """The rules ``obj``'s annotations (its own and its pod template's) suppress, read once per object."""
+            if obj is None:
+                return set()
+            found = ignores.get(id(obj))
+            if found is None:
+                found = ignores[id(obj)] = ignored_rules(obj, index.workload(obj))[0]
+            return found
+
         for item in by_scope.get("render", []):
             for violation in self._run(item, index, contexts[item.rule.id]):
-                obj = violation.obj
-                ignored = ignored_rules(obj, index.workload(obj))[0] if obj is not None else set()
-                emit(item, violation, obj, ignored)
+                emit(item, violation, violation.obj, ignored_by(violation.obj))
         for item in by_scope.get("source", []):
             for violation in self._run(item, target, contexts[item.rule.id]):
-                obj = violation.obj  # a source finding about an object honours that object's ignore annotation
-                ignored = ignored_rules(obj, index.workload(obj))[0] if obj is not None else set()
-                emit(item, violation, obj, ignored)
+                # a source finding about an object honours that object's ignore annotation
+                emit(item, violation, violation.obj, ignored_by(violation.obj))
         return findings
 
     def unused_suppressions(self) -> list[Finding]:
