@@ -153,10 +153,12 @@ class Checker:
 
         def rules_for(kind: str) -> tuple:
             def fitting(items: list[ActiveRule]) -> list:
-                return [(item, contexts[item.rule.id]) for item in items if not item.rule.kinds or kind in item.rule.kinds]
+                # a template is called here directly (what _run does); assert rules through _run
+                return [(item, contexts[item.rule.id], item.rule, item.rule.check, item.params)
+                        for item in items if not item.rule.kinds or kind in item.rule.kinds]
 
             found = by_kind[kind] = (fitting(object_rules), fitting(pod_rules),
-                                     [(item, ctx, item.rule.data.get("containers")) for item, ctx in fitting(container_rules)])
+                                     [(*one, one[2].data.get("containers")) for one in fitting(container_rules)])
             return found
 
         run = self._run
@@ -185,20 +187,38 @@ class Checker:
                                                "ignore-without-reason", "", kind, namespace, name, "", at.file))
                     )
             for_objects, for_pods, for_containers = by_kind.get(kind) or rules_for(kind)
-            for item, ctx in for_objects:
-                for violation in run(item, obj, ctx):
-                    emit(item, violation, obj, ignored)
+            for item, ctx, rule, check, params in for_objects:
+                if check is None:
+                    found = run(item, obj, ctx)
+                else:
+                    self._current = rule
+                    found = check(obj, params, ctx)
+                if found:
+                    for violation in found:
+                        emit(item, violation, obj, ignored)
             if workload is None:
                 continue
-            for item, ctx in for_pods:
-                for violation in run(item, workload, ctx):
-                    emit(item, violation, obj, ignored)
-            for item, ctx, groups in for_containers:
+            for item, ctx, rule, check, params in for_pods:
+                if check is None:
+                    found = run(item, workload, ctx)
+                else:
+                    self._current = rule
+                    found = check(workload, params, ctx)
+                if found:
+                    for violation in found:
+                        emit(item, violation, obj, ignored)
+            for item, ctx, rule, check, params, groups in for_containers:
                 for container in workload.containers:
                     if groups and container.group not in groups:
                         continue
-                    for violation in run(item, container, ctx):
-                        emit(item, violation, obj, ignored)
+                    if check is None:
+                        found = run(item, container, ctx)
+                    else:
+                        self._current = rule
+                        found = check(container, params, ctx)
+                    if found:
+                        for violation in found:
+                            emit(item, violation, obj, ignored)
 
         def ignored_by(obj: K8sObject | None) -> set[str]:
             """The rules ``obj``'s annotations (its own and its pod template's) suppress, read once per object."""
