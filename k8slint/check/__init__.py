@@ -30,6 +30,8 @@ from .policy import ActiveRule, Policy
 
 __all__ = ["Checker", "Context", "Index", "Policy", "RepoFiles"]
 
+_NOTHING: frozenset[str] = frozenset()  # what most objects' annotations suppress: one shared empty set
+
 
 class Checker:
     """Checks renders and repositories against a policy; collects findings."""
@@ -102,7 +104,7 @@ class Checker:
 
         seen: list = [None, False, None, None]  # the object whose findings are being built: obj, plain, ref, source identity
 
-        def emit(item: ActiveRule, violation: Violation, obj: K8sObject | None, ignored: set[str]) -> None:
+        def emit(item: ActiveRule, violation: Violation, obj: K8sObject | None, ignored: set[str] | frozenset[str]) -> None:
             rule_id = item.rule.id
             if ignored and suppresses(ignored, rule_id):
                 self.suppressions.use(suppression_at.get(id(obj)), rule_id)
@@ -162,14 +164,14 @@ class Checker:
             return found
 
         run = self._run
-        ignores: dict[int, set[str]] = {}  # id(object) -> the rules its annotations suppress (see ignored_by)
+        ignores: dict[int, set[str] | frozenset[str]] = {}  # id(object) -> the rules its annotations suppress (see ignored_by)
         with_workloads = bool(pod_rules or container_rules)
         for obj in objects:
             kind = obj.kind
             workload = index.workload(obj) if with_workloads else None
             ignored, has_reason = ignored_rules(obj, workload)
             if with_workloads:  # asked with index.workload(obj), as ignored_by asks
-                ignores[id(obj)] = ignored
+                ignores[id(obj)] = ignored or _NOTHING
             if ignored:
                 where = locator.locate(obj, ignore_path(obj, workload or index.workload(obj)))
                 suppression_at[id(obj)] = where
@@ -220,13 +222,13 @@ class Checker:
                         for violation in found:
                             emit(item, violation, obj, ignored)
 
-        def ignored_by(obj: K8sObject | None) -> set[str]:
+        def ignored_by(obj: K8sObject | None) -> set[str] | frozenset[str]:
             """The rules ``obj``'s annotations (its own and its pod template's) suppress, read once per object."""
             if obj is None:
                 return set()
             found = ignores.get(id(obj))
             if found is None:
-                found = ignores[id(obj)] = ignored_rules(obj, index.workload(obj))[0]
+                found = ignores[id(obj)] = ignored_rules(obj, index.workload(obj))[0] or _NOTHING
             return found
 
         for item in by_scope.get("render", []):
