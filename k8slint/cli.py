@@ -16,6 +16,7 @@ from . import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _retained = None  # what a check built, kept alive until the process ends (see _exit_now)
+_ending = False  # set by run(): the process ends when the command returns (see _exit_now)
 
 
 class UsageProblem(click.ClickException):
@@ -199,7 +200,7 @@ def check(paths, env, values, set_values, release_name, namespace, config_path, 
 
         machine = any(out in (None, "-") and fmt not in ("text", "concise") for fmt, out in pairs)
         line = shown.Progress(sys.stderr) if shown.wanted(sys.stderr, os.environ, quiet, machine) else None
-        with api.collector_paused():
+        with api.collector_paused(resume=not _ending):  # the console script exits without a collection
             try:
                 result, _retained = api.run(options, watchdog=True, before_render=before_render,  # kept: run() exits without
                                             progress=line)                                      # freeing what the check built
@@ -365,6 +366,8 @@ def _printable(text: str) -> str:
 
 
 def run() -> None:  # console-script entry
+    global _ending  # noqa: PLW0603
+    _ending = True
     try:
         main(prog_name="k8slint")
     except SystemExit as done:

@@ -225,8 +225,14 @@ class Finding:
 
     def __post_init__(self) -> None:
         self.message = shorten(str(self.message))
-        if self.object:
-            self.object = {k: shorten(v, MAX_NAME) if isinstance(v, str) else v for k, v in self.object.items()}
+        if self.object:  # a copy of its own, names cut to MAX_NAME (rarely needed: checked first)
+            obj = self.object
+            for value in obj.values():
+                if isinstance(value, str) and len(value) > MAX_NAME:
+                    self.object = {k: shorten(v, MAX_NAME) if isinstance(v, str) else v for k, v in obj.items()}
+                    break
+            else:
+                self.object = dict(obj)
 
     def sort_key(self) -> tuple:
         obj = self.object or {}
@@ -250,7 +256,8 @@ class Finding:
             "location": {"file": self.location.file, "line": self.location.line},
             "env": self.env,
             "target": self.target,
-            "targets": [{"target": t, "env": e} for t, e in self.targets],
+            "targets": ([{"target": o.target, "env": o.env} for o in self.occurrences] if self.occurrences
+                        else [{"target": self.target, "env": self.env}]),  # self.targets, without its tuples
             "fingerprint": self.fingerprint,
         }
         if self.rendered is not None:

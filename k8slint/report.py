@@ -114,9 +114,12 @@ MAX_OUTPUT = 32 << 20  # bytes of findings one format writes
 
 def _fitting(findings: list[Finding]) -> int:
     """How many findings fit in MAX_OUTPUT (by a generous estimate of each one's size in any format)."""
+    sizes = [len(f.message) + len(f.location.file) + (len(str(f.object)) if f.object else 0) for f in findings]
+    if 600 * len(sizes) + 3 * sum(sizes) <= MAX_OUTPUT:
+        return len(findings)  # all of them (the common case: one sum, not a running total)
     total = 0
-    for count, finding in enumerate(findings):
-        total += 600 + 3 * (len(finding.message) + len(finding.location.file) + len(str(finding.object or "")))
+    for count, size in enumerate(sizes):
+        total += 600 + 3 * size
         if total > MAX_OUTPUT:
             return count
     return len(findings)

@@ -216,8 +216,10 @@ def _first(pair: tuple) -> Any:
 
 
 # -- one finding per source location -------------------------------------------------------------
-def merge(findings: list[Finding]) -> list[Finding]:
+def merge(findings: list[Finding], ordered: bool = False) -> list[Finding]:
     """The findings of several targets at one source location as one finding each, sorted.
+    ``ordered``: ``findings`` are sorted already (what :func:`finalize` returns), so when none
+    merge they are returned in their order, not sorted again.
 
     Same location means the same rule, fingerprint (rule, object as its source writes it, key,
     source file - the target is not part of it at a shared source line), file and line. A finding
@@ -228,6 +230,8 @@ def merge(findings: list[Finding]) -> list[Finding]:
     for finding in findings:
         key = (finding.rule, finding.fingerprint, finding.location.file, finding.location.line) if finding.fingerprint else id(finding)
         groups.setdefault(key, []).append(finding)
+    if ordered and len(groups) == len(findings) and not any(f.occurrences for f in findings):
+        return list(findings)  # no two share a place: nothing merges (combine() would return each as it is)
     out = []
     for items in groups.values():
         if len({f.target for f in items}) < len(items):

@@ -152,3 +152,46 @@ def test_rule_docs_commands(command):
 def test_explain_unknown_rule_suggests():
     result = cli("explain", "image-tag-polcy")
     assert result.code == 2 and "did you mean image-tag-policy" in result.err
+
+
+class _Exited(Exception):
+    pass
+
+
+def test_the_console_script_ends_without_a_collection_and_the_in_process_command_restores_it(tmp_path, monkeypatch, capsys):
+    """The console script exits without freeing what the check built (os._exit): re-enabling the
+    cyclic collector first would walk every container of the run for nothing. Called in-process
+    (click's runner, a library's host) the command leaves the collector as it found it."""
+    import gc
+    import signal
+
+    from k8slint import cli as command
+
+    (tmp_path / "bad.yaml").write_text(BAD_DEPLOYMENT, encoding="utf-8")
+    args = ["check", str(tmp_path / "bad.yaml"), "--repo-root", str(tmp_path), "--env", "production", "--format", "json"]
+    seen = []
+
+    def exit_now(code):
+        seen.append((code, gc.isenabled()))
+        raise _Exited
+
+    handlers = {name: signal.getsignal(getattr(signal, name)) for name in ("SIGTERM", "SIGINT", "SIGHUP")}
+    monkeypatch.setattr(command, "_ending", False)
+    monkeypatch.setattr(command.os, "_exit", exit_now)
+    monkeypatch.setattr("sys.argv", ["k8slint", *args])
+    assert gc.isenabled()
+    try:
+        with pytest.raises(_Exited):
+            command.run()
+    finally:
+        gc.enable()
+        for name, handler in handlers.items():
+            signal.signal(getattr(signal, name), handler)
+    assert seen == [(1, False)]  # findings: exit 1, the collector still off
+    report = json.loads(capsys.readouterr().out)
+    assert ("image-tag-latest", "bad.yaml", 13) in [(f["rule"], f["location"]["file"], f["location"]["line"]) for f in report["findings"]]
+
+    monkeypatch.setattr(command, "_ending", False)
+    result = cli(*args)
+    assert result.code == 1 and ("image-tag-latest", "bad.yaml", 13) in result.findings()
+    assert gc.isenabled()  # the in-process command gave it back

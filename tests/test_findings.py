@@ -363,3 +363,154 @@ def test_the_readme_demo_is_the_real_output():
     block = block[: block.index("```")]
     result = cli("check", "fixtures/shared-base", cwd=ROOT)
     assert result.code == 1 and result.out.lstrip("\n") == block
+
+
+def test_merge_of_sorted_findings_keeps_them_when_nothing_merges_and_merges_as_before_otherwise():
+    """``merge(..., ordered=True)`` (finalize's output) skips the second sort only when no two findings
+    share a place; the answer is merge's own either way."""
+    import random
+
+    from k8slint.model import Finding, Location
+    from k8slint.suppress import finalize, merge
+
+    def finding(target, file, line, name, fp, rule="resources"):
+        return Finding(rule, "warning", f"ConfigMap {name}", Location(file, line), target, "production",
+                       {"apiVersion": "v1", "kind": "ConfigMap", "namespace": "x", "name": name}, fingerprint=fp)
+
+    alone = [finding("a", f"f{i % 7}.yaml", 40 - i, f"cm-{i}", f"fp{i}", rule=("resources", "namespace")[i % 2]) for i in range(30)]
+    shared = alone + [finding(t, "f1.yaml", 39, "cm-1", "fp1", rule="namespace") for t in ("c", "b")]
+    for findings in (alone, shared):
+        shuffled = findings[:]
+        random.Random(16).shuffle(shuffled)
+        ordered = finalize(shuffled)
+        got = merge(ordered, ordered=True)
+        assert [(f.rule, f.location, f.targets) for f in got] == [(f.rule, f.location, f.targets) for f in merge(shuffled)]
+        assert [f.sort_key() for f in got] == sorted(f.sort_key() for f in got)
+    assert len(merge(finalize(shared), ordered=True)) == 30  # the three targets' cm-1 at f1.yaml:39 are one
+    assert [t for t, _ in next(f for f in merge(finalize(shared), ordered=True) if f.location == Location("f1.yaml", 39)).targets] == ["a", "b", "c"]
+
+
+def test_the_output_cap_counts_the_findings_that_fit_as_a_running_total(monkeypatch):
+    """report._fitting sums every finding's estimate first; where that passes MAX_OUTPUT, the count is
+    the running total's (the note and every format depend on it)."""
+    from k8slint.model import Finding, Location
+
+    findings = [Finding("resources", "error", "m" * (i * 37 % 500), Location(f"dir/f{i}.yaml", 1), "t", "production",
+                        {"kind": "ConfigMap", "name": f"n{i}", "namespace": None} if i % 3 else None)
+                for i in range(300)]
+
+    def expected(limit):  # the estimate as a running total, finding by finding
+        total = 0
+        for count, f in enumerate(findings):
+            total += 600 + 3 * (len(f.message) + len(f.location.file) + len(str(f.object or "")))
+            if total > limit:
+                return count
+        return len(findings)
+
+    everything = sum(600 + 3 * (len(f.message) + len(f.location.file) + len(str(f.object or ""))) for f in findings)
+    for limit in (0, 599, 700, 5_000, 50_000, 250_000, everything - 1, everything, everything + 1):
+        monkeypatch.setattr(reporting, "MAX_OUTPUT", limit)
+        assert reporting._fitting(findings) == expected(limit), limit
+    assert reporting._fitting([]) == 0
+
+
+TWO_DEPLOYMENTS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: first
+  namespace: prj-01
+spec:
+  selector: {matchLabels: {app: first}}
+  template:
+    metadata: {labels: {app: first}}
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:latest
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: second
+  namespace: prj-02
+spec:
+  selector: {matchLabels: {app: second}}
+  template:
+    metadata: {labels: {app: second}}
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:latest
+"""
+
+
+def test_each_finding_of_a_plain_file_carries_its_own_objects_identity(tmp_path):
+    """What the findings of one object share (its ref, source identity, whether it is a plain file) is
+    worked out once per object: every finding still names its own object, and an object's findings
+    and fingerprints are the same whatever objects come before it in the file."""
+    both, alone = tmp_path / "both", tmp_path / "alone"
+    for repo, text in ((both, TWO_DEPLOYMENTS), (alone, TWO_DEPLOYMENTS.split("---\n")[1])):
+        repo.mkdir()
+        (repo / "two.yaml").write_text(text, encoding="utf-8")
+    report = k8slint.lint([str(both / "two.yaml")], repo_root=str(both), env="production")
+    got = [(f.rule, f.location.file, f.location.line, f.object["name"], f.object["namespace"]) for f in report.findings]
+    per_object = [("image-pull-secret", 10), ("liveness-probe", 12), ("readiness-probe", 12), ("resources", 12), ("image-tag-latest", 13)]
+    assert got == ([(rule, "two.yaml", line, "first", "prj-01") for rule, line in per_object]
+                   + [(rule, "two.yaml", line + 14, "second", "prj-02") for rule, line in per_object])
+    first = {f.rule: f.fingerprint for f in report.findings if f.object["name"] == "first"}
+    second = {f.rule: f.fingerprint for f in report.findings if f.object["name"] == "second"}
+    assert len(set(first.values()) | set(second.values())) == 10  # no object lends its identity to the next
+    on_its_own = k8slint.lint([str(alone / "two.yaml")], repo_root=str(alone), env="production")
+    assert {f.rule: f.fingerprint for f in on_its_own.findings} == second
+    assert [(f.rule, f.location.line) for f in on_its_own.findings] == [(rule, line) for rule, line in per_object]
+
+
+IGNORED_BY_ANNOTATION = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: quiet
+  annotations:
+    k8slint.io/ignore: namespace
+    k8slint.io/ignore-reason: set by the deploy job
+data: {a: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: loud
+data: {a: "1"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata:
+      labels: {app: web}
+      annotations:
+        k8slint.io/ignore: namespace, image-tag-latest
+        k8slint.io/ignore-reason: a demo
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:latest
+"""
+
+
+@pytest.mark.parametrize("select", [(), ("namespace",)])
+def test_a_render_rules_finding_honours_the_objects_and_its_pod_templates_ignore_annotation(tmp_path, select):
+    """The annotations an object suppresses with are read once per object and shared by the object
+    rules and the render rules (namespace), with and without pod or container rules in the run."""
+    (tmp_path / "app.yaml").write_text(IGNORED_BY_ANNOTATION, encoding="utf-8")
+    report = k8slint.lint([str(tmp_path / "app.yaml")], repo_root=str(tmp_path), env="production", select=list(select))
+    got = [(f.rule, f.location.file, f.location.line, f.object["name"]) for f in report.findings]
+    assert ("namespace", "app.yaml", 12, "loud") in got
+    assert not [g for g in got if g[0] in ("namespace", "image-tag-latest", "unused-suppression") and g[3] != "loud"]
+    if select:
+        assert got == [("namespace", "app.yaml", 12, "loud")]
+    else:
+        assert ("liveness-probe", "app.yaml", 30, "web") in got

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from .. import envs
 from ..errors import K8slintError
-from ..locate import Locator
+from ..locate import Locator, plain_source, walk
 from ..model import SEVERITY_RANK, Finding, K8sObject, Location, Violation, pseudo_file
 from ..plan.rules import Rule
 from ..plan.settings import Settings
@@ -29,6 +29,8 @@ from .index import Index
 from .policy import ActiveRule, Policy
 
 __all__ = ["Checker", "Context", "Index", "Policy", "RepoFiles"]
+
+_NOTHING: frozenset[str] = frozenset()  # what most objects' annotations suppress: one shared empty set
 
 
 class Checker:
@@ -100,41 +102,76 @@ class Checker:
         active_ids = {item.rule.id for item in active}
         suppression_at: dict[int, Location] = {}  # id(object) -> where its ignore annotation is
 
-        def emit(item: ActiveRule, violation: Violation, obj: K8sObject | None, ignored: set[str]) -> None:
+        seen: list = [None, False, None, None]  # the object whose findings are being built: obj, plain, ref, source identity
+
+        def emit(item: ActiveRule, violation: Violation, obj: K8sObject | None, ignored: set[str] | frozenset[str]) -> None:
             rule_id = item.rule.id
-            if suppresses(ignored, rule_id):
+            if ignored and suppresses(ignored, rule_id):
                 self.suppressions.use(suppression_at.get(id(obj)), rule_id)
                 return
             location = violation.location
             rendered, related = None, ()
-            if location is None and obj is not None:
-                place = locator.place(obj, violation.path, violation.part)
-                location, rendered, related = place.location, place.rendered, place.related
-            location = location or Location(target_file, 1)
-            ref = obj.ref() if obj is not None else None
-            identity = violation.key or (path_identity(obj, violation.path) if obj is not None else "")
             severity = item.severity
             if violation.severity and SEVERITY_RANK[violation.severity] < SEVERITY_RANK[severity]:
                 severity = violation.severity
-            legacy = fingerprint(rule_id, "" if obj is None and violation.location is not None else label,
-                                 ref and ref["kind"], ref and ref["namespace"], ref and ref["name"], identity,
-                                 location.file if obj is None else "")
             if obj is None:
-                prints = {"fingerprint": legacy}  # a source finding without an object: never had the target
+                location = location or Location(target_file, 1)
+                identity = violation.key
+                legacy = fingerprint(rule_id, "" if violation.location is not None else label, None, None, None, identity,
+                                     location.file)
+                findings.append(Finding(rule_id, severity, violation.message, location, label, env, None, None, related=[],
+                                        fingerprint=legacy))  # a source finding without an object: never had the target
+                return
+            if seen[0] is not obj:  # what every finding of one object shares, worked out once (they come together)
+                seen[0], seen[1], seen[2], seen[3] = obj, plain_source(obj), obj.ref(), None
+            ref = seen[2]  # shared by its findings: each Finding keeps a copy
+            if location is None:
+                if seen[1]:  # a plain file is its own source: one walk (Locator.place's answer, without the Place)
+                    line, _ = walk(obj.data, violation.path)
+                    location = Location(obj.origin, line or 1)
+                else:
+                    place = locator.place(obj, violation.path, violation.part)
+                    location, rendered, related = place.location, place.rendered, place.related
+            location = location or Location(target_file, 1)
+            identity = violation.key or path_identity(obj, violation.path)
+            legacy = fingerprint(rule_id, label, ref["kind"], ref["namespace"], ref["name"], identity, "")
+            if seen[3] is None:
+                seen[3] = locator.source_identity(obj)
+            name, namespace = seen[3]
+            if shared(location):  # the fingerprint without the target, and the per-target one when they differ
+                common = fingerprint(rule_id, "", obj.kind, namespace, name, identity, location.file)
+                prints, legacy = common, (legacy if legacy != common else "")
             else:
-                name, namespace = locator.source_identity(obj)
-                prints = fingerprints(legacy, location, rule_id, "", obj.kind, namespace, name, identity, location.file)
+                prints, legacy = legacy, ""
             findings.append(
-                Finding(rule_id, severity, violation.message, location, label, env, ref, rendered, related=list(related), **prints)
+                Finding(rule_id, severity, violation.message, location, label, env, ref, rendered, related=list(related),
+                        fingerprint=prints, target_fingerprint=legacy)
             )
 
         object_rules = by_scope.get("object", [])
         pod_rules = by_scope.get("podspec", [])
         container_rules = by_scope.get("container", [])
+        by_kind: dict[str, tuple] = {}  # kind -> its object, pod and container rules, each with its context
+
+        def rules_for(kind: str) -> tuple:
+            def fitting(items: list[ActiveRule]) -> list:
+                # a template is called here directly (what _run does); assert rules through _run
+                return [(item, contexts[item.rule.id], item.rule, item.rule.check, item.params)
+                        for item in items if not item.rule.kinds or kind in item.rule.kinds]
+
+            found = by_kind[kind] = (fitting(object_rules), fitting(pod_rules),
+                                     [(*one, one[2].data.get("containers")) for one in fitting(container_rules)])
+            return found
+
+        run = self._run
+        ignores: dict[int, set[str] | frozenset[str]] = {}  # id(object) -> the rules its annotations suppress (see ignored_by)
+        with_workloads = bool(pod_rules or container_rules)
         for obj in objects:
             kind = obj.kind
-            workload = index.workload(obj) if (pod_rules or container_rules) else None
+            workload = index.workload(obj) if with_workloads else None
             ignored, has_reason = ignored_rules(obj, workload)
+            if with_workloads:  # asked with index.workload(obj), as ignored_by asks
+                ignores[id(obj)] = ignored or _NOTHING
             if ignored:
                 where = locator.locate(obj, ignore_path(obj, workload or index.workload(obj)))
                 suppression_at[id(obj)] = where
@@ -151,38 +188,56 @@ class Checker:
                                 **fingerprints(fingerprint("ignore-without-reason", label, kind, obj.namespace, obj.name), at,
                                                "ignore-without-reason", "", kind, namespace, name, "", at.file))
                     )
-            for item in object_rules:
-                if item.rule.kinds and kind not in item.rule.kinds:
-                    continue
-                for violation in self._run(item, obj, contexts[item.rule.id]):
-                    emit(item, violation, obj, ignored)
+            for_objects, for_pods, for_containers = by_kind.get(kind) or rules_for(kind)
+            for item, ctx, rule, check, params in for_objects:
+                if check is None:
+                    found = run(item, obj, ctx)
+                else:
+                    self._current = rule
+                    found = check(obj, params, ctx)
+                if found:
+                    for violation in found:
+                        emit(item, violation, obj, ignored)
             if workload is None:
                 continue
-            for item in pod_rules:
-                if item.rule.kinds and kind not in item.rule.kinds:
-                    continue
-                for violation in self._run(item, workload, contexts[item.rule.id]):
-                    emit(item, violation, obj, ignored)
-            for item in container_rules:
-                if item.rule.kinds and kind not in item.rule.kinds:
-                    continue
-                groups = item.rule.data.get("containers")
+            for item, ctx, rule, check, params in for_pods:
+                if check is None:
+                    found = run(item, workload, ctx)
+                else:
+                    self._current = rule
+                    found = check(workload, params, ctx)
+                if found:
+                    for violation in found:
+                        emit(item, violation, obj, ignored)
+            for item, ctx, rule, check, params, groups in for_containers:
                 for container in workload.containers:
                     if groups and container.group not in groups:
                         continue
-                    for violation in self._run(item, container, contexts[item.rule.id]):
-                        emit(item, violation, obj, ignored)
+                    if check is None:
+                        found = run(item, container, ctx)
+                    else:
+                        self._current = rule
+                        found = check(container, params, ctx)
+                    if found:
+                        for violation in found:
+                            emit(item, violation, obj, ignored)
+
+        def ignored_by(obj: K8sObject | None) -> set[str] | frozenset[str]:
+            """The rules ``obj``'s annotations (its own and its pod template's) suppress, read once per object."""
+            if obj is None:
+                return set()
+            found = ignores.get(id(obj))
+            if found is None:
+                found = ignores[id(obj)] = ignored_rules(obj, index.workload(obj))[0] or _NOTHING
+            return found
 
         for item in by_scope.get("render", []):
             for violation in self._run(item, index, contexts[item.rule.id]):
-                obj = violation.obj
-                ignored = ignored_rules(obj, index.workload(obj))[0] if obj is not None else set()
-                emit(item, violation, obj, ignored)
+                emit(item, violation, violation.obj, ignored_by(violation.obj))
         for item in by_scope.get("source", []):
             for violation in self._run(item, target, contexts[item.rule.id]):
-                obj = violation.obj  # a source finding about an object honours that object's ignore annotation
-                ignored = ignored_rules(obj, index.workload(obj))[0] if obj is not None else set()
-                emit(item, violation, obj, ignored)
+                # a source finding about an object honours that object's ignore annotation
+                emit(item, violation, violation.obj, ignored_by(violation.obj))
         return findings
 
     def unused_suppressions(self) -> list[Finding]:

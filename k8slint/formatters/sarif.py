@@ -76,6 +76,7 @@ class SarifFormatter(Formatter):
         index = {r.id: i for i, r in enumerate(rules)}
         paths = target_paths(run)
         self._uris: dict[str, str] = {}
+        self._artifacts: dict[str, dict] = {}
         results = [self._result(f, index, paths) for f in self.findings]
         if run.diff_base:
             results += [self._result(f, index, paths) for f in run.unchanged]
@@ -125,44 +126,49 @@ class SarifFormatter(Formatter):
             uri = self._uris[file] = _uri(workspace_file(self.run, file))
         return uri
 
+    def _artifact(self, file: str) -> dict:
+        """The artifactLocation of a repo-relative file, made once per file and shared by its results."""
+        found = self._artifacts.get(file)
+        if found is None:
+            found = self._artifacts[file] = {"uri": self._uri_of(file), "uriBaseId": "%SRCROOT%"}
+        return found
+
     def _result(self, f, index: dict, paths: dict) -> dict:
+        location = f.location
+        artifact = self._artifacts.get(location.file) or self._artifact(location.file)
+        physical = {"physicalLocation": {"artifactLocation": artifact, "region": {"startLine": location.line}}}
+        if f.occurrences:
+            targets = [{"target": t, "env": e} for t, e in f.targets]
+        else:
+            targets = [{"target": f.target, "env": f.env}]
+        properties = {"target": f.target, "env": f.env, "targets": targets, "source": f"{location.file}:{location.line}"}
         result = {
             "ruleId": f.rule,
             "level": LEVELS.get(f.severity, "warning"),
             "message": {"text": f.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": self._uri_of(f.location.file), "uriBaseId": "%SRCROOT%"},
-                        "region": {"startLine": f.location.line},
-                    }
-                }
-            ],
-            "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint or f"{f.rule}:{f.target}:{f.location.file}"},
-            "properties": {"target": f.target, "env": f.env, "targets": [{"target": t, "env": e} for t, e in f.targets],
-                           "source": f"{f.location.file}:{f.location.line}"},
+            "locations": [physical],
+            "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint or f"{f.rule}:{f.target}:{location.file}"},
+            "properties": properties,
         }
         if self.run.diff_base:
             result["baselineState"] = f.state or "new"
         if f.rule in index:
             result["ruleIndex"] = index[f.rule]
         if f.object:
-            result["locations"][0]["logicalLocations"] = [
-                {"fullyQualifiedName": object_name(f), "kind": "object"}
-            ]
-            result["properties"]["object"] = f.object
+            physical["logicalLocations"] = [{"fullyQualifiedName": object_name(f), "kind": "object"}]
+            properties["object"] = f.object
         related = []
         for place in f.related:  # the template line that reads the value a values file sets
             related.append({
                 "id": len(related) + 1,
                 "message": {"text": f"the value is read at {place.file}:{place.line}"},
                 "physicalLocation": {
-                    "artifactLocation": {"uri": self._uri_of(place.file), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": self._artifact(place.file),
                     "region": {"startLine": place.line},
                 },
             })
         if f.rendered is not None:
-            result["properties"]["rendered"] = f"{f.rendered.file}:{f.rendered.line}"
+            properties["rendered"] = f"{f.rendered.file}:{f.rendered.line}"
         for occurrence in f.occurrences or [f]:  # each target that rendered it, the shown one first
             by = rendered_by(occurrence, paths)
             if by is None and occurrence.rendered is None:

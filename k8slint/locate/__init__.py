@@ -19,7 +19,7 @@ from ..documents import SourceCache, find_doc, image_name, walk
 
 _GENERATED_HASH = re.compile(r"-[0-9a-z]{10}$")  # kustomize's content-hash suffix of a generated ConfigMap/Secret
 
-__all__ = ["Locator", "Place", "SourceCache", "find_doc", "image_name", "walk"]
+__all__ = ["Locator", "Place", "SourceCache", "find_doc", "image_name", "plain_source", "walk"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Locator:
 
     def place(self, obj: K8sObject, path: tuple, part: str = "") -> Place:
         """The source location, the rendered one when it differs, and the related locations."""
-        if _plain(obj):  # a plain file is its own source: one walk, not two
+        if plain_source(obj):  # a plain file is its own source: one walk, not two
             line, _ = walk(obj.data, path)
             return Place(Location(obj.origin, line or 1))
         location, related = self._trace(obj, path, part)
@@ -71,7 +71,7 @@ class Locator:
         renders that source: a kustomize object's name before the overlays' namePrefix/nameSuffix
         (and a generated one's without its content hash) and the namespace its base states, not the
         overlay's; a Helm object's name (its namespace is the release's, chosen per target)."""
-        if _plain(obj):
+        if plain_source(obj):
             return obj.name, obj.namespace
         if obj.helm_template is not None:
             return obj.name, None
@@ -96,7 +96,7 @@ class Locator:
             return self.rendered(obj, path), ()
 
     def _source(self, obj: K8sObject, path: tuple, part: str) -> tuple[Location, tuple]:
-        if _plain(obj):
+        if plain_source(obj):
             line, _ = walk(obj.data, path)
             return Location(obj.origin, line or 1), ()
         if obj.origin and obj.helm_template is not None:
@@ -114,6 +114,7 @@ class Locator:
         return self.rendered(obj, path), ()
 
 
-def _plain(obj: K8sObject) -> bool:
+def plain_source(obj: K8sObject) -> bool:
+    """A plain manifest: its own source (no kustomize or Helm provenance to trace)."""
     return (obj.origin is not None and obj.origin == obj.stream_file and not obj.transformers
             and not obj.origin_generator and obj.helm_template is None)

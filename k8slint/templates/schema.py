@@ -25,6 +25,8 @@ class _RunState:
     skipped: set = field(default_factory=set)  # (apiVersion, kind) already reported as not validated
     render_crds: tuple = (None, {})  # (the Index they were read from, {(group, version, kind): CrdVersion})
     compiled: dict = field(default_factory=dict)  # id(CrdVersion) -> (CrdVersion, compiled validator)
+    native: dict = field(default_factory=dict)  # (apiVersion, kind) -> (a built-in group?, its validator or None)
+    custom: dict = field(default_factory=dict)  # apiVersion -> (group, version) of a custom resource, None if built-in
 
 
 def run_state(settings: Any) -> _RunState:
@@ -52,10 +54,14 @@ def kubernetes_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     version = state.schema_version
     if version is None:
         return
-    group, _ = k8s_schema.split_api_version(obj.api_version)
-    if not k8s_schema.is_builtin_group(version, group):
+    key = (obj.api_version, obj.kind)
+    known = state.native.get(key)  # worked out once per apiVersion and kind
+    if known is None:
+        builtin = k8s_schema.is_builtin_group(version, k8s_schema.split_api_version(obj.api_version)[0])
+        known = state.native[key] = (builtin, k8s_schema.native_validator(version, *key) if builtin else None)
+    builtin, compiled = known
+    if not builtin:
         return  # a custom resource: crd-schema
-    compiled = k8s_schema.native_validator(version, obj.api_version, obj.kind)
     if compiled is None:
         if deprecations.lookup(obj.api_version, obj.kind) is not None:
             return  # a moved API: deprecated-api says where it went
@@ -106,9 +112,16 @@ def _compiled_for(state: _RunState, crd: crds.CrdVersion) -> Any:
 def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """A custom resource validates against its CRD's schema: from the render, --crd, or shipped."""
     state = run_state(ctx.settings)
-    group, version = k8s_schema.split_api_version(obj.api_version)
-    if not group or (state.schema_version and k8s_schema.is_builtin_group(state.schema_version, group)):
+    api_version = obj.api_version
+    if api_version in state.custom:  # worked out once per apiVersion
+        custom = state.custom[api_version]
+    else:
+        group, version = k8s_schema.split_api_version(api_version)
+        builtin = not group or (state.schema_version and k8s_schema.is_builtin_group(state.schema_version, group))
+        custom = state.custom[api_version] = None if builtin else (group, version)
+    if custom is None:
         return
+    group, version = custom
     key = (group, version, obj.kind)
     compiled = None
     for source in (_render_crds(state, ctx.index), user_crds(ctx.settings)):
