@@ -25,6 +25,8 @@ _ARTICLE = {"object": "an object", "array": "a list", "string": "a string", "boo
 
 @dataclass(frozen=True)
 class SchemaProblem:
+    """One schema violation of an object, worded for a finding."""
+
     path: tuple  # where in the object (for an unknown field: the unknown key itself)
     text: str  # what is wrong, naming the field path
     key: str  # stable identity for fingerprints

@@ -41,6 +41,8 @@ from .kustomization import KUSTOMIZATION_FILES
 
 @dataclass
 class Problem:
+    """A target that could not be rendered or parsed (a render-error or parse-error finding)."""
+
     rule: str  # "render-error" or "parse-error"
     message: str
     location: Location
@@ -48,6 +50,8 @@ class Problem:
 
 @dataclass
 class Render:
+    """One target rendered: its objects, and the problems met on the way."""
+
     target: Target
     objects: list[K8sObject] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -131,6 +135,8 @@ class Renderer:
 
 @dataclass(frozen=True)
 class Registration:
+    """A kind of target: the module that renders it and the file names that mark its folders."""
+
     kind: str
     module: str  # defines RENDERER, a Renderer instance (or RENDERERS, by kind)
     markers: tuple[str, ...] = ()  # file names that make a folder a target of this kind
