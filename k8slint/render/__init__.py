@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from ..model import K8sObject, Location, Target
-from .kustomization import KUSTOMIZATION_FILES
 
 
 @dataclass
@@ -143,6 +142,10 @@ class Registration:
     discovers: bool = False  # asked to discover units even without markers (e.g. by reading files' contents)
     signs: tuple[bytes, ...] = ()  # text that a file declaring units of this kind holds (read before importing it)
 
+
+# kustomize's file names (also k8slint.render.kustomization.KUSTOMIZATION_FILES, which a check of
+# plain files does not import)
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 # Claim order: the first registration whose marker a folder holds renders it.
 REGISTRY: tuple[Registration, ...] = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .. import crds, deprecations, k8s_schema
+from .. import deprecations, k8s_schema
 from ..model import K8sObject, Violation
 from ..schema_errors import validate
 from . import template
@@ -80,6 +80,8 @@ def _render_crds(state: _RunState, index: Any) -> dict:
     if index is None:
         return {}
     if state.render_crds[0] is not index:
+        from .. import crds  # custom resources only: a check of built-in kinds never loads it
+
         found = {}
         for crd in index.by_kind.get("CustomResourceDefinition", ()):
             origin = "in the render"
@@ -89,7 +91,9 @@ def _render_crds(state: _RunState, index: Any) -> dict:
     return state.render_crds[1]
 
 
-def _compiled_for(state: _RunState, crd: crds.CrdVersion) -> Any:
+def _compiled_for(state: _RunState, crd: Any) -> Any:  # crd: a crds.CrdVersion
+    from .. import crds
+
     hit = state.compiled.get(id(crd))
     if hit is not None and hit[0] is crd:
         return hit[1]
@@ -109,6 +113,8 @@ def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     group, version = k8s_schema.split_api_version(obj.api_version)
     if not group or (state.schema_version and k8s_schema.is_builtin_group(state.schema_version, group)):
         return
+    from .. import crds
+
     key = (group, version, obj.kind)
     compiled = None
     for source in (_render_crds(state, ctx.index), user_crds(ctx.settings)):
