@@ -143,6 +143,8 @@ def test_one_small_file_with_a_valid_config_loads_no_heavy_module(tmp_path):
     # built-in kinds only: no CRD reader; no kustomization reader for a plain file; difflib only
     # for a suggestion (a misspelt field, param or rule name)
     assert not {"k8slint.crds", "k8slint.render.kustomization", "difflib"} & modules
+    # a valid object: the schema error explainer is not loaded
+    assert "k8slint.schema_errors" not in modules
 
 
 def test_builtin_formatter_table_is_what_the_package_registers():

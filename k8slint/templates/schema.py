@@ -12,7 +12,6 @@ from typing import Any, Iterator
 
 from .. import deprecations, k8s_schema
 from ..model import K8sObject, Violation
-from ..schema_errors import validate
 from . import template
 
 
@@ -72,6 +71,10 @@ def kubernetes_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
             path = ("apiVersion",)
         yield Violation(message, path, key="unknown-kind")
         return
+    if compiled.validator.is_valid(obj.data):
+        return
+    from ..schema_errors import validate  # explains a failure: loaded by the first object that fails
+
     for problem in validate(compiled, obj.data):
         yield Violation(f"{_who(obj)}: {problem.text} ({compiled.title} schema)", problem.path, key=problem.key)
 
@@ -147,6 +150,10 @@ def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         yield Violation(f"{obj.api_version} {obj.kind} not validated (reported once per kind): {why}",
                         ("kind",), key="skipped", severity="info")
         return
+    if compiled.validator.is_valid(obj.data):
+        return
+    from ..schema_errors import validate
+
     for problem in validate(compiled, obj.data):
         yield Violation(f"{_who(obj)}: {problem.text} ({compiled.title})", problem.path, key=problem.key)
 
