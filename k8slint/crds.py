@@ -133,6 +133,8 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class CrdVersion:
+    """One served version of a CustomResourceDefinition: its kind, plural, schema and where it was defined."""
+
     group: str
     version: str
     kind: str

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Move:
+    """A deprecated or removed apiVersion of a kind: when, and what replaces it."""
+
     api_version: str
     kind: str
     deprecated: tuple[int, int]

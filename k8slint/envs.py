@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
+from . import lazyre
 from .globs import fnmatchcase
 
 ENVIRONMENTS = ("production", "staging", "development")
@@ -28,7 +29,7 @@ DEFAULT_ALIASES = {
     "sandbox": "development", "integration": "development", "integration-*": "development",
 }
 
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = lazyre.compile(r"[a-z0-9]+")
 _MAX_WORDS = 12  # words of one path component looked at (names are short; a long one is not scanned whole)
 
 

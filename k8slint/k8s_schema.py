@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import lazyre
 from .errors import K8slintError
 
 DEFS_URI = "https://kubernetes.io/api/_definitions.json"
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
+_VERSION = lazyre.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
 _SHIPPED_DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
 
 # How many validators were compiled in this process (a unit test proves each is built once).

@@ -11,13 +11,12 @@ objects that fail the fast first pass pay for that copy.
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass, replace
 from typing import Any
+from . import lazyre
 
 MAX_PER_OBJECT = 20
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_$-]+$")
+_PLAIN_KEY = lazyre.compile(r"^[A-Za-z0-9_$-]+$")
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null"}
 _ARTICLE = {"object": "an object", "array": "a list", "string": "a string", "boolean": "a boolean",
             "integer": "an integer", "number": "a number", "null": "null"}
@@ -25,6 +24,8 @@ _ARTICLE = {"object": "an object", "array": "a list", "string": "a string", "boo
 
 @dataclass(frozen=True)
 class SchemaProblem:
+    """One schema violation of an object, worded for a finding."""
+
     path: tuple  # where in the object (for an unknown field: the unknown key itself)
     text: str  # what is wrong, naming the field path
     key: str  # stable identity for fingerprints
@@ -126,6 +127,8 @@ def _explain(error: Any, root: Any) -> list[SchemaProblem]:
     if kind == "AdditionalProperties":
         allowed = _node(root, list(error.schema_path)[:-1])
         known = sorted((allowed or {}).get("properties", {})) if isinstance(allowed, dict) else []
+        import difflib  # only for an unknown field's suggestion
+
         out = []
         for name in details.get("unexpected", ()):
             lowered = {k.lower(): k for k in known}

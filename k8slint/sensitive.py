@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from . import lazyre
+
 SENSITIVE_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "token", "apikey", "credential", "credentials",
                              "privatekey", "accesskey", "secretkey", "clientsecret"})
 PAIRS = {("api", "key"): "apikey", ("private", "key"): "privatekey", ("access", "key"): "accesskey",
@@ -98,9 +100,9 @@ CREDENTIAL_QUALIFIERS = frozenset({
     "jwt", "client", "api", "session", "cookie", "webhook", "shared", "hmac", "signing", "encryption",
     "master", "oauth", "oidc", "csrf", "django", "rails", "flask", "aws", "s3", "minio", "access", "bootstrap",
 })
-_K8S_NAME = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*")
-_DATA_KEY = re.compile(r"[-._a-zA-Z0-9]+")
-_PATH = re.compile(r"(?:/|\./|~/)[^\s]*")
+_K8S_NAME = lazyre.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*")
+_DATA_KEY = lazyre.compile(r"[-._a-zA-Z0-9]+")
+_PATH = lazyre.compile(r"(?:/|\./|~/)[^\s]*")
 
 
 def _random_looking(text: str) -> bool:
@@ -161,12 +163,12 @@ def credential_value(value) -> str | None:
 
 # -- credentials inside a file-valued key (an env file, application.properties, a YAML/JSON config) --
 CONFIG_FILE_SUFFIXES = (".env", ".properties", ".yaml", ".yml", ".json", ".conf", ".cfg", ".ini", ".toml")
-_ASSIGNMENT = re.compile(
+_ASSIGNMENT = lazyre.compile(
     r"""^(?P<indent>[ \t]*)(?:-[ \t]+)?(?:export[ \t]+)?(?P<q>["']?)(?P<key>[A-Za-z_][\w.\-]*)(?P=q)[ \t]*"""
     r"""(?:=|:(?=[ \t]|$))[ \t]*(?P<value>.*?)[ \t]*$"""
 )
 _OPENS = frozenset({"", "{", "[", "|", ">", "|-", ">-", "|+", ">+"})
-_PLACEHOLDER = re.compile(r"<[^<>]*>|\*+|x{3,}|ENC\(.*\)|%\([\w.]+\)s|\$\{[^}]*\}|\$\([^)]*\)|\$[A-Z_][A-Z0-9_]*")
+_PLACEHOLDER = lazyre.compile(r"<[^<>]*>|\*+|x{3,}|ENC\(.*\)|%\([\w.]+\)s|\$\{[^}]*\}|\$\([^)]*\)|\$[A-Z_][A-Z0-9_]*")
 
 
 def is_config_file(key: str, value) -> bool:
@@ -216,7 +218,7 @@ def inner_credentials(text: str) -> list[tuple[str, int]]:
 
 
 # -- --set expressions in a target's label -------------------------------------------------------
-_SHOWN_VALUE = re.compile(r"[\w.:/@+-]{0,40}")
+_SHOWN_VALUE = lazyre.compile(r"[\w.:/@+-]{0,40}")
 
 
 def shown_set_values(expressions) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -139,6 +140,11 @@ def test_one_small_file_with_a_valid_config_loads_no_heavy_module(tmp_path):
     # the cached catalogue names its templates' modules: no package walk, no rule file parsed again
     assert "pkgutil" not in modules
     assert "pkgutil" in cold  # the first run walks k8slint.templates to build the catalogue
+    # built-in kinds only: no CRD reader; no kustomization reader for a plain file; difflib only
+    # for a suggestion (a misspelt field, param or rule name)
+    assert not {"k8slint.crds", "k8slint.render.kustomization", "difflib"} & modules
+    # a valid object: the schema error explainer is not loaded
+    assert "k8slint.schema_errors" not in modules
 
 
 def test_builtin_formatter_table_is_what_the_package_registers():
@@ -539,6 +545,76 @@ def test_escape_compiles_its_patterns_when_used_not_at_import():
             "assert e.xml('a\\x00b') == 'a\\\\x00b' and e._pattern.cache_info().currsize == 1\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+# -- patterns compiled on first use (k8slint.lazyre) match what re.compile's do ----------------------
+
+_PATTERNS = st.sampled_from([r"[a-z0-9]+", r"^[ \t]{2}", r"(?P<k>\w+)=(?P<v>.*?)\s*$", r"-[0-9a-z]{3}$", r"a|b*", r"(x)?y", r"\d{3}"])
+_FLAGS = st.sampled_from([0, re.M, re.I, re.M | re.S])
+_TEXTS = st.lists(st.sampled_from(["a", "b", "x", "y", "=", " ", "\t", "\n", "-", "1", "Z", "k8s", "é"]), max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PATTERNS, _FLAGS, _TEXTS)
+def test_a_lazy_pattern_matches_what_the_compiled_one_does(pattern, flags, text):
+    from k8slint import lazyre
+
+    lazy, compiled = lazyre.compile(pattern, flags), re.compile(pattern, flags)
+
+    def same(a, b):
+        return (a.span(), a.groups()) == (b.span(), b.groups()) if a and b else a is b is None
+
+    # the first use compiles (whichever method it is); later ones use the kept methods
+    assert [m.span() for m in lazy.finditer(text)] == [m.span() for m in compiled.finditer(text)]
+    assert same(lazy.search(text), compiled.search(text)) and same(lazy.match(text), compiled.match(text))
+    assert same(lazy.fullmatch(text), compiled.fullmatch(text)) and same(lazy.search(text, 1), compiled.search(text, 1))
+    assert lazy.findall(text) == compiled.findall(text) and lazy.split(text) == compiled.split(text)
+    assert lazy.sub("_", text) == compiled.sub("_", text) and lazy.subn("_", text, 1) == compiled.subn("_", text, 1)
+    assert (lazy.pattern, lazy.flags, lazy.groups, lazy.groupindex) == (compiled.pattern, compiled.flags, compiled.groups, compiled.groupindex)
+    assert lazy.compiled() is lazy.compiled()
+
+
+def test_a_lazy_pattern_compiles_when_first_used_and_then_holds_its_methods():
+    from k8slint import lazyre
+
+    lazy = lazyre.compile(r"-[0-9a-z]{10}$")
+    assert "_compiled" not in vars(lazy)
+    assert lazy.sub("", "app-config-5k2f8hb7tm") == "app-config"
+    assert vars(lazy)["_compiled"] == re.compile(r"-[0-9a-z]{10}$") and vars(lazy)["sub"] == vars(lazy)["_compiled"].sub
+    with pytest.raises(re.error):  # a bad pattern fails where it is used, as re.compile's error
+        lazyre.compile(r"(").search("x")
+
+
+def test_module_patterns_compiled_on_first_use_still_match_the_same():
+    """The module constants made lazy in start-up work: each still answers as its pattern does
+    (and as the code around it expects)."""
+    from k8slint import envs, k8s_schema, load, locate, schema_errors, sensitive
+    from k8slint.load import depth
+    from k8slint.templates import storage
+
+    assert envs._WORD.findall("prod-eu-2") == ["prod", "eu", "2"]
+    assert k8s_schema.parse_version("v1.29.3") == (1, 29) and k8s_schema._VERSION.match("1.x") is None
+    assert [m.start() for m in load._DOC_START.finditer("a: 1\n---\nb: 2\n--- x\n---a\n")] == [5, 14]
+    assert [m.group(0) for m in load._JSON_TOKEN.finditer('{"a\\"b": [1]}')] == ["{", '"a\\"b"', "[", "]", "}"]
+    assert load._LONG_DIGITS.search("1" * 5000) and not load._LONG_DIGITS.search("12")
+    assert locate._GENERATED_HASH.sub("", "settings-7h2kmf4t9b") == "settings" and locate._GENERATED_HASH.search("api") is None
+    assert schema_errors._PLAIN_KEY.match("app_$-1") and not schema_errors._PLAIN_KEY.match("a.b")
+    assert storage._LABEL.fullmatch("fast-ssd") and not storage._LABEL.fullmatch("Fast")
+    assert depth.INDENT_HINT.search("x\n" + " " * 50 + "y") and not depth.INDENT_HINT.search(" " * 49 + "y")
+    assert sensitive._K8S_NAME.fullmatch("api-tls.v1") and sensitive._DATA_KEY.fullmatch("tls.key")
+    assert sensitive._PATH.fullmatch("/run/secrets/db") and not sensitive._PATH.fullmatch("hunter2")
+    assert sensitive._ASSIGNMENT.match("  export DB_PASSWORD = s3cret ").group("key", "value") == ("DB_PASSWORD", "s3cret")
+    assert sensitive._PLACEHOLDER.fullmatch("${DB_PASSWORD}") and not sensitive._PLACEHOLDER.fullmatch("s3cret")
+    assert sensitive._SHOWN_VALUE.fullmatch("v1.2.3") and not sensitive._SHOWN_VALUE.fullmatch("a b")
+    assert sensitive.inner_credentials("spring:\n  datasource:\n    password: s3cret\n") == [("spring.datasource.password", 2)]
+
+
+def test_kustomization_file_names_are_one_list():
+    """The render registry names kustomize's files without importing the kustomization reader."""
+    from k8slint import render
+    from k8slint.render import kustomization
+
+    assert render.KUSTOMIZATION_FILES == kustomization.KUSTOMIZATION_FILES
 
 
 _globbish = st.lists(st.sampled_from(["a", "b", ".", "/", "*", "-", "\n", "é", "?", "[a]", "[!b]", "\\"]), max_size=12).map("".join)

@@ -10,6 +10,8 @@ from ..plan.settings import Settings
 
 @dataclass
 class ActiveRule:
+    """A rule as it runs in one environment: its severity and params after the config and policy."""
+
     rule: Rule
     severity: str
     params: dict

@@ -18,6 +18,8 @@ from ..model import Finding
 
 @dataclass
 class TargetInfo:
+    """A target as a report shows it: its label, kind and environment."""
+
     label: str
     kind: str
     env: str
@@ -30,6 +32,8 @@ class TargetInfo:
 
 @dataclass
 class Run:
+    """What every format says about a run besides its findings."""
+
     version: str
     targets: list[TargetInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -17,13 +17,13 @@ before composing), :mod:`k8slint.load.nodes` (nodes -> data, alias budget),
 from __future__ import annotations
 
 import json
-import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any, Generator, Iterator
 
 import yaml
 
+from .. import lazyre
 from .depth import libyaml_too_deep, mark_line, may_be_deep, nesting, too_deep
 from .nodes import MAX_DEPTH, Aliased, Budget, Counted, Loader, YList, YMap, build
 from .scalars import MAX_INT_DIGITS, Refused
@@ -57,7 +57,7 @@ def _describe(exc: yaml.YAMLError) -> str:
     return f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
 
 
-_DOC_START = re.compile(r"(?:\A|(?<=[\r\n\x85\u2028\u2029]))---(?=[ \t\r\n\x85\u2028\u2029]|\Z)")
+_DOC_START = lazyre.compile(r"(?:\A|(?<=[\r\n\x85\u2028\u2029]))---(?=[ \t\r\n\x85\u2028\u2029]|\Z)")
 
 
 def _breaks(text: str, start: int = 0, end: int | None = None) -> int:
@@ -285,8 +285,8 @@ def load_text(text: str) -> tuple[list[Document], list[LoadError]]:
     return docs, errors
 
 
-_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}]')
-_LONG_DIGITS = re.compile(r"\d{%d}" % (MAX_INT_DIGITS + 1))
+_JSON_TOKEN = lazyre.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}]')
+_LONG_DIGITS = lazyre.compile(r"\d{%d}" % (MAX_INT_DIGITS + 1))
 
 
 class _JSONTooLarge(ValueError):

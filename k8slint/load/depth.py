@@ -9,6 +9,7 @@ from itertools import chain
 
 import yaml
 
+from .. import lazyre
 from .nodes import MAX_DEPTH, Loader
 
 # Cheap, sound upper bound on nesting (so the exact check runs only when it might matter).
@@ -18,7 +19,7 @@ from .nodes import MAX_DEPTH, Loader
 # of compact indicators (`- - -`, `? - ?`, `- &a !t -`) and one mapping after the run. Flow
 # collections open are at most the `[`/`{` of the document. With indentation < 50, runs < 40
 # and <= 50 flow openers per document the bound is 2*50 + 39 + 1 + 50 < MAX_DEPTH.
-INDENT_HINT = re.compile(r"^[ \t]{50}", re.M)
+INDENT_HINT = lazyre.compile(r"^[ \t]{50}", re.M)
 RUN_HINT = re.compile(r"(?:[-?:][ \t]+(?:[&!][^ \t\r\n]*[ \t]+)*){40}")
 _DOC_BOUNDARY = re.compile(r"\n(?=(?:---|\.\.\.)(?:[ \t\r\n]|$))")  # where a document may start or end
 _LONG_LINE = re.compile(r"\n[^\n]{80,}")

@@ -10,14 +10,14 @@ every finding (:class:`k8slint.sources.SourceCache`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from .. import lazyre
 from ..model import K8sObject, Location
 from ..documents import SourceCache, find_doc, image_name, walk
 
-_GENERATED_HASH = re.compile(r"-[0-9a-z]{10}$")  # kustomize's content-hash suffix of a generated ConfigMap/Secret
+_GENERATED_HASH = lazyre.compile(r"-[0-9a-z]{10}$")  # kustomize's content-hash suffix of a generated ConfigMap/Secret
 
 __all__ = ["Locator", "Place", "SourceCache", "find_doc", "image_name", "plain_source", "walk"]
 

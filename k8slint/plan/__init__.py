@@ -58,6 +58,8 @@ class Options:
 
 @dataclass
 class Plan:
+    """What a run will do: its settings, the rules (and which of them run), its targets."""
+
     settings: Settings
     rules: dict[str, Rule]
     only: set[str] | None  # the rules --select/--skip leave (None: all)

@@ -14,6 +14,8 @@ CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml")
 
 @dataclass
 class Config:
+    """A repository's ``.k8slint.yaml`` as loaded (line-aware data), and the file it came from."""
+
     data: dict = field(default_factory=dict)
     file: Path | None = None
 

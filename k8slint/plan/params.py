@@ -14,7 +14,6 @@ that fail are validated again with ``jsonschema`` to explain why (as :mod:`k8sli
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 from typing import Any, Callable, Iterable
@@ -142,6 +141,8 @@ def _shown(value: Any) -> str:
 
 def did_you_mean(name: str, known: Iterable[str], plural: str = "") -> str:
     """' (did you mean x?)' for the closest of ``known``, else ' (known <plural>: a, b, ...)'."""
+    import difflib  # only for a wrong name's suggestion
+
     known = sorted(known)
     close = [k for k in known if name and k.startswith(name)][:1] or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if close:

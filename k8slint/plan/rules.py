@@ -24,6 +24,8 @@ from .params import check_rule_params, dotted, line_at, with_defaults
 
 @dataclass
 class Rule:
+    """One rule of the catalogue: its metadata, its file's data, and the template that checks it."""
+
     id: str
     severity: str
     scope: str

@@ -27,6 +27,8 @@ _LAZY = threading.Lock()
 
 @dataclass
 class Settings:
+    """A run's settings: the command line (or ``k8slint.lint`` keywords) over the repository's config."""
+
     repo_root: Path
     config: Config = field(default_factory=Config)
     fail_on: str = "error"

@@ -36,11 +36,12 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from ..model import K8sObject, Location, Target
-from .kustomization import KUSTOMIZATION_FILES
 
 
 @dataclass
 class Problem:
+    """A target that could not be rendered or parsed (a render-error or parse-error finding)."""
+
     rule: str  # "render-error" or "parse-error"
     message: str
     location: Location
@@ -48,6 +49,8 @@ class Problem:
 
 @dataclass
 class Render:
+    """One target rendered: its objects, and the problems met on the way."""
+
     target: Target
     objects: list[K8sObject] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -133,12 +136,18 @@ class Renderer:
 
 @dataclass(frozen=True)
 class Registration:
+    """A kind of target: the module that renders it and the file names that mark its folders."""
+
     kind: str
     module: str  # defines RENDERER, a Renderer instance (or RENDERERS, by kind)
     markers: tuple[str, ...] = ()  # file names that make a folder a target of this kind
     discovers: bool = False  # asked to discover units even without markers (e.g. by reading files' contents)
     signs: tuple[bytes, ...] = ()  # text that a file declaring units of this kind holds (read before importing it)
 
+
+# kustomize's file names (also k8slint.render.kustomization.KUSTOMIZATION_FILES, which a check of
+# plain files does not import)
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 # Claim order: the first registration whose marker a folder holds renders it.
 REGISTRY: tuple[Registration, ...] = (

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .. import crds, deprecations, k8s_schema
+from .. import deprecations, k8s_schema
 from ..model import K8sObject, Violation
-from ..schema_errors import validate
 from . import template
 
 
@@ -78,6 +77,10 @@ def kubernetes_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
             path = ("apiVersion",)
         yield Violation(message, path, key="unknown-kind")
         return
+    if compiled.validator.is_valid(obj.data):
+        return
+    from ..schema_errors import validate  # explains a failure: loaded by the first object that fails
+
     for problem in validate(compiled, obj.data):
         yield Violation(f"{_who(obj)}: {problem.text} ({compiled.title} schema)", problem.path, key=problem.key)
 
@@ -86,6 +89,8 @@ def _render_crds(state: _RunState, index: Any) -> dict:
     if index is None:
         return {}
     if state.render_crds[0] is not index:
+        from .. import crds  # custom resources only: a check of built-in kinds never loads it
+
         found = {}
         for crd in index.by_kind.get("CustomResourceDefinition", ()):
             origin = "in the render"
@@ -95,7 +100,9 @@ def _render_crds(state: _RunState, index: Any) -> dict:
     return state.render_crds[1]
 
 
-def _compiled_for(state: _RunState, crd: crds.CrdVersion) -> Any:
+def _compiled_for(state: _RunState, crd: Any) -> Any:  # crd: a crds.CrdVersion
+    from .. import crds
+
     hit = state.compiled.get(id(crd))
     if hit is not None and hit[0] is crd:
         return hit[1]
@@ -122,6 +129,8 @@ def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     if custom is None:
         return
     group, version = custom
+    from .. import crds
+
     key = (group, version, obj.kind)
     compiled = None
     for source in (_render_crds(state, ctx.index), user_crds(ctx.settings)):
@@ -154,6 +163,10 @@ def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         yield Violation(f"{obj.api_version} {obj.kind} not validated (reported once per kind): {why}",
                         ("kind",), key="skipped", severity="info")
         return
+    if compiled.validator.is_valid(obj.data):
+        return
+    from ..schema_errors import validate
+
     for problem in validate(compiled, obj.data):
         yield Violation(f"{_who(obj)}: {problem.text} ({compiled.title})", problem.path, key=problem.key)
 

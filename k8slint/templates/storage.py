@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from .. import lazyre
 from ..model import K8sObject, Violation, some
 from ..workloads import POD_SPEC_PATHS, app_name, workload_of
 from . import template
 from .lookup import unreadable_hint
 
-_LABEL = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_LABEL = lazyre.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def suggest(name: str, app: str | None, suffix: str, owner: str | None = None) -> str:
