@@ -164,6 +164,16 @@ def test_a_hit_rebuilds_the_loaded_answer_without_parsing_it(repo, home, monkeyp
     assert cold == uncached and warm == uncached and damaged == uncached and foreign == uncached
 
 
+def test_a_long_answer_has_no_loaded_form_kept(repo, home, monkeypatch):
+    """An output over MAX_KEPT is loaded one document at a time, as without the cache."""
+    uncached, _, _ = _check("overlays/production", cwd=repo, cache=False)
+    monkeypatch.setattr(render_cache, "MAX_KEPT", 100)
+    cold, _, _ = _check("overlays/production", cwd=repo)
+    warm, ran, _ = _check("overlays/production", cwd=repo)
+    assert ran == 0 and len(_entries(home)) == 1 and not _kept(home)
+    assert cold == uncached and warm == uncached
+
+
 def test_a_cached_kustomize_answer_makes_no_wrapper_folder(repo, home, monkeypatch):
     """The wrapper kustomization is keyed before it is written: a hit makes no folder and writes
     no file (a miss makes one, as the uncached run does); the report is the same."""

@@ -53,6 +53,7 @@ KIND = "render"
 MAX_BYTES = 256 * 1024 * 1024  # the whole render cache, least recently used entries dropped first
 MAX_FILES = 20_000  # a target reading more files than this is not cached
 MAX_INPUT = 512 * 1024 * 1024  # nor one reading more bytes than this
+MAX_KEPT = 8 * 1024 * 1024  # an output longer than this (characters) has no loaded form kept: a form is ~0.9x its text
 _MAGIC = b"k8slint-render-1\n"
 _KEPT = b"k8slint-loaded-1\n"  # a loaded form (k8slint.load.kept)
 _LOCK = threading.Lock()
@@ -356,6 +357,8 @@ class Scope:
         its kept form (:mod:`k8slint.load.kept`) or loaded and kept; None when it cannot be keyed."""
         from ..load import iter_load, kept
 
+        if len(text) > MAX_KEPT:
+            return None  # loaded one document at a time, as without the cache
         try:
             name = _digest("loaded", kept.identity(), blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).digest())
         except (OSError, UnicodeEncodeError):
