@@ -128,7 +128,7 @@ FORBIDDEN = {
     "k8slint.formatters": tuple(s for s in STAGES if s != "k8slint.formatters"),
     "k8slint.api": ("k8slint.cli", "k8slint.templates"),
 }
-SHARED = {"k8slint", "k8slint.errors", "k8slint.globs", "k8slint.digests", "k8slint.model", "k8slint.load", "k8slint.load.depth", "k8slint.load.nodes", "k8slint.load.scalars", "k8slint.envs", "k8slint.sources",
+SHARED = {"k8slint", "k8slint.errors", "k8slint.globs", "k8slint.digests", "k8slint.model", "k8slint.load", "k8slint.load.depth", "k8slint.load.kept", "k8slint.load.nodes", "k8slint.load.scalars", "k8slint.envs", "k8slint.sources",
           "k8slint.locate", "k8slint.locate.kustomize", "k8slint.locate.helm",
           "k8slint.locate.helm_template", "k8slint.locate.helm_expr", "k8slint.documents", "k8slint.workloads", "k8slint.sensitive", "k8slint.resources", "k8slint.validate", "k8slint.crds",
           "k8slint.k8s_schema", "k8slint.deprecations", "k8slint.schema_errors", "k8slint.regex", "k8slint.escape", "k8slint.outputs",

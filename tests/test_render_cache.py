@@ -95,9 +95,19 @@ def _check(*paths, **options):
     return result.out, process.RUNS[0] - before, result
 
 
-def _entries(home: Path) -> list[Path]:
+def _all_entries(home: Path) -> list[Path]:
     folder = home / render_cache.KIND
     return sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+
+
+def _entries(home: Path) -> list[Path]:
+    """The renderers' answers (not the loaded forms kept beside them)."""
+    return [p for p in _all_entries(home) if not p.read_bytes().startswith(render_cache._KEPT)]
+
+
+def _kept(home: Path) -> list[Path]:
+    """The loaded forms of cached answers (k8slint.load.kept)."""
+    return [p for p in _all_entries(home) if p.read_bytes().startswith(render_cache._KEPT)]
 
 
 def _latest(result) -> list[tuple[str, str, int]]:
@@ -119,6 +129,48 @@ def test_unchanged_inputs_are_not_rendered_again(repo, home):
     assert ran == 3 and len(_entries(home)) == 3
     warm, ran, _ = _check(cwd=repo)
     assert ran == 0
+    assert cold == uncached and warm == uncached
+
+
+def test_a_hit_rebuilds_the_loaded_answer_without_parsing_it(repo, home, monkeypatch):
+    """Beside each kustomize answer its loaded form is kept (none with --no-cache); a warm run
+    rebuilds the documents from it, and a corrupt, cut or foreign form is ignored (the answer is
+    parsed) and written again; the report is the same byte for byte every time."""
+    from k8slint.load import kept
+
+    uncached, _, _ = _check(cwd=repo, cache=False)
+    assert not _all_entries(home)
+    cold, _, _ = _check(cwd=repo)
+    forms = _kept(home)
+    assert len(forms) == 2  # the two overlays (a chart's templates are loaded one by one, not kept)
+    original = {p: p.read_bytes() for p in forms}
+    rebuilt: list = []
+    real = kept.rebuild
+    monkeypatch.setattr(kept, "rebuild", lambda data, check=True: rebuilt.append(check) or real(data, check))
+    warm, ran, _ = _check(cwd=repo)
+    assert ran == 0 and rebuilt == [True, True]  # every value's type checked too
+    one, two = forms
+    data = bytearray(original[one])
+    data[-3] ^= 1  # one flipped bit of the marshalled form
+    one.write_bytes(bytes(data))
+    two.write_bytes(original[two][:60])  # cut short
+    rebuilt.clear()
+    damaged, ran, _ = _check(cwd=repo)
+    assert ran == 0 and rebuilt == []  # neither form reached marshal
+    assert {p: p.read_bytes() for p in forms} == original  # written again, as they were
+    one.write_bytes(original[two])  # another text's form under this one's name
+    foreign, _, _ = _check(cwd=repo)
+    assert one.read_bytes() == original[one]
+    assert cold == uncached and warm == uncached and damaged == uncached and foreign == uncached
+
+
+def test_a_long_answer_has_no_loaded_form_kept(repo, home, monkeypatch):
+    """An output over MAX_KEPT is loaded one document at a time, as without the cache."""
+    uncached, _, _ = _check("overlays/production", cwd=repo, cache=False)
+    monkeypatch.setattr(render_cache, "MAX_KEPT", 100)
+    cold, _, _ = _check("overlays/production", cwd=repo)
+    warm, ran, _ = _check("overlays/production", cwd=repo)
+    assert ran == 0 and len(_entries(home)) == 1 and not _kept(home)
     assert cold == uncached and warm == uncached
 
 
@@ -285,16 +337,20 @@ def test_an_unsafe_cache_folder_is_refused_with_a_note_and_the_run_goes_on(unsaf
 def test_the_folder_keeps_its_size_bound_least_recently_used_first(repo, home, monkeypatch):
     _check("overlays/production", cwd=repo)
     (production,) = _entries(home)
+    (production_loaded,) = _kept(home)  # its loaded form, kept beside it and counted with it
     size = production.stat().st_size
-    os.utime(production, ns=(1, 1))
+    for entry in (production, production_loaded):
+        os.utime(entry, ns=(1, 1))
     _check("overlays/staging", cwd=repo)
-    staging = next(p for p in _entries(home) if p != production)
-    os.utime(staging, ns=(2, 2))
-    assert _check("overlays/production", cwd=repo)[1] == 0  # a hit makes it the most recently used
-    monkeypatch.setattr(render_cache, "MAX_BYTES", 2 * size + 10)
+    staging = [p for p in _all_entries(home) if p not in (production, production_loaded)]
+    assert len(staging) == 2
+    for entry in staging:
+        os.utime(entry, ns=(2, 2))
+    assert _check("overlays/production", cwd=repo)[1] == 0  # a hit makes both the most recently used
+    monkeypatch.setattr(render_cache, "MAX_BYTES", 2 * size + production_loaded.stat().st_size + 10)
     _check("charts/web", cwd=repo, env="production")
-    kept = _entries(home)
-    assert production in kept and staging not in kept and len(kept) == 2
+    kept = _all_entries(home)
+    assert production in kept and production_loaded in kept and not set(staging) & set(kept) and len(kept) == 3
     assert sum(p.stat().st_size for p in kept) <= render_cache.MAX_BYTES
 
 

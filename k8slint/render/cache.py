@@ -5,7 +5,11 @@ not rendered again.
 What is cached is what a renderer child returned (:class:`~k8slint.render.process.Ran`: its
 exit status, output and error text), never objects: k8slint parses and explains it exactly as it
 would a fresh answer, so a cached run and an uncached one write the same report byte for byte,
-and a change to k8slint's own reading of renders needs no new key.
+and a change to k8slint's own reading of renders needs no new key. Beside a kustomize answer the
+loader's documents and load errors are kept in builtin types (:meth:`Scope.loaded`,
+:mod:`k8slint.load.kept`), under a key of the output's digest and the loader's identity (its
+source, PyYAML's version, the interpreter), checked by a digest before ``marshal`` reads them;
+a hit rebuilds what the loader would make of the output, without parsing it.
 
 The key of one renderer run is a hash of
 
@@ -49,7 +53,9 @@ KIND = "render"
 MAX_BYTES = 256 * 1024 * 1024  # the whole render cache, least recently used entries dropped first
 MAX_FILES = 20_000  # a target reading more files than this is not cached
 MAX_INPUT = 512 * 1024 * 1024  # nor one reading more bytes than this
+MAX_KEPT = 8 * 1024 * 1024  # an output longer than this (characters) has no loaded form kept: a form is ~0.9x its text
 _MAGIC = b"k8slint-render-1\n"
+_KEPT = b"k8slint-loaded-1\n"  # a loaded form (k8slint.load.kept)
 _LOCK = threading.Lock()
 
 
@@ -344,6 +350,32 @@ class Scope:
         self.run.store.write(KIND, name, _encode(name, ran, elapsed, folders))
         self.run.written = True
 
+    # -- loaded forms -------------------------------------------------------------------------
+
+    def loaded(self, text: str) -> list | None:
+        """What :func:`k8slint.load.iter_load` makes of ``text`` (an answer's output), rebuilt from
+        its kept form (:mod:`k8slint.load.kept`) or loaded and kept; None when it cannot be keyed."""
+        from ..load import iter_load, kept
+
+        if len(text) > MAX_KEPT:
+            return None  # loaded one document at a time, as without the cache
+        try:
+            name = _digest("loaded", kept.identity(), blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).digest())
+        except (OSError, UnicodeEncodeError):
+            return None
+        data = self.run.store.read(KIND, name)
+        if data is not None:
+            items = _unkept(data, name)
+            if items is not None:
+                return items
+        items = list(iter_load(text))
+        body = kept.dump(items)
+        if body is not None:
+            check = blake2b(body, digest_size=32).hexdigest().encode("ascii")
+            self.run.store.write(KIND, name, _KEPT + check + b"\n" + name.encode("ascii") + b"\n" + body)
+            self.run.written = True
+        return items
+
 
 def _scratch_entry(path: Path, out: dict, folders: list[str]) -> None:
     """A file k8slint wrote for the child, by its text with the folders it names as tokens."""
@@ -482,6 +514,21 @@ def _decode(data: bytes, name: str, folders: list[str]) -> tuple[Ran, float]:
     return Ran("ok", returncode, stdout, stderr), elapsed
 
 
+
+def _unkept(data: bytes, name: str) -> list | None:
+    """The items of a kept loaded form, or None (not one, corrupt, another key): its digest is
+    checked before marshal reads it."""
+    from ..load import kept
+
+    if not data.startswith(_KEPT):
+        return None
+    check, _, rest = data[len(_KEPT):].partition(b"\n")
+    key, _, body = rest.partition(b"\n")
+    if key != name.encode("ascii") or blake2b(body, digest_size=32).hexdigest().encode("ascii") != check:
+        return None
+    return kept.rebuild(body)
+
+
 # -- the render stage's side ------------------------------------------------------------------
 
 def planned(command: list[str], folder: str, files: dict, *, timeout: float, max_output: int,
@@ -495,6 +542,16 @@ def planned(command: list[str], folder: str, files: dict, *, timeout: float, max
     if current is None:
         return None
     return current.planned(command, folder, files, timeout, max_output, memory, network, stdin)
+
+
+def loaded(text: str) -> list | None:
+    """In a cache scope (this thread's render), the documents and load errors of ``text`` (a
+    cached or cacheable answer's output) as ``iter_load`` yields them, from their kept form when
+    the cache holds it (see :meth:`Scope.loaded`); None otherwise (the caller loads the text)."""
+    from . import process
+
+    current = getattr(process._SCOPE, "current", None)
+    return None if current is None else current.loaded(text)
 
 
 @contextmanager

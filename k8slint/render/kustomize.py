@@ -392,7 +392,7 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
                     meta.pop("annotations", None)
             return obj
 
-        objects, problems = parse_stream(text, stream_label, make, problem_file=krel)
+        objects, problems = parse_stream(text, stream_label, make, problem_file=krel, loaded=cache.loaded(text))
         result.objects = objects
         result.problems.extend(problems)
     return result

@@ -94,7 +94,9 @@ def _objects(items: Iterable[Document | LoadError], file_label: str, make: MakeO
     return objects, problems.done()
 
 
-def parse_stream(text: str, file_label: str, make: MakeObject, problem_file: str | None = None):
+def parse_stream(text: str, file_label: str, make: MakeObject, problem_file: str | None = None,
+                 loaded: Iterable[Document | LoadError] | None = None):
     """The objects of a YAML stream and its problems; documents are loaded one at a time and
-    dropped once turned into an object or a problem."""
-    return _objects(iter_load(text), file_label, make, problem_file or file_label)
+    dropped once turned into an object or a problem. ``loaded``: what ``iter_load`` makes of
+    ``text``, already at hand (a cached answer's kept form, :func:`k8slint.render.cache.loaded`)."""
+    return _objects(iter_load(text) if loaded is None else loaded, file_label, make, problem_file or file_label)
