@@ -174,20 +174,26 @@ def test_a_long_answer_has_no_loaded_form_kept(repo, home, monkeypatch):
     assert cold == uncached and warm == uncached
 
 
-def test_a_cached_kustomize_answer_makes_no_wrapper_folder(repo, home, monkeypatch):
-    """The wrapper kustomization is keyed before it is written: a hit makes no folder and writes
-    no file (a miss makes one, as the uncached run does); the report is the same."""
+@pytest.fixture
+def made(monkeypatch) -> list[str]:
+    """The names of the temporary folders the run makes (tempfile.mkdtemp), in order."""
     import tempfile
 
-    made: list[str] = []
+    names: list[str] = []
     real = tempfile.mkdtemp
 
     def mkdtemp(*args, **kwargs):
         path = real(*args, **kwargs)
-        made.append(os.path.basename(path))
+        names.append(os.path.basename(path))
         return path
 
     monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    return names
+
+
+def test_a_cached_kustomize_answer_makes_no_wrapper_folder(repo, home, made):
+    """The wrapper kustomization is keyed before it is written: a hit makes no folder and writes
+    no file (a miss makes one, as the uncached run does); the report is the same."""
     cold, ran, _ = _check(cwd=repo)
     wrappers = [m for m in made if m.startswith("k8slint-") and not m.startswith(("k8slint-helm-", "k8slint-run-"))]
     assert ran == 3 and len(wrappers) == 2  # the two overlays' wrappers
@@ -504,21 +510,10 @@ def monorepo(tmp_path) -> Path:
     return root
 
 
-def test_a_cached_helm_answer_makes_no_render_folder(monorepo, home, monkeypatch):
+def test_a_cached_helm_answer_makes_no_render_folder(monorepo, home, made):
     """A chart rendered with a sibling library chart and a rewritten schema is keyed by the folder
     it would be rendered from before it is made: a hit makes no folder, link or file, and says the
     same (findings at the values line, the dependency and schema notes) as the uncached run."""
-    import tempfile
-
-    made: list[str] = []
-    real = tempfile.mkdtemp
-
-    def mkdtemp(*args, **kwargs):
-        path = real(*args, **kwargs)
-        made.append(os.path.basename(path))
-        return path
-
-    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
     uncached, ran, result = _check(cwd=monorepo, cache=False)
     assert ran == 1 and [m for m in made if m.startswith("k8slint-helm-")]
     latest = [(f["rule"], f["location"]["file"], f["location"]["line"]) for f in result.json["findings"]
