@@ -221,7 +221,7 @@ def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool
     checkout (--diff-base), cached by what it holds, not where."""
     import threading
 
-    from .render import finish, process, render
+    from .render import finish, groups, prepare, process, render
 
     settings = plan.settings
     targets = plan.targets if plan.rendered else []
@@ -257,8 +257,9 @@ def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool
             return None
 
     try:
-        if jobs > 1 and len(targets) > 1:
-            renders = _in_parallel(one, from_cache if memo is not None else None, targets, jobs)
+        if len(targets) > 1:  # several targets: kustomize ones missing from the cache are built in groups
+            renders = _in_parallel(one, from_cache if memo is not None else None, targets, jobs,
+                                   lambda misses: groups(misses, settings, jobs), lambda group: prepare(group, settings))
         else:
             renders = [one(t) for t in targets]
         if memo is not None:
@@ -269,26 +270,45 @@ def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool
     return renders
 
 
-def _in_parallel(one, from_cache, targets: list, jobs: int) -> list:
+def _in_parallel(one, from_cache, targets: list, jobs: int, grouped=None, prepare=None) -> list:
     """``[one(t) for t in targets]``, renders run by ``jobs`` threads. ``from_cache(t)``, when given,
     is tried first in this thread: answers from the render cache are Python work under one lock (the
     GIL), which threads only add switching to; a target it returns None for (it needs a renderer
-    child) goes to the threads at once. The threads start only for such a target."""
+    child) is left to the threads. ``grouped(misses)`` splits those into groups, each rendered by
+    one thread: ``prepare(group)`` (which may render them together), then ``one`` for each. The
+    threads start only when a target needs them."""
     pool = None
     found: list = []
-    waiting = {}
-    try:
-        for position, target in enumerate(targets):
-            result = from_cache(target) if from_cache is not None else None
-            if result is None:
-                if pool is None:
-                    from concurrent.futures import ThreadPoolExecutor  # its import: logging, threads
+    misses: list[int] = []
+    for target in targets:
+        result = from_cache(target) if from_cache is not None else None
+        if result is None:
+            misses.append(len(found))
+        found.append(result)
+    if not misses:
+        return found
+    position_of: dict[int, list[int]] = {}
+    for p in misses:
+        position_of.setdefault(id(targets[p]), []).append(p)
+    split = grouped([targets[p] for p in misses]) if grouped is not None else [[targets[p]] for p in misses]
 
-                    pool = ThreadPoolExecutor(max_workers=jobs)
-                waiting[position] = pool.submit(one, target)
-            found.append(result)
-        for position, future in waiting.items():  # in target order: the first failure is raised
-            found[position] = future.result()
+    def render_group(group: list) -> list:
+        if prepare is not None and len(group) > 1:
+            prepare(group)
+        return [one(t) for t in group]
+
+    try:
+        from concurrent.futures import ThreadPoolExecutor  # its import: logging, threads
+
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        waiting = {}
+        for group in split:
+            future = pool.submit(render_group, group)
+            for index, target in enumerate(group):
+                waiting[position_of[id(target)].pop(0)] = (future, index)
+        for position in sorted(waiting):  # in target order: the first failure is raised
+            future, index = waiting[position]
+            found[position] = future.result()[index]
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)  # after a failure, nothing more is started

@@ -67,6 +67,16 @@ spec:
 
 
 
+@pytest.fixture(autouse=True)
+def alone(monkeypatch):
+    """Each target built by its own child here: these tests count renderer children per target.
+    Overlays built in groups (k8slint.render.kustomize_batch), cached as their own builds, are
+    tested in test_kustomize_batch.py."""
+    from k8slint.render import kustomize_batch
+
+    monkeypatch.setattr(kustomize_batch, "groups", lambda targets, settings, jobs: [[t] for t in targets])
+
+
 @pytest.fixture
 def repo(tmp_path) -> Path:
     """A base, two overlays and a chart with a production values file."""

@@ -130,6 +130,16 @@ class Renderer:
         """This source's units that deploy ``unit`` (an overlay or chart of another kind), if any."""
         return []
 
+    def groups(self, targets: list[Target], settings, jobs: int) -> list[list[Target]]:
+        """``targets`` (this kind's, none with a cached answer) in the groups that ``jobs`` threads
+        render, each group in one thread: :meth:`prepare`, then each target's :meth:`render`.
+        Default: one group each."""
+        return [[t] for t in targets]
+
+    def prepare(self, group: list[Target], settings) -> None:
+        """Before a group's targets are rendered one by one (in this thread): whatever renders them
+        together (kustomize builds a group in one run). Default: nothing."""
+
     def finish(self, renders: list[Render], settings) -> None:
         """Add to ``renders`` what only all of them together show (called once, after every render)."""
 
@@ -266,6 +276,24 @@ def declared(path: Path, settings) -> list[Unit]:
 def render(target: Target, settings) -> Render:
     """Render one target with the renderer of its kind (or of what deploys it); never raises for bad input."""
     return renderer("gitops" if target.deployed_by else target.kind).render(target, settings)
+
+
+def groups(targets: list[Target], settings, jobs: int) -> list[list[Target]]:
+    """``targets`` (none with a cached answer) in groups rendered together, by their renderers
+    (:meth:`Renderer.groups`); a group is one kind's."""
+    by_kind: dict[str, list[Target]] = {}
+    for target in targets:
+        by_kind.setdefault("gitops" if target.deployed_by else target.kind, []).append(target)
+    found = []
+    for kind, same in by_kind.items():
+        found.extend(renderer(kind).groups(same, settings, jobs) if len(same) > 1 else [same])
+    return found
+
+
+def prepare(group: list[Target], settings) -> None:
+    """Before ``group``'s targets are rendered one by one: its renderer renders them together."""
+    if len(group) > 1:
+        renderer("gitops" if group[0].deployed_by else group[0].kind).prepare(group, settings)
 
 
 def finish(renders: list[Render], settings) -> None:

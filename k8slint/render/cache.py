@@ -328,6 +328,16 @@ class Scope:
             return None
         return self.load(name, timeout, [*self.folders, folder])
 
+    def keep(self, command: list[str], folder: str, files: dict, ran: Ran, elapsed: float, max_output: int,
+             memory, network: bool, stdin: bytes | None = None) -> None:
+        """Keep ``ran`` as the answer of what :meth:`planned` looks up (an answer made another way:
+        a kustomize target built in a group, :mod:`k8slint.render.kustomize_batch`)."""
+        try:
+            name = self.call_key(command, stdin, memory, max_output, network, planned=(folder, files))
+        except (Uncacheable, OSError, ValueError):
+            return
+        self.store(name, ran, elapsed, [*self.folders, folder])
+
     # -- entries ------------------------------------------------------------------------------
 
     def load(self, name: str, timeout: float, folders: list[str] | None = None) -> Ran | None:
@@ -342,11 +352,12 @@ class Scope:
             return None  # it might not finish within this run's limit
         return ran
 
-    def store(self, name: str, ran: Ran, elapsed: float) -> None:
+    def store(self, name: str, ran: Ran, elapsed: float, folders: list[str] | None = None) -> None:
         if ran.status != "ok" or ran.returncode not in (0, 1, None):
             return  # a limit, a signal, a crash (Go's panic is exit 2), a renderer that could not start: not an answer to keep
         # (None: a kept worker's one-line answer, process.ask; it exits only when it breaks)
-        folders = self.folders + ([self.private] if self.private else [])
+        if folders is None:
+            folders = self.folders + ([self.private] if self.private else [])
         self.run.store.write(KIND, name, _encode(name, ran, elapsed, folders))
         self.run.written = True
 
@@ -542,6 +553,17 @@ def planned(command: list[str], folder: str, files: dict, *, timeout: float, max
     if current is None:
         return None
     return current.planned(command, folder, files, timeout, max_output, memory, network, stdin)
+
+
+def keep(command: list[str], folder: str, files: dict, ran: Ran, elapsed: float, *, timeout: float, max_output: int,
+         memory, network: bool, stdin: bytes | None = None) -> None:
+    """In a cache scope (this thread's render), keep ``ran`` as the answer :func:`planned` finds for
+    the same call (see :meth:`Scope.keep`); ``timeout`` is unused (the call's limits are passed whole)."""
+    from . import process
+
+    current = getattr(process._SCOPE, "current", None)
+    if current is not None:
+        current.keep(command, folder, files, ran, elapsed, max_output, memory, network, stdin)
 
 
 def loaded(text: str) -> list | None:

@@ -23,7 +23,7 @@ from ..errors import RendererMissing
 from ..load import YMap, decode
 from ..model import K8sObject, Location, Target
 from ..sources import OUTSIDE, relative
-from . import Inputs, Problem, Render, Renderer, Unit, cache
+from . import Inputs, Problem, Render, Renderer, Unit, cache, kustomize_batch
 from .kustomization import INCLUDES, is_remote, kustomization_file, references
 from .kustomize_errors import explain
 from .process import budget, child_allowed, limit_message, run_bounded, scratch
@@ -319,8 +319,13 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
     planned = os.path.join(os.path.realpath(tempfile.gettempdir()), "k8slint-planned")
     limits = {"timeout": budget(settings), "max_output": settings.max_file_size, "memory": settings.render_memory,
               "network": settings.allow_remote}
-    ran = cache.planned([*command, planned], planned, {"kustomization.yaml": _wrapper(directory, planned, fields, components)},
-                        **limits)
+    files = {"kustomization.yaml": _wrapper(directory, planned, fields, components)}
+    batched = kustomize_batch.take(settings, directory) if not fields and not components else None
+    if batched is not None:  # built in a group (render.prepare): kept as its own build's answer
+        ran = batched[0]
+        cache.keep([*command, planned], planned, files, ran, batched[1], **limits)
+    else:
+        ran = cache.planned([*command, planned], planned, files, **limits)
     if ran is None:
         child_allowed()  # a cache miss: no wrapper folder made only to be dropped (see process.cache_only)
     with nullcontext(planned) if ran is not None else scratch("k8slint-") as tmp:
@@ -421,6 +426,22 @@ class KustomizeRenderer(Renderer):
 
     def render(self, target: Target, settings) -> Render:
         return render_kustomization(target, settings)
+
+    def groups(self, targets: list[Target], settings, jobs: int) -> list[list[Target]]:
+        return kustomize_batch.groups(targets, settings, jobs)
+
+    def prepare(self, group: list[Target], settings) -> None:
+        """Build the group in one kustomize run (:mod:`k8slint.render.kustomize_batch`): its
+        targets the preflight passes, once a kustomize is found."""
+        passed = [t for t in group if not preflight(t.path, settings)]
+        if len(passed) < 2:
+            return
+        try:
+            command = settings.cache.get("kustomize-command") or kustomize_command()
+        except KustomizeNotFound:
+            return  # each target's own render says so
+        settings.cache["kustomize-command"] = command
+        kustomize_batch.build(passed, settings, command)
 
     def inputs(self, unit: Unit, settings) -> Inputs:
         dirs, files = settings.kustomizations.inputs(unit.path)

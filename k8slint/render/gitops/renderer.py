@@ -398,6 +398,22 @@ def render_unit(unit: Deployment, target: Target, settings) -> Render:
     return result
 
 
+def _plain_overlay(target: Target, settings) -> Target | None:
+    """The kustomization ``target`` (an object deploying it) renders exactly as the kustomization's
+    own target would (its one source of this repository, with no kustomize options), or None."""
+    st = state(settings)
+    entry = st.entries.get(target.deployed_by)
+    if entry is None or entry.unit is None or entry.uid in st.followed:
+        return None
+    sources = entry.unit.followed_sources()
+    if len(sources) != 1 or sources[0].kind != "kustomize":
+        return None
+    options = sources[0].kustomize
+    if options is not None and (not options.empty() or options.components or options.substitute):
+        return None
+    return Target("kustomize", settings.repo_root / sources[0].path, sources[0].path)
+
+
 def _render_source(unit: Deployment, source: Source, settings) -> Render:
     from .. import helm, kustomize, plain
 
@@ -554,6 +570,22 @@ class GitOpsRenderer(Renderer):
         if entry.unit is not None and not entry.unit.followed_sources():  # nothing of this repository to render
             result.failed = any(p.rule == SOURCE for p in entry.problems)  # because a source is wrong: that is the finding
         return result
+
+    def groups(self, targets: list[Target], settings, jobs: int) -> list[list[Target]]:
+        """Objects that deploy one overlay of this repository as it is (no kustomize options) are
+        built in groups as the overlays themselves are (:mod:`k8slint.render.kustomize_batch`)."""
+        from .. import kustomize_batch
+
+        overlays = {id(t): _plain_overlay(t, settings) for t in targets}
+        by_overlay = {id(o): t for t in targets if (o := overlays[id(t)]) is not None}
+        grouped = kustomize_batch.groups([o for o in overlays.values() if o is not None], settings, jobs)
+        return [[by_overlay[id(o)] for o in group] for group in grouped] + [[t] for t in targets if overlays[id(t)] is None]
+
+    def prepare(self, group: list[Target], settings) -> None:
+        from .. import kustomize
+
+        overlays = [o for o in (_plain_overlay(t, settings) for t in group) if o is not None]
+        kustomize.RENDERER.prepare(overlays, settings)
 
     def inputs(self, unit: Unit, settings) -> Inputs:
         """The manifest (or the ApplicationSet that generates it), and what each source reads: the
