@@ -338,3 +338,44 @@ def test_each_overlay_built_in_a_group_is_cached_as_its_own_build(tmp_path, home
     edited = lint(cwd=repo, env="production")
     assert process.RUNS[0] - runs == 1
     assert edited.out == lint(cwd=repo, env="production", cache=False).out
+
+
+def _application(name: str, path: str, kustomize_options: str = "") -> str:
+    return ("apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+            f"metadata: {{name: {name}, namespace: argocd}}\n"
+            "spec:\n  project: default\n  source:\n    repoURL: https://github.com/acme/apps.git\n"
+            f"    targetRevision: main\n    path: {path}\n{kustomize_options}"
+            f"  destination: {{server: https://kubernetes.default.svc, namespace: {name}}}\n")
+
+
+def test_applications_deploying_overlays_as_they_are_are_built_together(tmp_path, monkeypatch):
+    """An Argo CD Application deploying an overlay with no kustomize options is built as the
+    overlay is, so in a group; one that adds options (a prefix) wraps the build: alone. The report
+    is the one every target built alone gives."""
+    monkeypatch.setenv("K8SLINT_NO_CACHE", "1")
+    files = {".git/HEAD": "ref: refs/heads/main\n",
+             ".k8slint.yaml": "gitops:\n  repo-urls: [https://github.com/acme/apps.git]\n",
+             "base/kustomization.yaml": "resources: [deployment.yaml]\n", "base/deployment.yaml": DEPLOYMENT,
+             "apps/staging.yaml": _application("staging", "overlays/staging"),
+             "apps/production.yaml": _application("production", "overlays/production"),
+             "apps/preview.yaml": _application("preview", "overlays/preview", "    kustomize: {namePrefix: pr-}\n")}
+    for env in ("staging", "production", "preview"):
+        files[f"overlays/{env}/kustomization.yaml"] = f"namespace: {env}\nresources: [../../base]\n"
+    repo = _write(tmp_path / "repo", files)
+    plan = make_plan(Options(paths=[str(repo)], repo_root=str(repo)))
+    deployed = [t for t in plan.targets if t.deployed_by]
+    assert len(deployed) == 3
+    from k8slint.render import groups
+
+    shown = sorted(sorted(t.display for t in group) for group in groups(deployed, plan.settings, 2))
+    assert shown == [["overlays/preview"], ["overlays/production", "overlays/staging"]]
+    runs = process.RUNS[0]
+    grouped = lint(cwd=repo, env="production")
+    assert process.RUNS[0] - runs == 2  # the two plain overlays in one kustomize run, the prefixed one alone
+    monkeypatch.setattr(kustomize_batch, "groups", lambda targets, settings, jobs: [[t] for t in targets])
+    runs = process.RUNS[0]
+    alone = lint(cwd=repo, env="production")
+    assert process.RUNS[0] - runs == 3
+    assert grouped.out == alone.out
+    names = {f["object"]["name"] for f in grouped.json["findings"] if f.get("object")}
+    assert "pr-api" in names and "api" in names
