@@ -126,6 +126,15 @@ def lint(*paths: str, cwd: Path | str | None = None, fmt: str = "json", **option
     return Linted(report.exit_code, stream.getvalue(), "", report)
 
 
+def write(root: Path, files: dict[str, str]) -> Path:
+    """A tree of text files under ``root`` ({relative path: text}); ``root``."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
 def needs_corpus():
     return pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
 

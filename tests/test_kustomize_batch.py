@@ -12,20 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, FIXTURES, lint
+from conftest import CORPUS, FIXTURES, lint, write
 from k8slint.plan import Options, make_plan
 from k8slint.render import kustomize, kustomize_batch, process
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None and shutil.which("kustomize") is None,
                                 reason="no kustomize to build with")
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 DEPLOYMENT = """apiVersion: apps/v1
@@ -82,7 +74,7 @@ def _overlays_repo(root: Path) -> Path:
             + ("components: [../../components/probe]\n" if env == "qa" else "")
             + f"configMapGenerator:\n- name: api-config\n  behavior: merge\n  literals: [MODE={env}]\n"
             f"images:\n- name: ghcr.io/acme/api\n  newTag: '{len(env)}.0.0'\n")
-    return _write(root, files)
+    return write(root, files)
 
 
 def _alone(target, settings, command) -> process.Ran:
@@ -163,7 +155,7 @@ def test_a_group_that_cannot_be_built_is_built_one_by_one(tmp_path, monkeypatch)
         "two/kustomization.yaml": "resources: [../base]\n",
         "broken/kustomization.yaml": "namespace: broken\nresources: [../base]\npatches:\n- path: missing.yaml\n",
     }
-    repo = _write(tmp_path / "repo", files)
+    repo = write(tmp_path / "repo", files)
     monkeypatch.setenv("K8SLINT_NO_CACHE", "1")
     runs = process.RUNS[0]
     grouped = lint(cwd=repo, env="staging")
@@ -196,7 +188,7 @@ def test_what_kustomize_applies_across_a_build_is_never_grouped(tmp_path):
         "e/kustomization.yaml": "namespace: e\nresources: [../base]\nopenapi: {version: v1.21.2}\n",
         "f/kustomization.yaml": "namespace: f\nresources: [../base]\n",
     }
-    repo = _write(tmp_path / "repo", files)
+    repo = write(tmp_path / "repo", files)
     plan = make_plan(Options(paths=[str(repo)], repo_root=str(repo)))
     can = {t.display: kustomize_batch.groupable(t, plan.settings) for t in plan.targets}
     assert can == {"a": False, "b": True, "c": False, "d": False, "e": False, "f": True}
@@ -269,7 +261,7 @@ def test_a_reference_another_target_would_capture_keeps_the_targets_apart(tmp_pa
     files = {".git/HEAD": "ref: refs/heads/main\n", "x/kustomization.yaml": "resources: [deployment.yaml]\n",
              "x/deployment.yaml": DEPLOYMENT, "y/kustomization.yaml": kustomization,
              "y/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: api-config}\ndata: {A: '1'}\n"}
-    repo = _write(tmp_path / "repo", files)
+    repo = write(tmp_path / "repo", files)
     plan = make_plan(Options(paths=[str(repo)], repo_root=str(repo)))
     x, y = (next(t for t in plan.targets if t.display == name) for name in "xy")
     assert kustomize_batch.groups([x, y], plan.settings, 2) == [[x, y]]
@@ -304,7 +296,7 @@ def test_overlays_that_would_make_the_same_objects_are_never_put_together(tmp_pa
         files[f"same/{env}/kustomization.yaml"] = "namespace: app\nresources: [../../base]\n"
         files[f"spaced/{env}/kustomization.yaml"] = f"namespace: app-{env}\nresources: [../../base]\n"
         files[f"prefixed/{env}/kustomization.yaml"] = f"namespace: app\nnamePrefix: {env}-\nresources: [../../base]\n"
-    repo = _write(tmp_path / "repo", files)
+    repo = write(tmp_path / "repo", files)
     plan = make_plan(Options(paths=[str(repo)], repo_root=str(repo)))
     by_name = {t.display: t for t in plan.targets}
 
@@ -361,7 +353,7 @@ def test_applications_deploying_overlays_as_they_are_are_built_together(tmp_path
              "apps/preview.yaml": _application("preview", "overlays/preview", "    kustomize: {namePrefix: pr-}\n")}
     for env in ("staging", "production", "preview"):
         files[f"overlays/{env}/kustomization.yaml"] = f"namespace: {env}\nresources: [../../base]\n"
-    repo = _write(tmp_path / "repo", files)
+    repo = write(tmp_path / "repo", files)
     plan = make_plan(Options(paths=[str(repo)], repo_root=str(repo)))
     deployed = [t for t in plan.targets if t.deployed_by]
     assert len(deployed) == 3

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, k8slint
+from conftest import ROOT, k8slint, write
 from test_no_exec import Recorder
 
 MARKER = "MARKER_s3cr3t_9f2c"
@@ -45,14 +45,6 @@ def recorder():
     rec = Recorder()
     yield rec
     rec.close()
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def overlay_repo(root: Path, config: str = "", extra: dict | None = None) -> Path:
