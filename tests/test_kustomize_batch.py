@@ -291,7 +291,9 @@ def test_overlays_that_would_make_the_same_objects_are_never_put_together(tmp_pa
     with their own prefixes, they share a build."""
     files = {".git/HEAD": "ref: refs/heads/main\n", "base/kustomization.yaml": "resources: [deployment.yaml]\n",
              "base/deployment.yaml": DEPLOYMENT, "other/kustomization.yaml": "resources: [cm.yaml]\n",
-             "other/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n"}
+             "other/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n",
+             "copy/kustomization.yaml": "resources: [deployment.yaml]\n", "copy/deployment.yaml": DEPLOYMENT,
+             "direct/kustomization.yaml": "resources: [../base]\n"}
     for env in ("staging", "production"):
         files[f"same/{env}/kustomization.yaml"] = "namespace: app\nresources: [../../base]\n"
         files[f"spaced/{env}/kustomization.yaml"] = f"namespace: app-{env}\nresources: [../../base]\n"
@@ -309,6 +311,9 @@ def test_overlays_that_would_make_the_same_objects_are_never_put_together(tmp_pa
     assert shown(["prefixed/staging", "prefixed/production"]) == [["prefixed/production", "prefixed/staging"]]
     assert shown(["same/staging", "same/production", "other"]) == [["other", "same/staging"], ["same/production"]] or \
         shown(["same/staging", "same/production", "other"]) == [["other", "same/production"], ["same/staging"]]
+    # two copies of one app in files of their own, in no namespace: the same objects too
+    assert shown(["copy", "spaced/staging"]) == [["copy", "spaced/staging"]]
+    assert shown(["copy", "direct"]) == [["copy"], ["direct"]]
 
 
 def test_each_overlay_built_in_a_group_is_cached_as_its_own_build(tmp_path, home):

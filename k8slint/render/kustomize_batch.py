@@ -39,10 +39,13 @@ import threading
 import time
 from pathlib import Path
 
+from ..sources import relative
+from .gitops.overlap import CLUSTER_SCOPED
 from .process import Ran, budget, run_bounded, scratch
 
 MAX_GROUP = 32  # targets in one build: its output and memory grow with it, and a failed group is rebuilt one by one
 _GLOBAL_FIELDS = ("vars", "configurations", "crds", "openapi")  # see the module docstring
+_UNPREFIXED = frozenset({"CustomResourceDefinition", "APIService"})  # kinds kustomize gives no prefix or suffix
 _ANSWERS = "kustomize-batched"  # settings.cache: {target folder's real path: Ran}
 _LOCK = threading.Lock()
 
@@ -61,30 +64,84 @@ def groupable(target, settings) -> bool:
 def groups(targets: list, settings, jobs: int) -> list[list]:
     """``targets`` (kustomize targets none of whose answers is cached) in groups built together:
     as many groups as render threads (twice, thrice... when one would pass :data:`MAX_GROUP`),
-    targets dealt round-robin. Two targets that read one kustomization (a shared base) and name
-    the same namespace, prefix and suffix (or none) would make the same objects, which fails a
-    build: they are never put together (staging and production in one namespace of two clusters).
-    A target that cannot be grouped, or that finds no one to share a build with, is built alone."""
+    targets dealt round-robin. Two targets that would make the same object (:func:`_makes`: by
+    what their resource files declare and their generators make, with their own namespace,
+    prefix and suffix: staging and production in one namespace of two clusters, two copies of
+    one app) are never put together: such a group's build could only fail. A target that cannot
+    be grouped, or finds no one to share a build with, is built alone."""
     alone = [[t] for t in targets if not groupable(t, settings)]
     grouped = [t for t in targets if groupable(t, settings)]
+    makes = {id(t): _makes(t, settings) for t in grouped}
+    alone += [[t] for t in grouped if makes[id(t)] is None]
+    grouped = [t for t in grouped if makes[id(t)] is not None]
     if len(grouped) < 2:
         return alone + [[t] for t in grouped]
     count = min(jobs, len(grouped) // 2)
     count *= -(-len(grouped) // (MAX_GROUP * count))  # rounds of ``jobs`` groups, none over MAX_GROUP
     size = -(-len(grouped) // count)
-    reads = [{os.path.realpath(n.directory) for n in settings.kustomizations.tree(t.path)} for t in grouped]
-    names = [tuple(settings.kustomizations.tree(t.path)[0].data.get(k) for k in ("namespace", "namePrefix", "nameSuffix"))
-             for t in grouped]
     found: list[list[int]] = [[] for _ in range(count)]
+    made = [makes[id(t)] for t in grouped]
     for index in range(len(grouped)):
         for turn in range(len(found)):
             members = found[(index + turn) % len(found)]
-            if len(members) < size and not any(names[m] == names[index] and reads[m] & reads[index] for m in members):
+            if len(members) < size and not any(made[m] & made[index] for m in members):
                 members.append(index)
                 break
         else:
             found.append([index])
     return [[grouped[i] for i in members] for members in found if members] + alone
+
+
+def _makes(target, settings) -> frozenset | None:
+    """The objects ``target``'s build may make, as kustomize identifies them (kind, name as its own
+    prefix and suffix make it, namespace), from the files and generators of its tree: a superset
+    of what can clash with another target, taking nothing from the build itself. None when a
+    resource file cannot be read (the target is then built alone)."""
+    tree = settings.kustomizations.tree(target.path)
+    top = tree[0].data
+    namespace, prefix, suffix = (top.get(k) for k in ("namespace", "namePrefix", "nameSuffix"))
+    prefix, suffix = (v if isinstance(v, str) else "" for v in (prefix, suffix))
+    found = set()
+
+    def add(kind, name, own_namespace) -> None:
+        if not isinstance(kind, str) or not isinstance(name, str):
+            return
+        if kind == "Namespace":  # renamed by a namespace field; never prefixed
+            found.add((kind, namespace if isinstance(namespace, str) else name, ""))
+        elif kind in _UNPREFIXED:
+            found.add((kind, name, ""))
+        elif kind in CLUSTER_SCOPED:
+            found.add((kind, prefix + name + suffix, ""))
+        else:
+            space = namespace if isinstance(namespace, str) else own_namespace
+            found.add((kind, prefix + name + suffix, space if isinstance(space, str) and space else "default"))
+
+    for node in tree:
+        data = node.data
+        for key in ("resources", "bases"):
+            for entry in data.get(key) or [] if isinstance(data.get(key) or [], list) else []:
+                if not isinstance(entry, str) or "://" in entry:
+                    continue
+                path = Path(os.path.normpath(node.directory / entry))
+                if path.is_dir():
+                    continue  # a kustomization of the tree: its own node
+                rel = relative(path, settings.repo_root)
+                if settings.sources.errors(rel) or not path.is_file():
+                    return None
+                for doc in settings.sources.docs(rel):
+                    data_ = doc.data
+                    items = data_.get("items") if isinstance(data_, dict) and isinstance(data_.get("items"), list) else [data_]
+                    for item in items:
+                        if isinstance(item, dict):
+                            meta = item.get("metadata")
+                            meta = meta if isinstance(meta, dict) else {}
+                            add(item.get("kind"), meta.get("name"), meta.get("namespace"))
+        for field, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+            entries = data.get(field)
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict):
+                    add(kind, entry.get("name"), entry.get("namespace"))
+    return frozenset(found)
 
 
 def build(group: list, settings, command: list[str]) -> None:
