@@ -17,12 +17,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import lazyre
 from .errors import K8slintError
+from .records import record
 
 DEFS_URI = "https://kubernetes.io/api/_definitions.json"
 _VERSION = lazyre.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
@@ -227,13 +227,18 @@ def split_api_version(api_version: str) -> tuple[str, str]:
     return "", api_version
 
 
-@dataclass
+@record
 class Compiled:
     """A compiled validator and how to find schema nodes for error messages."""
 
     validator: Any
     root: dict  # the schema document error schema_paths are relative to
     title: str  # e.g. "Kubernetes 1.37 apps/v1 Deployment"
+
+    def __init__(self, validator: Any, root: dict, title: str) -> None:
+        self.validator = validator
+        self.root = root
+        self.title = title
 
 
 _validators: dict[tuple, Compiled | None] = {}

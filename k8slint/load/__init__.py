@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from dataclasses import dataclass
 from typing import Any, Generator, Iterator
 
 import yaml
 
 from .. import lazyre
+from ..records import record
 from .depth import libyaml_too_deep, mark_line, may_be_deep, nesting, too_deep
 from .nodes import MAX_DEPTH, Aliased, Budget, Counted, Loader, YList, YMap, build
 from .scalars import MAX_INT_DIGITS, Refused
@@ -31,7 +31,7 @@ from .scalars import MAX_INT_DIGITS, Refused
 __all__ = ["MAX_DEPTH", "Document", "LoadError", "YList", "YMap", "decode", "iter_load", "load_json", "load_text"]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Document:
     """One YAML document of a stream: its data and the lines it spans (1-based)."""
 
@@ -40,13 +40,23 @@ class Document:
     end_line: int
     index: int
 
+    def __init__(self, data: Any, line: int, end_line: int, index: int) -> None:
+        self.data = data
+        self.line = line
+        self.end_line = end_line
+        self.index = index
 
-@dataclass
+
+@record
 class LoadError:
     """Why (part of) a stream could not be loaded, and where."""
 
     message: str
     line: int
+
+    def __init__(self, message: str, line: int) -> None:
+        self.message = message
+        self.line = line
 
 
 def _describe(exc: yaml.YAMLError) -> str:

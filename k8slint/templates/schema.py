@@ -7,15 +7,16 @@ reused for every object of the run (see k8slint/k8s_schema.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterator
 
 from .. import deprecations, k8s_schema
 from ..model import K8sObject, Violation
 from . import template
+from ..records import FACTORY, record
 
 
-@dataclass
+@record
 class _RunState:
     """What the schema rules keep for one run (on ``settings.cache``)."""
 
@@ -26,6 +27,18 @@ class _RunState:
     compiled: dict = field(default_factory=dict)  # id(CrdVersion) -> (CrdVersion, compiled validator)
     native: dict = field(default_factory=dict)  # (apiVersion, kind) -> (a built-in group?, its validator or None)
     custom: dict = field(default_factory=dict)  # apiVersion -> (group, version) of a custom resource, None if built-in
+
+    def __init__(
+            self, target: tuple[int, int], schema_version: tuple[int, int] | None, skipped: set = FACTORY,
+            render_crds: tuple = (None, {}), compiled: dict = FACTORY, native: dict = FACTORY, custom: dict = FACTORY
+    ) -> None:
+        self.target = target
+        self.schema_version = schema_version
+        self.skipped = set() if skipped is FACTORY else skipped
+        self.render_crds = render_crds
+        self.compiled = {} if compiled is FACTORY else compiled
+        self.native = {} if native is FACTORY else native
+        self.custom = {} if custom is FACTORY else custom
 
 
 def run_state(settings: Any) -> _RunState:
