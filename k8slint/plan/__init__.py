@@ -217,6 +217,10 @@ def make_plan(options: Options, targets: list[Target] | None = None) -> Plan:
         raise K8slintError(f"--env {options.env!r}: not an environment (use production, staging or development, an alias "
                            "such as prod, stg, dev, qa, preprod, or one of environment-aliases: in the config)")
     rules = _rules(settings, options.cache)
+    if options.cache:  # the user's cache folder, passed on (the schema rule keeps its definitions index there)
+        from . import cache
+
+        settings.cache["folder"] = cache
     check_selection(rules, options.select, options.skip)
     check_configuration(settings, rules)
     only = set(options.select) if options.select else None

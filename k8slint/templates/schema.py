@@ -69,8 +69,9 @@ def kubernetes_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     key = (obj.api_version, obj.kind)
     known = state.native.get(key)  # worked out once per apiVersion and kind
     if known is None:
-        builtin = k8s_schema.is_builtin_group(version, k8s_schema.split_api_version(obj.api_version)[0])
-        known = state.native[key] = (builtin, k8s_schema.native_validator(version, *key) if builtin else None)
+        store = ctx.settings.cache.get("folder")  # the user's cache folder (None: --no-cache)
+        builtin = k8s_schema.is_builtin_group(version, k8s_schema.split_api_version(obj.api_version)[0], store)
+        known = state.native[key] = (builtin, k8s_schema.native_validator(version, *key, store) if builtin else None)
     builtin, compiled = known
     if not builtin:
         return  # a custom resource: crd-schema
@@ -137,7 +138,8 @@ def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         custom = state.custom[api_version]
     else:
         group, version = k8s_schema.split_api_version(api_version)
-        builtin = not group or (state.schema_version and k8s_schema.is_builtin_group(state.schema_version, group))
+        builtin = not group or (state.schema_version and k8s_schema.is_builtin_group(state.schema_version, group,
+                                                                                      ctx.settings.cache.get("folder")))
         custom = state.custom[api_version] = None if builtin else (group, version)
     if custom is None:
         return
