@@ -214,7 +214,7 @@ class Definitions:
     def closure(self, name: str) -> dict[str, dict]:
         """``name`` and every definition it refers to, transitively: name -> schema (from the
         user's cache folder when this file's closure of ``name`` is there)."""
-        entry = f"{self.stamp}-{name}.json" if self.store is not None and _ENTRY_NAME.match(name) else None
+        entry = f"{self.stamp}-{name}.json" if self.store is not None and _entry_name(name) else None
         if entry is not None:
             cached = _cached_closure(self.store.read(CACHE_KIND, entry), name)
             if cached is not None:
@@ -265,7 +265,12 @@ _definitions: dict[tuple[int, int], Definitions] = {}
 CACHE_KIND = "schemas"
 CACHE_FORMAT = 1
 CACHE_KEEP = 256  # entries: an index per schema version, a closure per kind checked
-_ENTRY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+_ENTRY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def _entry_name(name: str) -> bool:
+    """A definition name that can be part of a file name as it is (io.k8s.api.apps.v1.Deployment)."""
+    return 0 < len(name) <= 200 and not name.startswith(".") and set(name) <= _ENTRY_CHARS
 
 
 def _stamp(path: Path) -> str:

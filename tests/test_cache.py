@@ -300,3 +300,9 @@ def test_schema_findings_are_the_same_with_the_cache_cold_warm_and_off(home, run
     assert messages and all(" schema)" in m for m in messages)  # explained from the kind's closure
     assert off.out == cold.out == warm.out and off.err == cold.err == warm.err
     assert len(kept) >= 2 and _schema_entries(home) == kept
+
+
+def test_only_plain_definition_names_name_an_entry():
+    assert k8s_schema._entry_name(DEPLOYMENT) and k8s_schema._entry_name("io.k8s.apimachinery.pkg.util.intstr.IntOrString")
+    for name in ("", ".hidden", "a/b", "../x", "a b", "x" * 201, "ü"):
+        assert not k8s_schema._entry_name(name), name
