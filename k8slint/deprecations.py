@@ -5,10 +5,11 @@ Each entry: (apiVersion, kind) -> deprecated in, removed in (no longer served), 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+
+from .records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Move:
     """A deprecated or removed apiVersion of a kind: when, and what replaces it."""
 
@@ -17,6 +18,16 @@ class Move:
     deprecated: tuple[int, int]
     removed: tuple[int, int] | None
     replacement: str  # "apps/v1 Deployment", or advice when nothing replaces it
+
+    def __init__(
+            self, api_version: str, kind: str, deprecated: tuple[int, int], removed: tuple[int, int] | None,
+            replacement: str
+    ) -> None:
+        object.__setattr__(self, "api_version", api_version)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "deprecated", deprecated)
+        object.__setattr__(self, "removed", removed)
+        object.__setattr__(self, "replacement", replacement)
 
 
 _PSA = "no replacement: use Pod Security Admission (pod-security.kubernetes.io/* namespace labels)"

@@ -5,7 +5,8 @@
 reloads a ~1.8 MB definitions file and rebuilds the validator every time (~20 ms an object).
 Here the definitions of a version are indexed once per process and decoded per kind, and one
 compiled validator per (Kubernetes version, apiVersion, kind) is built on first use, from that
-kind's definitions only, and reused (``STATS`` counts the builds). Validation uses ``jsonschema-rs`` (Rust): ``bench/schema_bench.py`` measures it
+kind's definitions only, and reused (``STATS`` counts the builds). The index and each kind's
+definitions are kept in the user's cache folder, so a later run reads neither the file nor its index. Validation uses ``jsonschema-rs`` (Rust): ``bench/schema_bench.py`` measures it
 against ``jsonschema`` on the same objects with the same verdicts.
 
 Nothing here imports ``kubernetes_validate`` itself: its schema folder is found on disk, so
@@ -16,13 +17,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import lazyre
 from .errors import K8slintError
+from .records import record
 
 DEFS_URI = "https://kubernetes.io/api/_definitions.json"
 _VERSION = lazyre.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
@@ -110,11 +112,24 @@ class Definitions:
     the whole document and registering it with jsonschema-rs cost ~25 ms and ~18 MiB per run,
     even for one object. A file not laid out as expected is decoded whole (``whole``)."""
 
-    def __init__(self, version: tuple[int, int], text: str) -> None:
+    def __init__(self, version: tuple[int, int], text: str | None, path: Path | None = None,
+                 index: tuple[dict[str, int], dict[tuple[str, str, str], str]] | None = None) -> None:
         self.version = version
         self.whole = False
-        self._text = text
+        self._text = text  # None: read from ``path`` when a definition is first decoded
+        self._path = path
         self._decoded: dict[str, dict] = {}
+        self.store: Any = None  # the user's cache folder (k8slint.plan.cache), when the run may use it
+        self.stamp = ""  # names this file's entries there (see _stamp)
+        if index is not None:  # from the cache: checked where a definition is decoded
+            self._starts, self.by_gvk = index
+        else:
+            self._scan()
+        self.groups = frozenset(g for g, _, _ in self.by_gvk)
+
+    def _scan(self) -> None:
+        text = self.text
+        self._decoded = {}
         self._starts: dict[str, int] = {}
         self.by_gvk: dict[tuple[str, str, str], str] = {}  # (group, version, kind) -> definition name
         if not self._index():
@@ -126,7 +141,14 @@ class Definitions:
             for name, schema in self._decoded.items():
                 for gvk in schema.get("x-kubernetes-group-version-kind", ()):
                     self._add_gvk(gvk, name)
-        self.groups = frozenset(g for g, _, _ in self.by_gvk)
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            assert self._path is not None
+            with open(self._path, encoding="utf-8") as handle:
+                self._text = handle.read()
+        return self._text
 
     def _add_gvk(self, gvk: dict, name: str) -> None:
         # meta types (DeleteOptions, WatchEvent...) are listed under every group; objects once
@@ -179,12 +201,40 @@ class Definitions:
     def schema(self, name: str) -> dict:
         found = self._decoded.get(name)
         if found is None:
-            found, _ = json.JSONDecoder().raw_decode(self._text, self._starts[name])
+            text, start = self.text, self._starts[name]
+            if not self.whole and text[start - len(name) - 9:start] != f'\n    "{name}": ':
+                self._scan()  # an index from the cache that does not fit the file: made again from it
+                self.groups = frozenset(g for g, _, _ in self.by_gvk)
+                self._save_index()
+                return self.schema(name)
+            found, _ = json.JSONDecoder().raw_decode(text, start)
             self._decoded[name] = found
         return found
 
     def closure(self, name: str) -> dict[str, dict]:
-        """``name`` and every definition it refers to, transitively: name -> schema."""
+        """``name`` and every definition it refers to, transitively: name -> schema (from the
+        user's cache folder when this file's closure of ``name`` is there)."""
+        entry = f"{self.stamp}-{name}.json" if self.store is not None and _entry_name(name) else None
+        if entry is not None:
+            cached = _cached_closure(self.store.read(CACHE_KIND, entry), name)
+            if cached is not None:
+                return cached
+        out = self._closure(name)
+        if entry is not None:
+            import orjson
+
+            self.store.write(CACHE_KIND, entry, orjson.dumps({"format": CACHE_FORMAT, "$defs": out}), CACHE_KEEP)
+        return out
+
+    def _save_index(self) -> None:
+        if self.store is not None and not self.whole:
+            import orjson
+
+            gvk = [[*key, name] for key, name in self.by_gvk.items()]
+            data = orjson.dumps({"format": CACHE_FORMAT, "starts": self._starts, "gvk": gvk})
+            self.store.write(CACHE_KIND, f"{self.stamp}.json", data, CACHE_KEEP)
+
+    def _closure(self, name: str) -> dict[str, dict]:
         out: dict[str, dict] = {}
         todo = [name]
         while todo:
@@ -206,16 +256,94 @@ class Definitions:
 
 _definitions: dict[tuple[int, int], Definitions] = {}
 
+# The index of a definitions file and each kind's closure, kept in the user's cache folder (a
+# run that may use it passes ``store``, :mod:`k8slint.plan.cache`): reading and indexing the
+# 1.8 MB file and walking a kind's references cost ~10 ms a run, reading the entries ~1.5 ms.
+# Entries are named by k8slint's version and this module's and the file's place, size and change
+# time; an entry that does not decode to what is written here is ignored (and written again),
+# and a definition is decoded only where the index says its line starts.
+CACHE_KIND = "schemas"
+CACHE_FORMAT = 1
+CACHE_KEEP = 256  # entries: an index per schema version, a closure per kind checked
+_ENTRY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 
-def definitions(version: tuple[int, int]) -> Definitions | None:
-    if version in _definitions:
-        return _definitions[version]
-    folder = dict(shipped_versions()).get(version)
-    if folder is None:
+
+def _entry_name(name: str) -> bool:
+    """A definition name that can be part of a file name as it is (io.k8s.api.apps.v1.Deployment)."""
+    return 0 < len(name) <= 200 and not name.startswith(".") and set(name) <= _ENTRY_CHARS
+
+
+def _stamp(path: Path) -> str:
+    from . import __version__
+    from .digests import blake2b
+
+    own, info = os.stat(__file__), os.stat(path)
+    text = (f"k8slint {__version__} schemas {CACHE_FORMAT}\n{os.path.abspath(path)}\n{info.st_size}:{info.st_mtime_ns}"
+            f"\n{own.st_size}:{own.st_mtime_ns}")
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+
+
+def _cached_index(data: bytes | None) -> tuple[dict[str, int], dict[tuple[str, str, str], str]] | None:
+    if data is None:
         return None
-    with open(folder / "_definitions.json", encoding="utf-8") as handle:
-        loaded = Definitions(version, handle.read())
-    _definitions[version] = loaded
+    try:
+        import orjson
+
+        top = orjson.loads(data)
+        if type(top) is not dict or top.get("format") != CACHE_FORMAT:
+            return None
+        starts, gvk = top["starts"], top["gvk"]
+        if type(starts) is not dict or type(gvk) is not list:
+            return None
+        if not all(type(at) is int and at > 0 for at in starts.values()):
+            return None
+        by_gvk = {}
+        for group, ver, kind, name in gvk:
+            if not all(type(part) is str for part in (group, ver, kind, name)) or name not in starts:
+                return None
+            by_gvk[(group, ver, kind)] = name
+        return starts, by_gvk
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _cached_closure(data: bytes | None, name: str) -> dict[str, dict] | None:
+    if data is None:
+        return None
+    try:
+        import orjson
+
+        top = orjson.loads(data)
+    except ValueError:
+        return None
+    if type(top) is not dict or top.get("format") != CACHE_FORMAT:
+        return None
+    found = top.get("$defs")
+    if type(found) is not dict or type(found.get(name)) is not dict or not all(type(v) is dict for v in found.values()):
+        return None
+    return found
+
+
+def definitions(version: tuple[int, int], store: Any = None) -> Definitions | None:
+    """The definitions of a shipped version (indexed once per process); ``store``: the user's
+    cache folder, where the index and each kind's closure are kept between runs."""
+    loaded = _definitions.get(version)
+    if loaded is None:
+        folder = dict(shipped_versions()).get(version)
+        if folder is None:
+            return None
+        path = folder / "_definitions.json"
+        stamp = _stamp(path) if store is not None else ""
+        index = _cached_index(store.read(CACHE_KIND, f"{stamp}.json")) if store is not None else None
+        loaded = Definitions(version, None, path, index)
+        loaded.store, loaded.stamp = store, stamp
+        if store is not None and index is None:
+            loaded._save_index()
+        _definitions[version] = loaded
+    elif store is not None and loaded.store is None:
+        loaded.store, loaded.stamp = store, _stamp(loaded._path) if loaded._path else ""
+        if not loaded.stamp:
+            loaded.store = None
     return loaded
 
 
@@ -227,7 +355,7 @@ def split_api_version(api_version: str) -> tuple[str, str]:
     return "", api_version
 
 
-@dataclass
+@record
 class Compiled:
     """A compiled validator and how to find schema nodes for error messages."""
 
@@ -235,16 +363,21 @@ class Compiled:
     root: dict  # the schema document error schema_paths are relative to
     title: str  # e.g. "Kubernetes 1.37 apps/v1 Deployment"
 
+    def __init__(self, validator: Any, root: dict, title: str) -> None:
+        self.validator = validator
+        self.root = root
+        self.title = title
+
 
 _validators: dict[tuple, Compiled | None] = {}
 
 
-def native_validator(version: tuple[int, int], api_version: str, kind: str) -> Compiled | None:
+def native_validator(version: tuple[int, int], api_version: str, kind: str, store: Any = None) -> Compiled | None:
     """The validator of a built-in kind at ``version``; None when that version has no such kind."""
     key = (version, api_version, kind)
     if key in _validators:
         return _validators[key]
-    defs = definitions(version)
+    defs = definitions(version, store)
     name = defs.by_gvk.get((*split_api_version(api_version), kind)) if defs else None
     compiled = None
     if name is not None:
@@ -277,8 +410,8 @@ def compile_schema(schema: dict, title: str, key: str) -> Compiled:
     return compiled
 
 
-def is_builtin_group(version: tuple[int, int], group: str) -> bool:
-    defs = definitions(version)
+def is_builtin_group(version: tuple[int, int], group: str, store: Any = None) -> bool:
+    defs = definitions(version, store)
     return defs is not None and group in defs.groups
 
 

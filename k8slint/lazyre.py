@@ -15,6 +15,8 @@ Use it for module-level patterns that are used only through their methods; pass 
 from __future__ import annotations
 
 import re
+import sys
+from types import ModuleType
 from typing import Any
 
 # what a compiled pattern offers, kept on the instance once compiled
@@ -49,3 +51,27 @@ class LazyPattern:
 def compile(pattern: str, flags: int = 0) -> LazyPattern:  # noqa: A001 - used as lazyre.compile
     """``re.compile(pattern, flags)`` when the result is first used."""
     return LazyPattern(pattern, flags)
+
+
+def import_deferring(module: str, patterns: frozenset[str]) -> ModuleType:
+    """``import module``, with each of ``patterns`` that the module's own import compiles (with
+    ``re.compile``, no flags) made a :class:`LazyPattern` instead: for a library that compiles a
+    costly pattern at import for a path k8slint does not take. Every other ``re.compile`` during
+    the import is ``re.compile`` itself, and ``re.compile`` is restored before this returns. A
+    module imported already is returned as it is."""
+    found = sys.modules.get(module)
+    if found is not None:
+        return found
+    real = re.compile
+
+    def deferring(pattern: Any, flags: int = 0) -> Any:
+        if flags == 0 and type(pattern) is str and pattern in patterns:
+            return LazyPattern(pattern)
+        return real(pattern, flags)
+
+    re.compile = deferring  # type: ignore[assignment]
+    try:
+        __import__(module)
+    finally:
+        re.compile = real
+    return sys.modules[module]

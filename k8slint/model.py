@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path as Path_
 from typing import Any, Callable
+
+from .records import FACTORY, record
 
 SEVERITIES = ("info", "warning", "error")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -12,12 +14,16 @@ SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 Path = tuple  # keys (str) and list indexes (int) from the object's root
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Location:
     """A repo-relative file and 1-based line."""
 
     file: str
     line: int = 1
+
+    def __init__(self, file: str, line: int = 1) -> None:
+        object.__setattr__(self, "file", file)
+        object.__setattr__(self, "line", line)
 
 
 class _once:
@@ -36,7 +42,7 @@ class _once:
         return value
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HelmSources:
     """Where one Helm render took what the templates read, so that a rendered field can be traced
     to the values line that set it. Shared by every object rendered from one chart of a target."""
@@ -46,8 +52,14 @@ class HelmSources:
     sets: tuple = ()  # ((--set expression, key prefix), ...), applied after every file
     helpers: tuple = ()  # repo-relative chart folders whose templates may define helpers
 
+    def __init__(self, chart: str, files: tuple = (), sets: tuple = (), helpers: tuple = ()) -> None:
+        object.__setattr__(self, "chart", chart)
+        object.__setattr__(self, "files", files)
+        object.__setattr__(self, "sets", sets)
+        object.__setattr__(self, "helpers", helpers)
 
-@dataclass
+
+@record
 class K8sObject:
     """One Kubernetes object of a render, with where it came from.
 
@@ -71,6 +83,24 @@ class K8sObject:
     namespace_at_install: bool = False  # chosen when installed (helm install -n): no namespace stated,
     #                                     or metadata.namespace not written in the source (.Release.Namespace)
     helm_sources: HelmSources | None = None  # the values files and --set the render used
+
+    def __init__(
+            self, data: Any, stream_file: str, index: int, origin: str | None = None,
+            origin_generator: str | None = None, transformers: tuple = (), helm_template: str | None = None,
+            helm_ordinal: int = 0, default_namespace: str | None = None, namespace_at_install: bool = False,
+            helm_sources: HelmSources | None = None
+    ) -> None:
+        self.data = data
+        self.stream_file = stream_file
+        self.index = index
+        self.origin = origin
+        self.origin_generator = origin_generator
+        self.transformers = transformers
+        self.helm_template = helm_template
+        self.helm_ordinal = helm_ordinal
+        self.default_namespace = default_namespace
+        self.namespace_at_install = namespace_at_install
+        self.helm_sources = helm_sources
 
     @_once
     def api_version(self) -> str:
@@ -119,7 +149,7 @@ class K8sObject:
         }
 
 
-@dataclass
+@record
 class Target:
     """One thing to render and check: an overlay, a chart with its values, a file, a folder, stdin."""
 
@@ -140,6 +170,27 @@ class Target:
     title: str = ""  # the label when the path alone does not say what is checked (gitops: the Application)
     set_shown: str = ""  # helm: the --set expressions as a label may show them (sensitive.shown_set_values)
 
+    def __init__(
+            self, kind: str, path: Path_, display: str, env: str = "unknown", env_source: str = "unresolved",
+            values: list = FACTORY, set_values: list[str] = FACTORY, release_name: str = "release",
+            namespace: str | None = None, stdin_data: bytes | None = None, files: list = FACTORY,
+            deployed_by: str = "", title: str = "", set_shown: str = ""
+    ) -> None:
+        self.kind = kind
+        self.path = path
+        self.display = display
+        self.env = env
+        self.env_source = env_source
+        self.values = [] if values is FACTORY else values
+        self.set_values = [] if set_values is FACTORY else set_values
+        self.release_name = release_name
+        self.namespace = namespace
+        self.stdin_data = stdin_data
+        self.files = [] if files is FACTORY else files
+        self.deployed_by = deployed_by
+        self.title = title
+        self.set_shown = set_shown
+
     def label(self) -> str:
         if self.title:
             return self.title
@@ -151,7 +202,7 @@ class Target:
         return label
 
 
-@dataclass
+@record
 class Violation:
     """What a check yields: a message and where in the object (or which file) it is."""
 
@@ -162,6 +213,18 @@ class Violation:
     key: str = ""  # extra identity for fingerprints (e.g. the container name)
     severity: str | None = None  # lowers (never raises) the rule's severity for this one finding
     part: str = ""  # which part of a composed value it is about ("tag", "repository"), to trace the right values key
+
+    def __init__(
+            self, message: str, path: Path = (), location: Location | None = None, obj: K8sObject | None = None,
+            key: str = "", severity: str | None = None, part: str = ""
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.location = location
+        self.obj = obj
+        self.key = key
+        self.severity = severity
+        self.part = part
 
 
 def pseudo_file(file: str) -> bool:
@@ -193,7 +256,7 @@ def some(items, limit: int = 5, quote: bool = False) -> str:
     return ", ".join(shown) + more
 
 
-@dataclass
+@record
 class Finding:
     """One problem to fix. A finding at a source line that several targets render (a base, a
     shared chart template) stands for all of them: ``occurrences`` holds the per-target findings it
@@ -215,6 +278,28 @@ class Finding:
     target_fingerprint: str = ""  # per target (k8slint-baseline/v1); empty: the same as fingerprint
     occurrences: list = field(default_factory=list)  # the per-target findings merged into this one (first: this one's)
     state: str = ""  # compared with --diff-base: "new" or "unchanged" (SARIF baselineState)
+
+    def __init__(
+            self, rule: str, severity: str, message: str, location: Location, target: str, env: str,
+            object: dict | None = None, rendered: Location | None = None, fingerprint: str = "",
+            extra: dict = FACTORY, related: list = FACTORY, target_fingerprint: str = "", occurrences: list = FACTORY,
+            state: str = ""
+    ) -> None:
+        self.rule = rule
+        self.severity = severity
+        self.message = message
+        self.location = location
+        self.target = target
+        self.env = env
+        self.object = object
+        self.rendered = rendered
+        self.fingerprint = fingerprint
+        self.extra = {} if extra is FACTORY else extra
+        self.related = [] if related is FACTORY else related
+        self.target_fingerprint = target_fingerprint
+        self.occurrences = [] if occurrences is FACTORY else occurrences
+        self.state = state
+        self.__post_init__()
 
     @property
     def targets(self) -> list[tuple[str, str]]:

@@ -12,23 +12,38 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .errors import K8slintError
 from .formatters import Run, TargetInfo, summarize
 from .model import SEVERITY_RANK, Finding, Target
+from .records import FACTORY, record
 
 __all__ = ["Report", "TargetInfo", "pair_outputs", "passes", "summarize", "write", "write_targets"]
 
 
-@dataclass
+@record
 class Report(Run):
     """The outcome of one run (``Run`` fields: version, targets, notes, rules, repo_root, fail_on)."""
 
     findings: list[Finding] = field(default_factory=list)  # sorted; what the formats show
     summary: dict[str, Any] = field(default_factory=dict)  # counts, as formatters.summarize makes them
     passed: bool = True  # nothing at or above fail_on (or a baseline was written)
+
+    def __init__(
+            self, version: str, targets: list[TargetInfo] = FACTORY, notes: list[str] = FACTORY,
+            rules: dict = FACTORY, repo_root: str = ".", fail_on: str = "error", repository: bool = False,
+            rendered: bool = True, diff_base: str | None = None, unchanged: list = FACTORY,
+            changed_files: frozenset | None = None, unchecked_files: list = FACTORY,
+            baseline_written: str | None = None, findings: list[Finding] = FACTORY, summary: dict[str, Any] = FACTORY,
+            passed: bool = True
+    ) -> None:
+        Run.__init__(self, version, targets, notes, rules, repo_root, fail_on, repository, rendered, diff_base,
+                     unchanged, changed_files, unchecked_files, baseline_written)
+        self.findings = [] if findings is FACTORY else findings
+        self.summary = {} if summary is FACTORY else summary
+        self.passed = passed
 
     @property
     def exit_code(self) -> int:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from . import envs, globs
 from .digests import sha256
 from .errors import BaselineError
 from .model import SEVERITY_RANK, Finding, K8sObject, Location
+from .records import FACTORY, record
 
 FORMAT = "k8slint-baseline/v2"
 FORMAT_V1 = "k8slint-baseline/v1"  # one entry per finding per target, before findings were merged
@@ -93,13 +94,18 @@ def suppresses(ignored: set[str], rule_id: str) -> bool:
     return rule_id in ignored or "*" in ignored or "all" in ignored
 
 
-@dataclass
+@record
 class Suppression:
     """One rule named by one k8slint.io/ignore annotation, over every render that saw it."""
 
     finding: Finding  # what to report if it turns out unused
     active: bool = False  # the rule ran on the object in at least one render
     used: bool = False  # and a finding of it was suppressed
+
+    def __init__(self, finding: Finding, active: bool = False, used: bool = False) -> None:
+        self.finding = finding
+        self.active = active
+        self.used = used
 
 
 class Annotations:
@@ -262,7 +268,7 @@ def combine(occurrences: list[Finding]) -> Finding:
 
 
 # -- matching recorded findings (baselines, --diff-base) -------------------------------------------
-@dataclass
+@record
 class Recorded:
     """Findings recorded elsewhere (a baseline file, the run over --diff-base): each record hides one
     finding in one target (``pairs``: (fingerprint, target) -> count), or, from a v1 baseline,
@@ -271,6 +277,11 @@ class Recorded:
     pairs: Counter = field(default_factory=Counter)
     prints: Counter = field(default_factory=Counter)
     version: str = FORMAT
+
+    def __init__(self, pairs: Counter = FACTORY, prints: Counter = FACTORY, version: str = FORMAT) -> None:
+        self.pairs = Counter() if pairs is FACTORY else pairs
+        self.prints = Counter() if prints is FACTORY else prints
+        self.version = version
 
     @classmethod
     def of(cls, findings: list[Finding]) -> Recorded:

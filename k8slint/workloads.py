@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterator
 
 from .model import K8sObject
+from .records import FACTORY, record
 
 POD_SPEC_PATHS: dict[str, tuple] = {
     "Pod": ("spec",),
@@ -23,7 +24,7 @@ LONG_RUNNING = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"
 CONTAINER_GROUPS = ("containers", "initContainers", "ephemeralContainers")
 
 
-@dataclass
+@record
 class Container:
     """One container of a pod spec and where it sits in its object."""
 
@@ -31,6 +32,12 @@ class Container:
     group: str  # containers | initContainers | ephemeralContainers
     path: tuple
     workload: "Workload"
+
+    def __init__(self, data: dict, group: str, path: tuple, workload: "Workload") -> None:
+        self.data = data
+        self.group = group
+        self.path = path
+        self.workload = workload
 
     @property
     def name(self) -> str:
@@ -42,7 +49,7 @@ class Container:
         return self.workload.obj
 
 
-@dataclass
+@record
 class Workload:
     """An object that carries a pod spec (Deployment, CronJob, Pod, ...)."""
 
@@ -50,6 +57,12 @@ class Workload:
     spec: dict
     path: tuple
     containers: list[Container] = field(default_factory=list)
+
+    def __init__(self, obj: K8sObject, spec: dict, path: tuple, containers: list[Container] = FACTORY) -> None:
+        self.obj = obj
+        self.spec = spec
+        self.path = path
+        self.containers = [] if containers is FACTORY else containers
 
     @property
     def long_running(self) -> bool:

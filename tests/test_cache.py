@@ -199,3 +199,110 @@ def test_no_cache_switches_turn_it_off(home, tmp_path):
     assert off.out == off_env.out == cold.out == warm.out
     found = [(f["rule"], f["location"]["file"], f["location"]["line"]) for f in warm.json["findings"]]
     assert ("production-min-replicas", "k8s/overlays/production/replicas.yaml", 6) in found
+
+
+# -- the Kubernetes definitions index and each kind's closure ----------------------------------------
+from k8slint import k8s_schema  # noqa: E402 - this section's subject
+
+DEPLOYMENT = "io.k8s.api.apps.v1.Deployment"
+
+
+def _scanned(version) -> k8s_schema.Definitions:
+    """The definitions read and indexed from the file itself (no cache)."""
+    path = dict(k8s_schema.shipped_versions())[version] / "_definitions.json"
+    return k8s_schema.Definitions(version, path.read_text(encoding="utf-8"))
+
+
+def _schema_entries(home: Path) -> list[str]:
+    return sorted(p.name for p in (home / "schemas").glob("*.json"))
+
+
+@pytest.fixture
+def fresh_definitions(monkeypatch):
+    """No definitions indexed in this process yet."""
+    monkeypatch.setattr(k8s_schema, "_definitions", {})
+    return k8s_schema.newest_shipped()
+
+
+def test_the_definitions_index_and_a_closure_are_kept_and_read_back_without_the_file(home, fresh_definitions):
+    version = fresh_definitions
+    scanned = _scanned(version)
+    first = k8s_schema.definitions(version, cache)
+    assert first.closure(DEPLOYMENT) == scanned.closure(DEPLOYMENT)
+    stamp = first.stamp
+    assert _schema_entries(home) == sorted([f"{stamp}.json", f"{stamp}-{DEPLOYMENT}.json"])
+
+    k8s_schema._definitions.clear()  # the next run
+    second = k8s_schema.definitions(version, cache)
+    assert second is not first and second.stamp == stamp
+    assert second.by_gvk == scanned.by_gvk and second.groups == scanned.groups
+    assert list(second.closure(DEPLOYMENT).items()) == list(scanned.closure(DEPLOYMENT).items())
+    assert second._text is None  # neither indexed nor decoded from the 1.8 MB file
+    config_map = "io.k8s.api.core.v1.ConfigMap"  # a kind not kept yet: decoded from the file at the kept offsets
+    assert second.closure(config_map) == scanned.closure(config_map)
+    assert second._text is not None and f"{stamp}-{config_map}.json" in _schema_entries(home)
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not json", b"[]", b'{"format": 1}', b'{"format": 2, "starts": {}, "gvk": []}',
+                                     b'{"format": 1, "starts": {"a": "x"}, "gvk": []}',
+                                     b'{"format": 1, "starts": {"a": 5}, "gvk": [["", "v1", "A", "b"]]}',
+                                     b'{"format": 1, "$defs": {"x": 1}}', b'{"format": 1, "$defs": []}'])
+def test_corrupt_schema_entries_are_ignored_and_written_again(home, fresh_definitions, garbage):
+    version = fresh_definitions
+    scanned = _scanned(version)
+    k8s_schema.definitions(version, cache).closure(DEPLOYMENT)
+    for entry in (home / "schemas").glob("*.json"):
+        entry.write_bytes(garbage)
+    k8s_schema._definitions.clear()
+    again = k8s_schema.definitions(version, cache)
+    assert again.by_gvk == scanned.by_gvk
+    assert again.closure(DEPLOYMENT) == scanned.closure(DEPLOYMENT)
+    k8s_schema._definitions.clear()  # both entries were written again, whole
+    third = k8s_schema.definitions(version, cache)
+    assert third.closure(DEPLOYMENT) == scanned.closure(DEPLOYMENT) and third._text is None
+
+
+def test_an_index_that_does_not_fit_the_file_is_made_again(home, fresh_definitions):
+    version = fresh_definitions
+    scanned = _scanned(version)
+    first = k8s_schema.definitions(version, cache)
+    index = home / "schemas" / f"{first.stamp}.json"
+    kept = orjson.loads(index.read_bytes())
+    kept["starts"] = {name: at + 1 for name, at in kept["starts"].items()}  # every offset one character off
+    index.write_bytes(orjson.dumps(kept))
+    k8s_schema._definitions.clear()
+    again = k8s_schema.definitions(version, cache)
+    assert again.closure(DEPLOYMENT) == scanned.closure(DEPLOYMENT)  # not read at a wrong offset: re-indexed
+    assert orjson.loads(index.read_bytes())["starts"] == scanned._starts  # and kept right
+
+
+def test_another_definitions_file_or_change_time_is_another_entry(tmp_path):
+    original = dict(k8s_schema.shipped_versions())[k8s_schema.newest_shipped()] / "_definitions.json"
+    copy = tmp_path / "_definitions.json"
+    shutil.copyfile(original, copy)
+    assert k8s_schema._stamp(copy) != k8s_schema._stamp(original)
+    before = k8s_schema._stamp(copy)
+    info = os.stat(copy)
+    os.utime(copy, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+    assert k8s_schema._stamp(copy) != before
+
+
+def test_schema_findings_are_the_same_with_the_cache_cold_warm_and_off(home, run):
+    case = FIXTURES / "rules" / "schema" / "fail"
+    env = {"XDG_CACHE_HOME": str(home.parent)}
+    off = run("check", str(case), "--format", "json", "--no-cache", env=env)
+    assert not (home / "schemas").exists()  # --no-cache: nothing kept
+    cold = run("check", str(case), "--format", "json", env=env)
+    kept = _schema_entries(home)
+    warm = run("check", str(case), "--format", "json", env=env)
+    assert off.code == cold.code == warm.code == 1
+    messages = [f["message"] for f in off.json["findings"] if f["rule"] == "schema"]
+    assert messages and all(" schema)" in m for m in messages)  # explained from the kind's closure
+    assert off.out == cold.out == warm.out and off.err == cold.err == warm.err
+    assert len(kept) >= 2 and _schema_entries(home) == kept
+
+
+def test_only_plain_definition_names_name_an_entry():
+    assert k8s_schema._entry_name(DEPLOYMENT) and k8s_schema._entry_name("io.k8s.apimachinery.pkg.util.intstr.IntOrString")
+    for name in ("", ".hidden", "a/b", "../x", "a b", "x" * 201, "ü"):
+        assert not k8s_schema._entry_name(name), name

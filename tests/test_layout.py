@@ -132,8 +132,8 @@ SHARED = {"k8slint", "k8slint.errors", "k8slint.globs", "k8slint.digests", "k8sl
           "k8slint.locate", "k8slint.locate.kustomize", "k8slint.locate.helm",
           "k8slint.locate.helm_template", "k8slint.locate.helm_expr", "k8slint.documents", "k8slint.workloads", "k8slint.sensitive", "k8slint.resources", "k8slint.validate", "k8slint.crds",
           "k8slint.k8s_schema", "k8slint.deprecations", "k8slint.schema_errors", "k8slint.regex", "k8slint.escape", "k8slint.outputs",
-          "k8slint.progress", "k8slint.lazyre"}
-TEMPLATES_MAY_IMPORT = {"k8slint.model", "k8slint.regex", "k8slint.lazyre", "k8slint.globs", "k8slint.workloads", "k8slint.sensitive", "k8slint.load", "k8slint.check.context",
+          "k8slint.progress", "k8slint.lazyre", "k8slint.records"}
+TEMPLATES_MAY_IMPORT = {"k8slint.model", "k8slint.regex", "k8slint.lazyre", "k8slint.records", "k8slint.globs", "k8slint.workloads", "k8slint.sensitive", "k8slint.load", "k8slint.check.context",
                         "k8slint.crds", "k8slint.k8s_schema", "k8slint.deprecations", "k8slint.schema_errors"}
 
 

@@ -660,3 +660,77 @@ def test_digests_are_hashlibs():
     incremental.update(b"k8s")
     incremental.update(b"lint")
     assert incremental.hexdigest() == hashlib.blake2b(b"k8slint", digest_size=24).hexdigest()
+
+
+# The check's view of PyYAML's reader pattern, from a fresh interpreter running the console script.
+YAML_DRIVER = """
+import json, os, re, sys
+sys.argv = ["k8slint", *json.loads(os.environ["K8SLINT_ARGS"])]
+real_compile, real_exit = re.compile, os._exit
+def record(code):
+    import yaml.reader
+    pattern = yaml.reader.Reader.NON_PRINTABLE
+    with open(os.environ["K8SLINT_MODULES"], "w") as handle:
+        json.dump({"code": code, "type": type(pattern).__name__, "restored": re.compile is real_compile}, handle)
+    real_exit(code)
+os._exit = record
+from k8slint.entry import run
+run()
+"""
+
+
+def test_pyyamls_printable_class_is_not_compiled_by_a_check(tmp_path):
+    """PyYAML compiles its reader's character class at import (a tenth of a one-file check);
+    k8slint reads YAML with libyaml, so a check leaves it to be compiled where it is first used."""
+    report = tmp_path / "out.json"
+    args = ("check", "infra/k8s/base/deployments/api.yaml", "--env", "production", "--format", "json")
+    env = dict(os.environ, K8SLINT_ARGS=json.dumps(list(args)), K8SLINT_MODULES=str(report))
+    proc = subprocess.run([sys.executable, "-c", YAML_DRIVER], cwd=FIXTURES / "deploy-repo", env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    data = json.loads(report.read_text())
+    # LazyPattern: this PyYAML still compiles the pattern k8slint.load names (a new PyYAML that does not fails here)
+    assert data == {"code": 1, "type": "LazyPattern", "restored": True}
+
+
+def test_pyyamls_pure_python_reader_refuses_what_it_refused():
+    script = (
+        "import k8slint.load, yaml, re\n"
+        "from yaml.reader import Reader\n"
+        "assert type(Reader.NON_PRINTABLE).__name__ == 'LazyPattern'\n"
+        "reference = re.compile(k8slint.load.PYYAML_NON_PRINTABLE)\n"
+        "for text in ['plain', 'tab\\there', 'bell\\x07', 'nul\\x00', 'del\\x7f', 'nel\\x85', '\\ufffe', '\\U0001f600', 'é']:\n"
+        "    mine, theirs = Reader.NON_PRINTABLE.search(text), reference.search(text)\n"
+        "    assert (mine and mine.span()) == (theirs and theirs.span()), text\n"
+        "try:\n"
+        "    yaml.load('a: \"\\x07\"', Loader=yaml.SafeLoader)\n"
+        "except yaml.reader.ReaderError as exc:\n"
+        "    print('refused', exc.character, exc.position)\n"
+        "print(yaml.load('a: é', Loader=yaml.SafeLoader))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["refused 7 4", "{'a': 'é'}"]  # the bell at position 4, as before
+
+
+def test_import_deferring_defers_only_the_named_patterns_and_restores_re_compile(tmp_path, monkeypatch):
+    import importlib
+
+    from k8slint import lazyre
+
+    (tmp_path / "k8slint_probe_a.py").write_text("import re\nSLOW = re.compile('[a-z]+')\nOTHER = re.compile('[0-9]+')\n"
+                                                 "FLAGGED = re.compile('[a-z]+', re.I)\n")
+    (tmp_path / "k8slint_probe_b.py").write_text("import re\nSLOW = re.compile('[a-z]+')\nraise ValueError('broken')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    real = re.compile
+    module = lazyre.import_deferring("k8slint_probe_a", frozenset({"[a-z]+"}))
+    assert re.compile is real
+    assert type(module.SLOW) is lazyre.LazyPattern and module.SLOW.fullmatch("abc")
+    assert type(module.OTHER) is re.Pattern and type(module.FLAGGED) is re.Pattern  # other patterns, flags: re's
+    assert lazyre.import_deferring("k8slint_probe_a", frozenset()) is module  # imported already: as it is
+    with pytest.raises(ValueError, match="broken"):
+        lazyre.import_deferring("k8slint_probe_b", frozenset({"[a-z]+"}))
+    assert re.compile is real  # restored when the import fails too
+    for name in ("k8slint_probe_a", "k8slint_probe_b"):
+        sys.modules.pop(name, None)
+    importlib.invalidate_caches()

@@ -17,25 +17,30 @@ Templates read repository files only through this context (``tests/test_layout.p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Callable
 
 from .. import envs
 from ..plan.rules import Rule
 from ..plan.settings import Settings
+from ..records import FACTORY, record
 from .index import Index
 
 
-@dataclass
+@record
 class RepoFiles:
     """The repository tree (the subject of repo-scope templates): repo-relative POSIX paths of every file."""
 
     root: Path
     files: list[str] = field(default_factory=list)
 
+    def __init__(self, root: Path, files: list[str] = FACTORY) -> None:
+        self.root = root
+        self.files = [] if files is FACTORY else files
 
-@dataclass
+
+@record
 class Context:
     """What a template sees besides its subject (see the module docstring)."""
 
@@ -47,6 +52,19 @@ class Context:
     target: Any = None
     sources: Any = None  # the run's Sources (parsed source files: kustomizations, values, patches), shared
     peers: dict = field(default_factory=dict)  # rule id -> params of every rule in force here (one mistake, one finding)
+
+    def __init__(
+            self, env: str, policy_env: str, rule: Rule, index: Index | None, settings: Settings, target: Any = None,
+            sources: Any = None, peers: dict = FACTORY
+    ) -> None:
+        self.env = env
+        self.policy_env = policy_env
+        self.rule = rule
+        self.index = index
+        self.settings = settings
+        self.target = target
+        self.sources = sources
+        self.peers = {} if peers is FACTORY else peers
 
     @property
     def env_phrase(self) -> str:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ..plan.rules import Rule
 from ..plan.settings import Settings
+from ..records import record
 
 
-@dataclass
+@record
 class ActiveRule:
     """A rule as it runs in one environment: its severity and params after the config and policy."""
 
     rule: Rule
     severity: str
     params: dict
+
+    def __init__(self, rule: Rule, severity: str, params: dict) -> None:
+        self.rule = rule
+        self.severity = severity
+        self.params = params
 
 
 class Policy:

@@ -10,13 +10,14 @@ that formatters writing one document at the end (JSON, SARIF) only implement ``f
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import IO, Any
 
 from ..model import Finding
+from ..records import FACTORY, record
 
 
-@dataclass
+@record
 class TargetInfo:
     """A target as a report shows it: its label, kind and environment."""
 
@@ -29,8 +30,21 @@ class TargetInfo:
     path: str = ""  # the overlay/chart/file as given (label without the [values] suffix)
     rules: tuple = ()  # ids of the rules in force for this target's environment
 
+    def __init__(
+            self, label: str, kind: str, env: str, env_source: str, objects: int, failed: bool, path: str = "",
+            rules: tuple = ()
+    ) -> None:
+        self.label = label
+        self.kind = kind
+        self.env = env
+        self.env_source = env_source
+        self.objects = objects
+        self.failed = failed
+        self.path = path
+        self.rules = rules
 
-@dataclass
+
+@record
 class Run:
     """What every format says about a run besides its findings."""
 
@@ -47,6 +61,27 @@ class Run:
     changed_files: frozenset | None = None  # with diff_base: repo-relative files that differ from REF
     unchecked_files: list = field(default_factory=list)  # YAML files neither checked nor recognised (repo-relative)
     baseline_written: str | None = None  # --write-baseline FILE: the findings were recorded there
+
+    def __init__(
+            self, version: str, targets: list[TargetInfo] = FACTORY, notes: list[str] = FACTORY,
+            rules: dict = FACTORY, repo_root: str = ".", fail_on: str = "error", repository: bool = False,
+            rendered: bool = True, diff_base: str | None = None, unchanged: list = FACTORY,
+            changed_files: frozenset | None = None, unchecked_files: list = FACTORY,
+            baseline_written: str | None = None
+    ) -> None:
+        self.version = version
+        self.targets = [] if targets is FACTORY else targets
+        self.notes = [] if notes is FACTORY else notes
+        self.rules = {} if rules is FACTORY else rules
+        self.repo_root = repo_root
+        self.fail_on = fail_on
+        self.repository = repository
+        self.rendered = rendered
+        self.diff_base = diff_base
+        self.unchanged = [] if unchanged is FACTORY else unchanged
+        self.changed_files = changed_files
+        self.unchecked_files = [] if unchecked_files is FACTORY else unchecked_files
+        self.baseline_written = baseline_written
 
 
 class Formatter:

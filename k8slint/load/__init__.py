@@ -18,12 +18,18 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from dataclasses import dataclass
 from typing import Any, Generator, Iterator
 
-import yaml
-
 from .. import lazyre
+
+# PyYAML's pure-Python reader checks text against this class of every printable character; PyYAML
+# compiles it when it is imported (~57M instructions, ~6 ms: a tenth of a one-file check), though
+# k8slint reads YAML with libyaml. It is compiled where it is first used instead (the pure-Python
+# loader, k8slint's fallback when libyaml is missing), to the same pattern.
+PYYAML_NON_PRINTABLE = "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]"
+yaml = lazyre.import_deferring("yaml", frozenset({PYYAML_NON_PRINTABLE}))
+
+from ..records import record  # noqa: E402 - after PyYAML, imported above
 from .depth import libyaml_too_deep, mark_line, may_be_deep, nesting, too_deep
 from .nodes import MAX_DEPTH, Aliased, Budget, Counted, Loader, YList, YMap, build
 from .scalars import MAX_INT_DIGITS, Refused
@@ -31,7 +37,7 @@ from .scalars import MAX_INT_DIGITS, Refused
 __all__ = ["MAX_DEPTH", "Document", "LoadError", "YList", "YMap", "decode", "iter_load", "load_json", "load_text"]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Document:
     """One YAML document of a stream: its data and the lines it spans (1-based)."""
 
@@ -40,13 +46,23 @@ class Document:
     end_line: int
     index: int
 
+    def __init__(self, data: Any, line: int, end_line: int, index: int) -> None:
+        self.data = data
+        self.line = line
+        self.end_line = end_line
+        self.index = index
 
-@dataclass
+
+@record
 class LoadError:
     """Why (part of) a stream could not be loaded, and where."""
 
     message: str
     line: int
+
+    def __init__(self, message: str, line: int) -> None:
+        self.message = message
+        self.line = line
 
 
 def _describe(exc: yaml.YAMLError) -> str:

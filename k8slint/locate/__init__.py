@@ -10,25 +10,30 @@ every finding (:class:`k8slint.sources.SourceCache`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 
 from .. import lazyre
 from ..model import K8sObject, Location
 from ..documents import SourceCache, find_doc, image_name, walk
+from ..records import record
 
 _GENERATED_HASH = lazyre.compile(r"-[0-9a-z]{10}$")  # kustomize's content-hash suffix of a generated ConfigMap/Secret
 
 __all__ = ["Locator", "Place", "SourceCache", "find_doc", "image_name", "plain_source", "walk"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Place:
     """Where a finding goes: the source line, the rendered one when it differs, and related lines."""
 
     location: Location
     rendered: Location | None = None
     related: tuple = ()
+
+    def __init__(self, location: Location, rendered: Location | None = None, related: tuple = ()) -> None:
+        object.__setattr__(self, "location", location)
+        object.__setattr__(self, "rendered", rendered)
+        object.__setattr__(self, "related", related)
 
 
 class Locator:

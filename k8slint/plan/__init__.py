@@ -9,20 +9,21 @@ targets. Everything it cannot use is a :class:`~k8slint.errors.K8slintError`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from .. import envs
 from ..errors import ConfigError, K8slintError, RuleError
 from ..model import Target
+from ..records import FACTORY, record
 from .config import find_config, load_config
 from .params import check_configuration, check_selection
 from .rules import Rule, load_rules
 from .settings import Settings
 
 
-@dataclass
+@record
 class Options:
     """Everything a run can be asked to do (``k8slint.lint`` keywords, ``k8slint check`` flags)."""
 
@@ -55,8 +56,48 @@ class Options:
     stdin: Any = None  # bytes or a binary stream for '-' (default: the process's standard input)
     cache: bool = True  # use the user's cache folder (the compiled rule catalogue); K8SLINT_NO_CACHE=1 also turns it off
 
+    def __init__(
+            self, paths: list[str] = FACTORY, env: str | None = None, values: list[str] = FACTORY,
+            set_values: list[str] = FACTORY, release_name: str | None = None, namespace: str | None = None,
+            config: str | None = None, repo_root: str | None = None, fail_on: str | None = None,
+            select: list[str] = FACTORY, skip: list[str] = FACTORY, allow_empty: bool = False,
+            allow_remote: bool | None = None, jobs: int | None = None, changed: bool = False,
+            kubernetes_version: str | None = None, crds: list[str] = FACTORY, baseline: str | None = None,
+            write_baseline: str | None = None, max_file_size: int | None = None, max_objects: int | None = None,
+            render_timeout: float | None = None, diff_base: str | None = None, repository_rules: str = "auto",
+            deadline: float | None = None, render_memory: int | None = None, stdin: Any = None, cache: bool = True
+    ) -> None:
+        self.paths = [] if paths is FACTORY else paths
+        self.env = env
+        self.values = [] if values is FACTORY else values
+        self.set_values = [] if set_values is FACTORY else set_values
+        self.release_name = release_name
+        self.namespace = namespace
+        self.config = config
+        self.repo_root = repo_root
+        self.fail_on = fail_on
+        self.select = [] if select is FACTORY else select
+        self.skip = [] if skip is FACTORY else skip
+        self.allow_empty = allow_empty
+        self.allow_remote = allow_remote
+        self.jobs = jobs
+        self.changed = changed
+        self.kubernetes_version = kubernetes_version
+        self.crds = [] if crds is FACTORY else crds
+        self.baseline = baseline
+        self.write_baseline = write_baseline
+        self.max_file_size = max_file_size
+        self.max_objects = max_objects
+        self.render_timeout = render_timeout
+        self.diff_base = diff_base
+        self.repository_rules = repository_rules
+        self.deadline = deadline
+        self.render_memory = render_memory
+        self.stdin = stdin
+        self.cache = cache
 
-@dataclass
+
+@record
 class Plan:
     """What a run will do: its settings, the rules (and which of them run), its targets."""
 
@@ -70,6 +111,22 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     rendered: bool = True  # render and check the targets (not with --repository-rules only)
     unchecked: list[str] = field(default_factory=list)  # YAML files discovery neither checked nor recognised
+
+    def __init__(
+            self, settings: Settings, rules: dict[str, Rule], only: set[str] | None, targets: list[Target],
+            whole_repo: bool, repo_rules: bool, allow_empty: bool, notes: list[str] = FACTORY, rendered: bool = True,
+            unchecked: list[str] = FACTORY
+    ) -> None:
+        self.settings = settings
+        self.rules = rules
+        self.only = only
+        self.targets = targets
+        self.whole_repo = whole_repo
+        self.repo_rules = repo_rules
+        self.allow_empty = allow_empty
+        self.notes = [] if notes is FACTORY else notes
+        self.rendered = rendered
+        self.unchecked = [] if unchecked is FACTORY else unchecked
 
 
 def _config(config_path: str | None, start: Path, root: Path):
@@ -160,6 +217,10 @@ def make_plan(options: Options, targets: list[Target] | None = None) -> Plan:
         raise K8slintError(f"--env {options.env!r}: not an environment (use production, staging or development, an alias "
                            "such as prod, stg, dev, qa, preprod, or one of environment-aliases: in the config)")
     rules = _rules(settings, options.cache)
+    if options.cache:  # the user's cache folder, passed on (the schema rule keeps its definitions index there)
+        from . import cache
+
+        settings.cache["folder"] = cache
     check_selection(rules, options.select, options.skip)
     check_configuration(settings, rules)
     only = set(options.select) if options.select else None

@@ -1,5 +1,5 @@
 """The user's cache folder: entries of plain data that spare later runs work (the compiled rule
-catalogue), never needed for a correct answer.
+catalogue, renders, the Kubernetes definitions index), never needed for a correct answer.
 
 The folder is ``$XDG_CACHE_HOME/k8slint`` (an absolute ``XDG_CACHE_HOME``), else
 ``~/.cache/k8slint``, created ``0700``. It is used only when it is a real folder owned by the

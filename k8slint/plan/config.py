@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..load import decode, load_text
+from ..records import FACTORY, record
 
 CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml")
 
 
-@dataclass
+@record
 class Config:
     """A repository's ``.k8slint.yaml`` as loaded (line-aware data), and the file it came from."""
 
     data: dict = field(default_factory=dict)
     file: Path | None = None
+
+    def __init__(self, data: dict = FACTORY, file: Path | None = None) -> None:
+        self.data = {} if data is FACTORY else data
+        self.file = file
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)

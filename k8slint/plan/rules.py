@@ -12,17 +12,18 @@ group. A rule file from a linted repo can name a template, never bring code.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import RuleError
 from ..load import YMap, decode, load_text
+from ..records import FACTORY, record
 from ..resources import rules_dir
 from .params import check_rule_params, dotted, line_at, with_defaults
 
 
-@dataclass
+@record
 class Rule:
     """One rule of the catalogue: its metadata, its file's data, and the template that checks it."""
 
@@ -36,6 +37,22 @@ class Rule:
     kinds: frozenset = frozenset()
     envs: frozenset = frozenset()
     params: dict = field(default_factory=dict)
+
+    def __init__(
+            self, id: str, severity: str, scope: str, data: dict, file: str, builtin: bool = True,
+            check: Callable | None = None, kinds: frozenset = frozenset(), envs: frozenset = frozenset(),
+            params: dict = FACTORY
+    ) -> None:
+        self.id = id
+        self.severity = severity
+        self.scope = scope
+        self.data = data
+        self.file = file
+        self.builtin = builtin
+        self.check = check
+        self.kinds = kinds
+        self.envs = envs
+        self.params = {} if params is FACTORY else params
 
     @property
     def summary(self) -> str:

@@ -9,10 +9,11 @@ stages: the repository's files (``sources``), the kustomization graph and the us
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from ..records import FACTORY, record
 from ..sources import DEFAULT_MAX_FILE_SIZE, relative
 from .config import Config
 
@@ -25,7 +26,7 @@ DEFAULT_RENDER_MEMORY = 2 << 30  # data memory of one renderer process (--render
 _LAZY = threading.Lock()
 
 
-@dataclass
+@record
 class Settings:
     """A run's settings: the command line (or ``k8slint.lint`` keywords) over the repository's config."""
 
@@ -48,6 +49,35 @@ class Settings:
     named: list[Path] = field(default_factory=list)  # paths the command line named outside the repository root
     scope: list | None = None  # the paths the repository's file listing covers (None: the whole root)
     cache: dict = field(default_factory=dict, repr=False, compare=False)  # run-wide state templates keep across renders
+
+    def __init__(
+            self, repo_root: Path, config: Config = FACTORY, fail_on: str = "error", unknown_env: str = "production",
+            allow_remote: bool = False, render_timeout: float = DEFAULT_RENDER_TIMEOUT,
+            max_file_size: int = DEFAULT_MAX_FILE_SIZE, max_objects: int = DEFAULT_MAX_OBJECTS,
+            chart_search: list[Path] = FACTORY, kubernetes_version: str | None = None, crds: list[Path] = FACTORY,
+            jobs: int = 0, deadline: float = DEFAULT_DEADLINE, render_memory: int = DEFAULT_RENDER_MEMORY,
+            confined: dict = FACTORY, notes: list[str] = FACTORY, named: list[Path] = FACTORY,
+            scope: list | None = None, cache: dict = FACTORY
+    ) -> None:
+        self.repo_root = repo_root
+        self.config = Config() if config is FACTORY else config
+        self.fail_on = fail_on
+        self.unknown_env = unknown_env
+        self.allow_remote = allow_remote
+        self.render_timeout = render_timeout
+        self.max_file_size = max_file_size
+        self.max_objects = max_objects
+        self.chart_search = [] if chart_search is FACTORY else chart_search
+        self.kubernetes_version = kubernetes_version
+        self.crds = [] if crds is FACTORY else crds
+        self.jobs = jobs
+        self.deadline = deadline
+        self.render_memory = render_memory
+        self.confined = {} if confined is FACTORY else confined
+        self.notes = [] if notes is FACTORY else notes
+        self.named = [] if named is FACTORY else named
+        self.scope = scope
+        self.cache = {} if cache is FACTORY else cache
 
     @classmethod
     def build(cls, repo_root: Path, config: Config, trusted_config: bool = False, **flags) -> "Settings":

@@ -8,12 +8,13 @@ is the renderers' business (:mod:`k8slint.render`); this module only chooses.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from .. import envs, globs, render
 from ..errors import TargetError
 from ..model import Target
+from ..records import FACTORY, record
 from ..render import Unit, classify, renderer
 from ..sources import relative
 
@@ -78,7 +79,7 @@ def discover(root: Path, settings=None) -> list[Unit]:
     return render.discover(root, settings if settings is not None else Settings(repo_root=root))
 
 
-@dataclass
+@record
 class Targets:
     """The targets of a run, sorted; whether an empty result is fine (a ``--changed`` run whose
     files feed no target); the YAML files discovery found neither checked nor recognised."""
@@ -87,6 +88,15 @@ class Targets:
     allow_empty: bool = False
     unchecked: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # a path checked as the Applications that deploy it
+
+    def __init__(
+            self, targets: list[Target] = FACTORY, allow_empty: bool = False, unchecked: list[str] = FACTORY,
+            notes: list[str] = FACTORY
+    ) -> None:
+        self.targets = [] if targets is FACTORY else targets
+        self.allow_empty = allow_empty
+        self.unchecked = [] if unchecked is FACTORY else unchecked
+        self.notes = [] if notes is FACTORY else notes
 
 
 def build_targets(options, settings) -> Targets:

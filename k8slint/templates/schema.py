@@ -7,15 +7,16 @@ reused for every object of the run (see k8slint/k8s_schema.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterator
 
 from .. import deprecations, k8s_schema
 from ..model import K8sObject, Violation
 from . import template
+from ..records import FACTORY, record
 
 
-@dataclass
+@record
 class _RunState:
     """What the schema rules keep for one run (on ``settings.cache``)."""
 
@@ -26,6 +27,18 @@ class _RunState:
     compiled: dict = field(default_factory=dict)  # id(CrdVersion) -> (CrdVersion, compiled validator)
     native: dict = field(default_factory=dict)  # (apiVersion, kind) -> (a built-in group?, its validator or None)
     custom: dict = field(default_factory=dict)  # apiVersion -> (group, version) of a custom resource, None if built-in
+
+    def __init__(
+            self, target: tuple[int, int], schema_version: tuple[int, int] | None, skipped: set = FACTORY,
+            render_crds: tuple = (None, {}), compiled: dict = FACTORY, native: dict = FACTORY, custom: dict = FACTORY
+    ) -> None:
+        self.target = target
+        self.schema_version = schema_version
+        self.skipped = set() if skipped is FACTORY else skipped
+        self.render_crds = render_crds
+        self.compiled = {} if compiled is FACTORY else compiled
+        self.native = {} if native is FACTORY else native
+        self.custom = {} if custom is FACTORY else custom
 
 
 def run_state(settings: Any) -> _RunState:
@@ -56,8 +69,9 @@ def kubernetes_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     key = (obj.api_version, obj.kind)
     known = state.native.get(key)  # worked out once per apiVersion and kind
     if known is None:
-        builtin = k8s_schema.is_builtin_group(version, k8s_schema.split_api_version(obj.api_version)[0])
-        known = state.native[key] = (builtin, k8s_schema.native_validator(version, *key) if builtin else None)
+        store = ctx.settings.cache.get("folder")  # the user's cache folder (None: --no-cache)
+        builtin = k8s_schema.is_builtin_group(version, k8s_schema.split_api_version(obj.api_version)[0], store)
+        known = state.native[key] = (builtin, k8s_schema.native_validator(version, *key, store) if builtin else None)
     builtin, compiled = known
     if not builtin:
         return  # a custom resource: crd-schema
@@ -124,7 +138,8 @@ def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
         custom = state.custom[api_version]
     else:
         group, version = k8s_schema.split_api_version(api_version)
-        builtin = not group or (state.schema_version and k8s_schema.is_builtin_group(state.schema_version, group))
+        builtin = not group or (state.schema_version and k8s_schema.is_builtin_group(state.schema_version, group,
+                                                                                      ctx.settings.cache.get("folder")))
         custom = state.custom[api_version] = None if builtin else (group, version)
     if custom is None:
         return
