@@ -13,7 +13,8 @@ through :func:`run_bounded`, which starts it through a small launcher (an isolat
   that is refused the closed-port proxy stays the only barrier (never an error);
 - may use at most ``limits.render-memory`` bytes of data memory (``RLIMIT_DATA``; Go's runtime
   reserves address space it never touches, so ``RLIMIT_AS`` does not suit it; ``GOMEMLIMIT`` makes
-  Go's collector work before the hard cap), no core files, and is killed at the time limit;
+  Go's collector work before the hard cap, ``GOGC=400`` less often below it), no core files, and is
+  killed at the time limit;
 - dies with k8slint: the kernel kills it if k8slint dies (``PR_SET_PDEATHSIG``); on SIGTERM or
   SIGINT :func:`shutdown` kills every child's process group and removes every temporary folder.
 
@@ -146,6 +147,16 @@ def child_env(home: str | Path, network: bool = False) -> dict[str, str]:
     return env
 
 
+def _go_memory(env: dict[str, str], memory: int | None) -> None:
+    """Go's collector for a child with a memory cap: ``GOMEMLIMIT`` at 3/4 of the cap, so it
+    collects hard before the kernel's limit, and ``GOGC=400``, so below that it collects a fifth
+    as often (a renderer's heap is short-lived: kustomize building 25 overlays, ~20% less CPU
+    for ~40% more memory, which GOMEMLIMIT still bounds)."""
+    if memory:
+        env["GOMEMLIMIT"] = str(max(memory * 3 // 4, 64 << 20))
+        env["GOGC"] = "400"
+
+
 @contextmanager
 def scratch(prefix: str = "k8slint-"):
     """A temporary folder removed on exit, and by :func:`shutdown` if k8slint is stopped first."""
@@ -255,8 +266,7 @@ def _run_bounded(command: list[str], *, timeout: float, max_output: int, stdin: 
         cwd.mkdir()
         home.mkdir()
         full_env = child_env(home, network)
-        if memory:
-            full_env["GOMEMLIMIT"] = str(max(memory * 3 // 4, 64 << 20))
+        _go_memory(full_env, memory)
         if stdin is not None:
             feed.write(stdin)
             feed.seek(0)
@@ -371,8 +381,7 @@ class Served:
         cwd.mkdir()
         home.mkdir()
         env = child_env(home, network)
-        if memory:
-            env["GOMEMLIMIT"] = str(max(memory * 3 // 4, 64 << 20))
+        _go_memory(env, memory)
         self._err = tempfile.TemporaryFile()
         launcher = [sys.executable, "-I", "-c", _LAUNCHER, str(_memory(memory)), "0" if network else "1"]
         with _LOCK:
