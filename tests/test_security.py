@@ -329,14 +329,15 @@ def test_a_schema_bom_does_not_hide_a_remote_reference(tmp_path, recorder):
 # -- 3. bounds for the whole run -------------------------------------------------------------------
 @pytest.mark.parametrize("where", ["flag", "config"])
 def test_the_run_stops_at_its_deadline(tmp_path, recorder, where):
-    repo = overlay_repo(tmp_path / "repo", "limits:\n  deadline: 2\n" if where == "config" else "")
+    # 4 s: the sleeping renderer must have started before the deadline, also on a loaded machine
+    repo = overlay_repo(tmp_path / "repo", "limits:\n  deadline: 4\n" if where == "config" else "")
     env, report = probe_env(tmp_path, recorder.port, sleep=True)
-    args = ["--deadline", "2"] if where == "flag" else []
+    args = ["--deadline", "4"] if where == "flag" else []
     started = time.monotonic()
     result = k8slint("check", "app", "--env", "development", *args, cwd=repo, env=env)
     assert time.monotonic() - started < 30
     assert result.code == 2
-    assert result.err == ("k8slint: error: the run took longer than its deadline of 2s and was stopped "
+    assert result.err == ("k8slint: error: the run took longer than its deadline of 4s and was stopped "
                           "(limits.deadline; raise it with --deadline)\n")
     assert not _alive(json.loads(report.read_text())["pid"])
 
