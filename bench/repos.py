@@ -179,6 +179,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--stages", action="store_true", help="where the time of one check goes, per repository")
     opts = parser.parse_args()
+    if not opts.repos and not CORPUS.is_dir():
+        parser.error(f"no repositories given and no corpus at {CORPUS}: name the repositories to measure")
     repos = [p.resolve() for p in opts.repos] or sorted(p for p in CORPUS.iterdir() if p.is_dir())
     trees = {"A": (opts.a or ROOT).resolve()}
     if opts.b:
