@@ -71,6 +71,14 @@ def kustomize_command() -> list[str]:
     )
 
 
+def _command(settings) -> list[str]:
+    """:func:`kustomize_command`, looked up on PATH once a run."""
+    command = settings.cache.get("kustomize-command")
+    if command is None:
+        command = settings.cache["kustomize-command"] = kustomize_command()
+    return command
+
+
 def preflight(directory: Path, settings) -> list[Problem]:
     """Walk the kustomization tree without running anything; refuse what would fetch or execute."""
     import copy
@@ -310,8 +318,7 @@ def render_kustomization(target: Target, settings, fields: dict | None = None, c
         result.failed = True
         return result
     try:
-        command = settings.cache.get("kustomize-command") or kustomize_command()
-        settings.cache["kustomize-command"] = command  # looked up on PATH once a run
+        command = _command(settings)
     except KustomizeNotFound as exc:  # no renderer: the run cannot check (exit 2), never a finding
         raise RendererMissing(str(exc)) from None
     # The wrapper's text depends on its folder's place only (one level under the temporary
@@ -437,10 +444,9 @@ class KustomizeRenderer(Renderer):
         if len(passed) < 2:
             return
         try:
-            command = settings.cache.get("kustomize-command") or kustomize_command()
+            command = _command(settings)
         except KustomizeNotFound:
             return  # each target's own render says so
-        settings.cache["kustomize-command"] = command
         kustomize_batch.build(passed, settings, command)
 
     def inputs(self, unit: Unit, settings) -> Inputs:

@@ -39,7 +39,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..sources import relative
+from ..sources import relative, within
 from .gitops.overlap import CLUSTER_SCOPED
 from .process import Ran, budget, run_bounded, scratch
 
@@ -119,19 +119,22 @@ def _makes(target, settings) -> frozenset | None:
     for node in tree:
         data = node.data
         for key in ("resources", "bases"):
-            for entry in data.get(key) or [] if isinstance(data.get(key) or [], list) else []:
+            entries = data.get(key)
+            for entry in entries if isinstance(entries, list) else []:
                 if not isinstance(entry, str) or "://" in entry:
                     continue
                 path = Path(os.path.normpath(node.directory / entry))
+                if not within(path, settings.repo_root):
+                    return None  # refused by its own render (the preflight), never read here
                 if path.is_dir():
                     continue  # a kustomization of the tree: its own node
                 rel = relative(path, settings.repo_root)
                 if settings.sources.errors(rel) or not path.is_file():
                     return None
                 for doc in settings.sources.docs(rel):
-                    data_ = doc.data
-                    items = data_.get("items") if isinstance(data_, dict) and isinstance(data_.get("items"), list) else [data_]
-                    for item in items:
+                    declared = doc.data
+                    listed = isinstance(declared, dict) and isinstance(declared.get("items"), list)
+                    for item in declared["items"] if listed else [declared]:
                         if isinstance(item, dict):
                             meta = item.get("metadata")
                             meta = meta if isinstance(meta, dict) else {}
