@@ -69,11 +69,9 @@ def groups(targets: list, settings, jobs: int) -> list[list]:
     prefix and suffix: staging and production in one namespace of two clusters, two copies of
     one app) are never put together: such a group's build could only fail. A target that cannot
     be grouped, or finds no one to share a build with, is built alone."""
-    alone = [[t] for t in targets if not groupable(t, settings)]
-    grouped = [t for t in targets if groupable(t, settings)]
-    makes = {id(t): _makes(t, settings) for t in grouped}
-    alone += [[t] for t in grouped if makes[id(t)] is None]
-    grouped = [t for t in grouped if makes[id(t)] is not None]
+    makes = {id(t): _makes(t, settings) if groupable(t, settings) else None for t in targets}
+    alone = [[t] for t in targets if makes[id(t)] is None]
+    grouped = [t for t in targets if makes[id(t)] is not None]
     if len(grouped) < 2:
         return alone + [[t] for t in grouped]
     count = min(jobs, len(grouped) // 2)
