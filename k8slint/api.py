@@ -113,9 +113,10 @@ def run(options: Options, watchdog: bool = False, before_render=None, progress=N
             timer.daemon = True
             timer.start()
         try:
-            renders = _render_all(plan, progress, options.cache)
+            checker = _checker(plan)
+            renders = _render_all(plan, progress, options.cache, meanwhile=_warmup(checker, plan))
             _within_deadline(settings)
-            report, built = _check(plan, renders, options)
+            report, built = _check(plan, renders, options, checker=checker)
             if options.diff_base:
                 _against_base(report, plan, options)
             _within_deadline(settings)
@@ -213,12 +214,13 @@ def _hard_stop(deadline: float) -> None:
         os._exit(2)
 
 
-def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool = False) -> list:
+def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool = False, meanwhile=None) -> list:
     """Every target rendered, then what only all the renders together show added to them
     (``render.finish``: two Applications deploying one object). ``progress(done, total)`` is
     called after each render. ``cached``: a renderer's answer comes from the render cache when
     nothing it reads changed (:mod:`k8slint.render.cache`); ``relocated``: the tree is a temporary
-    checkout (--diff-base), cached by what it holds, not where."""
+    checkout (--diff-base), cached by what it holds, not where. ``meanwhile``: a
+    :class:`k8slint.check.warm.Warmup`, given this thread while render threads run."""
     import threading
 
     from .render import finish, groups, prepare, process, render
@@ -259,7 +261,10 @@ def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool
     try:
         if len(targets) > 1:  # several targets: kustomize ones missing from the cache are built in groups
             renders = _in_parallel(one, from_cache if memo is not None else None, targets, jobs,
-                                   lambda misses: groups(misses, settings, jobs), lambda group: prepare(group, settings))
+                                   lambda misses: groups(misses, settings, jobs), lambda group: prepare(group, settings),
+                                   meanwhile)
+        elif meanwhile is not None and targets and _waits(targets[0]):  # one renderer child: warm up beside it
+            renders = _in_parallel(one, from_cache if memo is not None else None, targets, 1, meanwhile=meanwhile)
         else:
             renders = [one(t) for t in targets]
         if memo is not None:
@@ -270,13 +275,19 @@ def _render_all(plan: Plan, progress=None, cached: bool = False, relocated: bool
     return renders
 
 
-def _in_parallel(one, from_cache, targets: list, jobs: int, grouped=None, prepare=None) -> list:
+def _waits(target: Target) -> bool:
+    """Whether rendering ``target`` waits for a renderer child (kustomize, Helm, an Application's)."""
+    return target.kind in ("kustomize", "helm") or bool(target.deployed_by)
+
+
+def _in_parallel(one, from_cache, targets: list, jobs: int, grouped=None, prepare=None, meanwhile=None) -> list:
     """``[one(t) for t in targets]``, renders run by ``jobs`` threads. ``from_cache(t)``, when given,
     is tried first in this thread: answers from the render cache are Python work under one lock (the
     GIL), which threads only add switching to; a target it returns None for (it needs a renderer
     child) is left to the threads. ``grouped(misses)`` splits those into groups, each rendered by
     one thread: ``prepare(group)`` (which may render them together), then ``one`` for each. The
-    threads start only when a target needs them."""
+    threads start only when a target needs them; while they run, this thread (which would only
+    wait) gives ``meanwhile`` (a :class:`k8slint.check.warm.Warmup`) the renders done so far."""
     pool = None
     found: list = []
     misses: list[int] = []
@@ -306,6 +317,8 @@ def _in_parallel(one, from_cache, targets: list, jobs: int, grouped=None, prepar
             future = pool.submit(render_group, group)
             for index, target in enumerate(group):
                 waiting[position_of[id(target)].pop(0)] = (future, index)
+        if meanwhile is not None:
+            _warm_while_waiting(meanwhile, [r for r in found if r is not None], {f for f, _ in waiting.values()})
         for position in sorted(waiting):  # in target order: the first failure is raised
             future, index = waiting[position]
             found[position] = future.result()[index]
@@ -315,17 +328,60 @@ def _in_parallel(one, from_cache, targets: list, jobs: int, grouped=None, prepar
     return found
 
 
-def _check(plan: Plan, renders: list, options: Options, base: bool = False) -> tuple[Report, Any]:
+def _checker(plan: Plan):
+    """The check stage's Checker for ``plan`` (made before the renders, for the warm-up)."""
+    from .check import Checker, Policy
+
+    return Checker(Policy(plan.rules, plan.settings, plan.only), plan.settings)
+
+
+def _warmup(checker, plan: Plan):
+    """The check stage's first-use work, done while renderer children run (k8slint.check.warm)."""
+    from .check.warm import Warmup
+
+    return Warmup(checker, plan)
+
+
+def _warm_while_waiting(meanwhile, ready: list, futures: set) -> None:
+    """Give ``meanwhile`` the renders ``ready`` and each group's renders as it ends, for as long as
+    another group is still rendering: once none is, the check stage itself is next."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    pending = sorted(futures, key=id)
+
+    def busy() -> bool:  # a render thread is still at work (asked between pieces of warm-up work)
+        while pending and pending[-1].done():
+            pending.pop()
+        return bool(pending)
+
+    meanwhile.busy = busy
+    meanwhile.start()
+    for result in ready:
+        if not busy():
+            return
+        meanwhile.rendered(result)
+    waiting = set(futures)  # those done already come first
+    while waiting:
+        done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+        for future in done:
+            if future.exception() is None:
+                for result in future.result():
+                    if not busy():
+                        return
+                    meanwhile.rendered(result)
+
+
+def _check(plan: Plan, renders: list, options: Options, base: bool = False, checker=None) -> tuple[Report, Any]:
     """Check the renders (and the repository tree): the report's findings, merged across targets,
     with ignore entries and baselines applied. ``base``: the run over --diff-base, whose findings
-    are only compared with (no baseline; repository-tree findings anywhere)."""
+    are only compared with (no baseline; repository-tree findings anywhere). ``checker``: the one
+    :func:`_checker` made for the warm-up (default: a new one)."""
     from . import formatters, suppress
-    from .check import Checker, Policy
     from .errors import K8slintError
 
     settings = plan.settings
-    policy = Policy(plan.rules, settings, plan.only)
-    checker = Checker(policy, settings)
+    checker = checker or _checker(plan)
+    policy = checker.policy
     findings = []
     report = Report(__version__, rules=plan.rules, repo_root=str(settings.repo_root), fail_on=settings.fail_on,
                     repository=plan.repo_rules, rendered=plan.rendered)
@@ -474,10 +530,11 @@ def _base_findings(plan: Plan, options: Options, root, base_root) -> tuple[list,
                            diff_base=None, stdin=None)
     base_plan = make_plan(base_options, targets=targets)
     base_plan.settings.cache["deadline-at"] = plan.settings.cache.get("deadline-at")  # one deadline for both runs
-    renders = _render_all(base_plan, cached=options.cache, relocated=True)
+    checker = _checker(base_plan)
+    renders = _render_all(base_plan, cached=options.cache, relocated=True, meanwhile=_warmup(checker, base_plan))
     if renders and all(r.failed for r in renders):
         raise K8slintError("nothing could be rendered: " + "; ".join(p.message for r in renders for p in r.problems[:1]))
-    report, _ = _check(base_plan, renders, base_options, base=True)
+    report, _ = _check(base_plan, renders, base_options, base=True, checker=checker)
     return report.findings, [r.target.label() for r in renders if r.failed]
 
 

@@ -43,6 +43,7 @@ class Checker:
         self.notes: list[str] = []
         self._asserts = Asserts()
         self.suppressions = Annotations(policy)
+        self._repo_findings: dict[tuple, list[Finding]] = {}  # (root, env) -> check_repo's answer
 
     # -- per render --------------------------------------------------------------------
     def check_render(self, render: Render) -> list[Finding]:
@@ -246,8 +247,13 @@ class Checker:
 
     # -- per repository ------------------------------------------------------------------
     def check_repo(self, root: Path, env_for_policy: str) -> list[Finding]:
-        with self._patterns():
-            return self._check_repo(root, env_for_policy)
+        """The repository-tree rules' findings (worked out once: the warm-up may ask first)."""
+        key = (root, env_for_policy)
+        found = self._repo_findings.get(key)
+        if found is None:
+            with self._patterns():
+                found = self._repo_findings[key] = self._check_repo(root, env_for_policy)
+        return list(found)
 
     def _check_repo(self, root: Path, env_for_policy: str) -> list[Finding]:
         rules = [item for item in self.policy.active(env_for_policy) if item.rule.scope == "repo"]

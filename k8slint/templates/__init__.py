@@ -21,6 +21,12 @@ filled in: it reads ``params["x"]``, never ``params.get("x", default)``. ``param
 declares a template without params; a third-party template that declares nothing gets its
 params unchecked.
 
+``warm=fn``, optional, for ``object`` templates: ``fn(objects, params, settings)`` fills the
+caches the template reads for a render's objects (a validator per kind), called with each
+render's objects while other targets still render (:mod:`k8slint.check.warm`). It must not
+change what the template reports, and it reports nothing: an error it meets is left for the
+check to meet and report.
+
 Every template is called as ``fn(subject, params, ctx)``; ``ctx`` is the
 :class:`k8slint.check.context.Context`: the environment, the policy environment, the rule, the
 render's index, and the repository's files (read only through it). A template imports only
@@ -47,7 +53,7 @@ def params_schema(params: dict | None) -> dict | None:
     }
 
 
-def template(scope: str, params: dict | None = None, name: str | None = None) -> Callable:
+def template(scope: str, params: dict | None = None, name: str | None = None, warm: Callable | None = None) -> Callable:
     if scope not in SCOPES:
         raise ValueError(f"unknown template scope {scope!r}")
     for key, schema in (params or {}).items():
@@ -58,6 +64,7 @@ def template(scope: str, params: dict | None = None, name: str | None = None) ->
         fn.k8slint_scope = scope  # type: ignore[attr-defined]
         fn.k8slint_params = params_schema(params)  # type: ignore[attr-defined]
         fn.k8slint_name = name or fn.__name__.replace("_", "-")  # type: ignore[attr-defined]
+        fn.k8slint_warm = warm  # type: ignore[attr-defined]
         return fn
 
     return mark

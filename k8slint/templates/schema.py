@@ -27,10 +27,12 @@ class _RunState:
     compiled: dict = field(default_factory=dict)  # id(CrdVersion) -> (CrdVersion, compiled validator)
     native: dict = field(default_factory=dict)  # (apiVersion, kind) -> (a built-in group?, its validator or None)
     custom: dict = field(default_factory=dict)  # apiVersion -> (group, version) of a custom resource, None if built-in
+    warmed: set = field(default_factory=set)  # (apiVersion, kind) of custom resources the warm-up compiled for
 
     def __init__(
             self, target: tuple[int, int], schema_version: tuple[int, int] | None, skipped: set = FACTORY,
-            render_crds: tuple = (None, {}), compiled: dict = FACTORY, native: dict = FACTORY, custom: dict = FACTORY
+            render_crds: tuple = (None, {}), compiled: dict = FACTORY, native: dict = FACTORY, custom: dict = FACTORY,
+            warmed: set = FACTORY
     ) -> None:
         self.target = target
         self.schema_version = schema_version
@@ -38,6 +40,7 @@ class _RunState:
         self.render_crds = render_crds
         self.compiled = {} if compiled is FACTORY else compiled
         self.native = {} if native is FACTORY else native
+        self.warmed = set() if warmed is FACTORY else warmed
         self.custom = {} if custom is FACTORY else custom
 
 
@@ -59,7 +62,28 @@ def _who(obj: K8sObject) -> str:
     return f"{obj.kind} {obj.namespace + '/' if obj.namespace else ''}{obj.name}"
 
 
-@template(scope="object", params={})
+def _native(state: _RunState, key: tuple[str, str], settings: Any) -> tuple[bool, Any]:
+    """(a built-in group?, its validator or None) of an (apiVersion, kind), kept on the run state."""
+    store = settings.cache.get("folder")  # the user's cache folder (None: --no-cache)
+    version = state.schema_version
+    builtin = k8s_schema.is_builtin_group(version, k8s_schema.split_api_version(key[0])[0], store)
+    known = state.native[key] = (builtin, k8s_schema.native_validator(version, *key, store) if builtin else None)
+    return known
+
+
+def _validators(objects: list[K8sObject], params: dict, settings: Any) -> None:
+    """kubernetes-schema's warm-up: the validators of these objects' kinds compiled."""
+    state = run_state(settings)
+    if state.schema_version is None:
+        return
+    native = state.native
+    for obj in objects:
+        key = (obj.api_version, obj.kind)
+        if key not in native:
+            _native(state, key, settings)
+
+
+@template(scope="object", params={}, warm=_validators)
 def kubernetes_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """A built-in kind validates against the Kubernetes OpenAPI schema, unknown fields rejected."""
     state = run_state(ctx.settings)
@@ -67,11 +91,7 @@ def kubernetes_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     if version is None:
         return
     key = (obj.api_version, obj.kind)
-    known = state.native.get(key)  # worked out once per apiVersion and kind
-    if known is None:
-        store = ctx.settings.cache.get("folder")  # the user's cache folder (None: --no-cache)
-        builtin = k8s_schema.is_builtin_group(version, k8s_schema.split_api_version(obj.api_version)[0], store)
-        known = state.native[key] = (builtin, k8s_schema.native_validator(version, *key, store) if builtin else None)
+    known = state.native.get(key) or _native(state, key, ctx.settings)  # worked out once per apiVersion and kind
     builtin, compiled = known
     if not builtin:
         return  # a custom resource: crd-schema
@@ -129,18 +149,53 @@ def _compiled_for(state: _RunState, crd: Any) -> Any:  # crd: a crds.CrdVersion
     return compiled
 
 
-@template(scope="object", params={})
+def _custom(state: _RunState, api_version: str, settings: Any) -> tuple[str, str] | None:
+    """(group, version) of a custom resource's apiVersion, None for a built-in one (kept per apiVersion)."""
+    if api_version in state.custom:
+        return state.custom[api_version]
+    group, version = k8s_schema.split_api_version(api_version)
+    builtin = not group or (state.schema_version and k8s_schema.is_builtin_group(state.schema_version, group,
+                                                                                  settings.cache.get("folder")))
+    custom = state.custom[api_version] = None if builtin else (group, version)
+    return custom
+
+
+def _crd_validators(objects: list[K8sObject], params: dict, settings: Any) -> None:
+    """crd-schema's warm-up: the validators of these custom resources' kinds compiled, found as the
+    rule finds them (a CRD in the same render, then --crd and crds:, then shipped)."""
+    state = run_state(settings)
+    wanted: dict[tuple, K8sObject] = {}
+    for obj in objects:
+        custom = _custom(state, obj.api_version, settings)
+        if custom is not None and (obj.api_version, obj.kind) not in state.warmed:
+            wanted.setdefault((*custom, obj.kind), obj)
+    if not wanted:
+        return
+    from .. import crds
+
+    in_render = {}
+    for obj in objects:
+        if obj.kind == "CustomResourceDefinition":
+            for found in crds.crd_versions(obj.data, "in the render"):
+                in_render.setdefault((found.group, found.version, found.kind), found)
+    for key, obj in wanted.items():
+        crd = in_render.get(key) or user_crds(settings).get(key)
+        if crd is None:
+            shipped = crds.shipped_schema(*key)
+            if shipped is not None:
+                name = crds.shipped_file_name(*key)
+                k8s_schema.compile_schema(shipped, f"k8slint schemas/crds/{name}", "shipped:" + name)
+        elif crd.openapi is not None:
+            schema = crds.to_json_schema(crd.openapi)
+            k8s_schema.compile_schema(schema, f"CRD {crd.crd_name} {crd.version} {crd.origin}", crds.digest(schema))
+        state.warmed.add((obj.api_version, obj.kind))  # once a run: a kind's next CRD is left to the check
+
+
+@template(scope="object", params={}, warm=_crd_validators)
 def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     """A custom resource validates against its CRD's schema: from the render, --crd, or shipped."""
     state = run_state(ctx.settings)
-    api_version = obj.api_version
-    if api_version in state.custom:  # worked out once per apiVersion
-        custom = state.custom[api_version]
-    else:
-        group, version = k8s_schema.split_api_version(api_version)
-        builtin = not group or (state.schema_version and k8s_schema.is_builtin_group(state.schema_version, group,
-                                                                                      ctx.settings.cache.get("folder")))
-        custom = state.custom[api_version] = None if builtin else (group, version)
+    custom = _custom(state, obj.api_version, ctx.settings)  # worked out once per apiVersion
     if custom is None:
         return
     group, version = custom
