@@ -31,14 +31,15 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 from ..model import K8sObject, Location, Target
+from ..records import FACTORY, record
 
 
-@dataclass
+@record
 class Problem:
     """A target that could not be rendered or parsed (a render-error or parse-error finding)."""
 
@@ -46,8 +47,13 @@ class Problem:
     message: str
     location: Location
 
+    def __init__(self, rule: str, message: str, location: Location) -> None:
+        self.rule = rule
+        self.message = message
+        self.location = location
 
-@dataclass
+
+@record
 class Render:
     """One target rendered: its objects, and the problems met on the way."""
 
@@ -56,6 +62,14 @@ class Render:
     problems: list[Problem] = field(default_factory=list)
     failed: bool = False  # nothing could be rendered at all
     notes: list[str] = field(default_factory=list)
+
+    def __init__(self, target: Target, objects: list[K8sObject] = FACTORY, problems: list[Problem] = FACTORY,
+                 failed: bool = False, notes: list[str] = FACTORY) -> None:
+        self.target = target
+        self.objects = [] if objects is FACTORY else objects
+        self.problems = [] if problems is FACTORY else problems
+        self.failed = failed
+        self.notes = [] if notes is FACTORY else notes
 
 
 class Unit(NamedTuple):
@@ -68,15 +82,19 @@ class Unit(NamedTuple):
     name: str = ""  # which unit of ``path``, when a file holds several (gitops: the Application's id)
 
 
-@dataclass
+@record
 class Discovery:
     """What a folder holds: its units, and the YAML files neither checked nor recognised."""
 
     units: list[Unit] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)  # repo-relative, sorted
 
+    def __init__(self, units: list[Unit] = FACTORY, unchecked: list[str] = FACTORY) -> None:
+        self.units = [] if units is FACTORY else units
+        self.unchecked = [] if unchecked is FACTORY else unchecked
 
-@dataclass
+
+@record
 class Inputs:
     """What a unit reads, for ``--changed``: a changed path feeds it when it is one of ``files`` or
     inside one of ``dirs``, and is not one of ``excluded``."""
@@ -84,6 +102,11 @@ class Inputs:
     dirs: set[Path] = field(default_factory=set)
     files: set[Path] = field(default_factory=set)
     excluded: set[Path] = field(default_factory=set)
+
+    def __init__(self, dirs: set[Path] = FACTORY, files: set[Path] = FACTORY, excluded: set[Path] = FACTORY) -> None:
+        self.dirs = set() if dirs is FACTORY else dirs
+        self.files = set() if files is FACTORY else files
+        self.excluded = set() if excluded is FACTORY else excluded
 
     def fed_by(self, path: Path) -> bool:
         if path in self.excluded:
@@ -144,7 +167,7 @@ class Renderer:
         """Add to ``renders`` what only all of them together show (called once, after every render)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Registration:
     """A kind of target: the module that renders it and the file names that mark its folders."""
 
@@ -153,6 +176,14 @@ class Registration:
     markers: tuple[str, ...] = ()  # file names that make a folder a target of this kind
     discovers: bool = False  # asked to discover units even without markers (e.g. by reading files' contents)
     signs: tuple[bytes, ...] = ()  # text that a file declaring units of this kind holds (read before importing it)
+
+    def __init__(self, kind: str, module: str, markers: tuple[str, ...] = (), discovers: bool = False,
+                 signs: tuple[bytes, ...] = ()) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "module", module)
+        object.__setattr__(self, "markers", markers)
+        object.__setattr__(self, "discovers", discovers)
+        object.__setattr__(self, "signs", signs)
 
 
 # kustomize's file names (also k8slint.render.kustomization.KUSTOMIZATION_FILES, which a check of

@@ -34,8 +34,9 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+
+from ..records import record
 
 BLACKHOLE = "http://127.0.0.1:9"  # a closed port: what every proxy variable points at
 _PASSED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")  # what a child keeps of k8slint's environment
@@ -112,7 +113,7 @@ def child_allowed() -> None:
         raise NeedsChild
 
 
-@dataclass
+@record
 class Ran:
     """What a renderer subprocess did: ``status`` is ok, timeout or too-big (output over the limit)."""
 
@@ -120,6 +121,12 @@ class Ran:
     returncode: int | None = None
     stdout: bytes = b""
     stderr: str = ""
+
+    def __init__(self, status: str, returncode: int | None = None, stdout: bytes = b"", stderr: str = "") -> None:
+        self.status = status
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
 
 
 def child_env(home: str | Path, network: bool = False) -> dict[str, str]:
