@@ -14,7 +14,7 @@ import pytest
 
 from conftest import CORPUS, FIXTURES, lint, write
 from k8slint.plan import Options, make_plan
-from k8slint.render import kustomize, kustomize_batch, process
+from k8slint.render import kustomize, kustomize_batch, kustomize_origin, process
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None and shutil.which("kustomize") is None,
                                 reason="no kustomize to build with")
@@ -81,7 +81,8 @@ def _alone(target, settings, command) -> process.Ran:
     """The target built as its own render builds it: its wrapper one level under the temporary folder."""
     wrapper = os.path.realpath(tempfile.mkdtemp(prefix="k8slint-test-"))
     try:
-        Path(wrapper, "kustomization.yaml").write_bytes(kustomize._wrapper(target.path, wrapper, None, ()))
+        metadata = kustomize_batch._annotated(target, settings)  # as its render asks
+        Path(wrapper, "kustomization.yaml").write_bytes(kustomize._wrapper(target.path, wrapper, None, (), metadata))
         return process._run_bounded([*command, wrapper], timeout=120, max_output=settings.max_file_size,
                                     memory=settings.render_memory)
     finally:
@@ -112,14 +113,23 @@ def _grouped_and_alone(repo: Path) -> tuple[int, int]:
     return compared, len(targets)
 
 
-def test_each_part_of_a_group_is_the_targets_own_build(tmp_path):
+@pytest.fixture(params=["modelled", "annotated"])
+def provenance(request, monkeypatch):
+    """Each group built as it is (the overlays' trees are modelled: no provenance annotations), and
+    as if no tree were modelled (kustomize's annotations asked for)."""
+    if request.param == "annotated":
+        monkeypatch.setattr(kustomize_origin, "model", lambda directory, settings: None)
+    return request.param
+
+
+def test_each_part_of_a_group_is_the_targets_own_build(tmp_path, provenance):
     repo = _overlays_repo(tmp_path / "repo")
     compared, groupable = _grouped_and_alone(repo)
     assert (compared, groupable) == (5, 5)  # three overlays (one with a component), the untouched one, the empty one
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
-def test_corpus_and_fixture_kustomizations_cut_into_their_own_builds():
+def test_corpus_and_fixture_kustomizations_cut_into_their_own_builds(provenance):
     compared = 0
     for repo in [FIXTURES / "deploy-repo", *sorted(p for p in CORPUS.iterdir() if p.is_dir())]:
         done, _ = _grouped_and_alone(repo)

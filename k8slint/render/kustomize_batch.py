@@ -7,10 +7,12 @@ How a group is built: each target gets a wrapper folder, one level under the tem
 a lone build's wrapper is (so every relative path kustomize writes reads the same), that names the
 target and adds one annotation to every object's metadata, with a key made for this run and the
 target's number as its value. A root kustomization beside them names the wrappers and asks for
-the provenance annotations (``buildMetadata``), as a lone build's wrapper does. The output is cut
-by that annotation into each target's documents; its line, and the entry kustomize adds for it to
-the transformations annotation, are removed, so each target's text is its own build's output
-byte for byte (``tests/test_kustomize_batch.py`` compares them on the corpus kustomizations).
+the provenance annotations (``buildMetadata``) when a lone build's wrapper would: a group holds
+only targets whose provenance k8slint works out (:mod:`k8slint.render.kustomize_origin`), or only
+others. The output is cut by that annotation into each target's documents; its line (and its
+``annotations:`` line when it was the only one, or the entry kustomize adds for it to the
+transformations annotation) is removed, so each target's text is its own build's output byte for
+byte (``tests/test_kustomize_batch.py`` compares them on the corpus kustomizations, both ways).
 
 A group can only cost time, never change an answer: when the build fails (two targets making one
 object, a limit, an error in one of them) or its output is not what is expected (a document
@@ -41,6 +43,7 @@ from pathlib import Path
 
 from ..sources import relative, within
 from .gitops.overlap import CLUSTER_SCOPED
+from . import kustomize_origin
 from .process import Ran, budget, run_bounded, scratch
 
 MAX_GROUP = 32  # targets in one build: its output and memory grow with it, and a failed group is rebuilt one by one
@@ -72,8 +75,21 @@ def groups(targets: list, settings, jobs: int) -> list[list]:
     makes = {id(t): _makes(t, settings) if groupable(t, settings) else None for t in targets}
     alone = [[t] for t in targets if makes[id(t)] is None]
     grouped = [t for t in targets if makes[id(t)] is not None]
+    # a group is built with kustomize's provenance annotations or without (k8slint.render.kustomize_origin)
+    modelled = [t for t in grouped if not _annotated(t, settings)]
+    annotated = [t for t in grouped if _annotated(t, settings)]
+    return _deal(modelled, makes, jobs) + _deal(annotated, makes, jobs) + alone
+
+
+def _annotated(target, settings) -> bool:
+    """Whether ``target``'s build asks kustomize for the provenance annotations (as its render does)."""
+    return kustomize_origin.model(target.path, settings) is None
+
+
+def _deal(grouped: list, makes: dict, jobs: int) -> list[list]:
+    """``grouped`` dealt round-robin into groups (see :func:`groups`)."""
     if len(grouped) < 2:
-        return alone + [[t] for t in grouped]
+        return [[t] for t in grouped]
     count = min(jobs, len(grouped) // 2)
     count *= -(-len(grouped) // (MAX_GROUP * count))  # rounds of ``jobs`` groups, none over MAX_GROUP
     size = -(-len(grouped) // count)
@@ -87,7 +103,7 @@ def groups(targets: list, settings, jobs: int) -> list[list]:
                 break
         else:
             found.append([index])
-    return [[grouped[i] for i in members] for members in found if members] + alone
+    return [[grouped[i] for i in members] for members in found if members]
 
 
 def _makes(target, settings) -> frozenset | None:
@@ -153,6 +169,7 @@ def build(group: list, settings, command: list[str]) -> None:
         return
     mark = f"k8slint.invalid/batch-{os.urandom(8).hex()}"
     limit = settings.max_file_size
+    metadata = _annotated(group[0], settings)  # the same for every target of a group (groups)
     with scratch("k8slint-") as root_folder:
         root = os.path.realpath(root_folder)
         wrappers = []
@@ -164,7 +181,8 @@ def build(group: list, settings, command: list[str]) -> None:
                     wrappers.append(os.path.relpath(folder, root))
                 Path(root, "kustomization.yaml").write_text(json.dumps({
                     "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": wrappers,
-                    "buildMetadata": ["originAnnotations", "transformerAnnotations"]}), encoding="utf-8")
+                    **({"buildMetadata": ["originAnnotations", "transformerAnnotations"]} if metadata else {})}),
+                    encoding="utf-8")
                 started = time.monotonic()
                 ran = run_bounded([*command, root], timeout=budget(settings) / 2, max_output=limit * len(group),
                                   memory=settings.render_memory, network=settings.allow_remote)
@@ -177,7 +195,7 @@ def build(group: list, settings, command: list[str]) -> None:
         text = ran.stdout.decode("utf-8")
     except UnicodeDecodeError:
         return
-    parts = cut(text, mark, wrappers)
+    parts = cut(text, mark, wrappers, metadata)
     if parts is None:
         return
     with _LOCK:
@@ -236,10 +254,11 @@ def _wrapper(rel_target: str, mark: str, number: int) -> str:
 _TRANSFORMATIONS = "    alpha.config.kubernetes.io/transformations: |"
 
 
-def cut(text: str, mark: str, wrappers: list[str]) -> list[str] | None:
+def cut(text: str, mark: str, wrappers: list[str], metadata: bool = True) -> list[str] | None:
     """The output of a group's build cut into each target's own output (``wrappers``: each
     target's wrapper folder, relative to the root), or None when any document is not as a group's
-    build writes it."""
+    build writes it. ``metadata``: the build asked for the provenance annotations (else the mark
+    may be an object's only annotation, and its ``annotations:`` line goes with it)."""
     prefix = f"    {mark}: t"
     name = mark.split("/")[1]
     entries = [["      - configuredIn: " + f"{wrapper}/kustomization.yaml",
@@ -263,20 +282,9 @@ def cut(text: str, mark: str, wrappers: list[str]) -> list[str] | None:
             return None
         number = int(number_text)
         del lines[marked[0]]
-        headers = [i for i, line in enumerate(lines) if line == _TRANSFORMATIONS]
-        if len(headers) != 1:
+        kept = _without_entry(lines, entries[number]) if metadata else _unannotated(lines, marked[0])
+        if not kept:
             return None
-        start = headers[0] + 1
-        end = start
-        while end < len(lines) and lines[end].startswith("      "):
-            end += 1
-        block = lines[start:end]
-        entry = entries[number]
-        found = [i for i in range(len(block) - 4) if block[i:i + 5] == entry]
-        if len(found) != 1:
-            return None
-        del block[found[0]:found[0] + 5]
-        lines[headers[0]:end] = ([lines[headers[0]]] + block) if block else []
         own = "\n".join(lines)
         if name in own:  # the mark anywhere else: not a document as this module wrote it
             return None
@@ -286,6 +294,37 @@ def cut(text: str, mark: str, wrappers: list[str]) -> list[str] | None:
     if _crossed(parts, names):
         return None
     return ["---\n".join(docs) for docs in parts]
+
+
+def _unannotated(lines: list[str], at: int) -> bool:
+    """A document of a build without provenance annotations, its mark's line (at ``at``) taken
+    out: its ``annotations:`` line taken out too when the mark was its only annotation. False
+    when it holds a transformations annotation after all."""
+    if _TRANSFORMATIONS in lines:
+        return False
+    if lines[at - 1] == "  annotations:" and not (at < len(lines) and lines[at].startswith("    ")):
+        del lines[at - 1]
+    return True
+
+
+def _without_entry(lines: list[str], entry: list[str]) -> bool:
+    """A document of a build with provenance annotations: the mark's ``entry`` taken out of its
+    transformations annotation (the annotation too when it was the only entry). False when that
+    annotation or entry is not there exactly once."""
+    headers = [i for i, line in enumerate(lines) if line == _TRANSFORMATIONS]
+    if len(headers) != 1:
+        return False
+    start = headers[0] + 1
+    end = start
+    while end < len(lines) and lines[end].startswith("      "):
+        end += 1
+    block = lines[start:end]
+    found = [i for i in range(len(block) - 4) if block[i:i + 5] == entry]
+    if len(found) != 1:
+        return False
+    del block[found[0]:found[0] + 5]
+    lines[headers[0]:end] = ([lines[headers[0]]] + block) if block else []
+    return True
 
 
 def _name(lines: list[str]) -> str:
