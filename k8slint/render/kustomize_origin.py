@@ -188,8 +188,9 @@ def _built(folder: Path, settings, depth: int) -> list[_Made] | None:
     key = os.path.normpath(folder)
     if key not in known:
         own: list[_Made] = []
-        known[key] = tuple((m.kind, m.origin, m.generator, frozenset(m.names), tuple(m.transformers)) for m in own) \
-            if _accumulate(folder, settings, own, depth) else None
+        modelled = _accumulate(folder, settings, own, depth)
+        known[key] = tuple((m.kind, m.origin, m.generator, frozenset(m.names), tuple(m.transformers))
+                           for m in own) if modelled else None
     found = known[key]
     if found is None:
         return None
