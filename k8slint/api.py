@@ -347,7 +347,7 @@ def _warm_while_waiting(meanwhile, ready: list, futures: set) -> None:
     another group is still rendering: once none is, the check stage itself is next."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    pending = sorted(futures, key=id)
+    pending = list(futures)
 
     def busy() -> bool:  # a render thread is still at work (asked between pieces of warm-up work)
         while pending and pending[-1].done():

@@ -123,15 +123,30 @@ def _render_crds(state: _RunState, index: Any) -> dict:
     if index is None:
         return {}
     if state.render_crds[0] is not index:
-        from .. import crds  # custom resources only: a check of built-in kinds never loads it
-
-        found = {}
-        for crd in index.by_kind.get("CustomResourceDefinition", ()):
-            origin = "in the render"
-            for version in crds.crd_versions(crd.data, origin):
-                found[(version.group, version.version, version.kind)] = version
-        state.render_crds = (index, found)
+        state.render_crds = (index, _crd_versions(index.by_kind.get("CustomResourceDefinition", ())))
     return state.render_crds[1]
+
+
+def _crd_versions(definitions: Any) -> dict:
+    """{(group, version, kind): CrdVersion} of a render's CustomResourceDefinition objects."""
+    from .. import crds  # custom resources only: a check of built-in kinds never loads it
+
+    found = {}
+    for crd in definitions:
+        for version in crds.crd_versions(crd.data, "in the render"):
+            found[(version.group, version.version, version.kind)] = version
+    return found
+
+
+def _shipped(group: str, version: str, kind: str) -> Any:
+    """The validator of the schema k8slint ships for a custom resource, or None."""
+    from .. import crds
+
+    shipped = crds.shipped_schema(group, version, kind)
+    if shipped is None:
+        return None
+    name = crds.shipped_file_name(group, version, kind)
+    return k8s_schema.compile_schema(shipped, f"k8slint schemas/crds/{name}", "shipped:" + name)
 
 
 def _compiled_for(state: _RunState, crd: Any) -> Any:  # crd: a crds.CrdVersion
@@ -171,23 +186,13 @@ def _crd_validators(objects: list[K8sObject], params: dict, settings: Any) -> No
             wanted.setdefault((*custom, obj.kind), obj)
     if not wanted:
         return
-    from .. import crds
-
-    in_render = {}
-    for obj in objects:
-        if obj.kind == "CustomResourceDefinition":
-            for found in crds.crd_versions(obj.data, "in the render"):
-                in_render.setdefault((found.group, found.version, found.kind), found)
+    in_render = _crd_versions(o for o in objects if o.kind == "CustomResourceDefinition")
     for key, obj in wanted.items():
         crd = in_render.get(key) or user_crds(settings).get(key)
         if crd is None:
-            shipped = crds.shipped_schema(*key)
-            if shipped is not None:
-                name = crds.shipped_file_name(*key)
-                k8s_schema.compile_schema(shipped, f"k8slint schemas/crds/{name}", "shipped:" + name)
+            _shipped(*key)
         elif crd.openapi is not None:
-            schema = crds.to_json_schema(crd.openapi)
-            k8s_schema.compile_schema(schema, f"CRD {crd.crd_name} {crd.version} {crd.origin}", crds.digest(schema))
+            _compiled_for(state, crd)
         state.warmed.add((obj.api_version, obj.kind))  # once a run: a kind's next CRD is left to the check
 
 
@@ -199,8 +204,6 @@ def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
     if custom is None:
         return
     group, version = custom
-    from .. import crds
-
     key = (group, version, obj.kind)
     compiled = None
     for source in (_render_crds(state, ctx.index), user_crds(ctx.settings)):
@@ -221,10 +224,7 @@ def crd_schema(obj: K8sObject, params: dict, ctx) -> Iterator[Violation]:
             )
             return
     if compiled is None:
-        shipped = crds.shipped_schema(group, version, obj.kind)
-        if shipped is not None:
-            name = crds.shipped_file_name(group, version, obj.kind)
-            compiled = k8s_schema.compile_schema(shipped, f"k8slint schemas/crds/{name}", "shipped:" + name)
+        compiled = _shipped(group, version, obj.kind)
     if compiled is None or isinstance(compiled, str):
         if (obj.api_version, obj.kind) in state.skipped:
             return
